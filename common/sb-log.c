@@ -74,7 +74,7 @@ write_all(const char *s, size_t n)
 static void
 emit(enum sb_log_level level, const char *msg)
 {
-	char stamp[40];
+	char stamp[64];
 	struct timespec ts;
 	struct tm tm;
 
