@@ -1,0 +1,33 @@
+/* sbd-flow.h - one direction of a connection: bytes from one end to another, half-close */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sb-buf.h"
+#include "sbd-end.h"
+
+enum sbd_flow_result {
+	SBD_FLOW_BLOCKED,   /* waiting for the source to read or the sink to write */
+	SBD_FLOW_MORE,      /* budget spent with work left: run again soon */
+	SBD_FLOW_DONE,      /* source at EOF, everything delivered, sink shut for writing */
+	SBD_FLOW_SRC_ERROR, /* src->error says why */
+	SBD_FLOW_DST_ERROR, /* dst->error says why */
+};
+
+struct sbd_flow {
+	struct sbd_end *src;
+	struct sbd_end *dst;
+	struct sb_buf buf;  /* read from src, not yet accepted by dst */
+	uint64_t bytes;     /* delivered to dst */
+	bool src_eof;
+	bool done;
+	bool shut_dst;      /* shut dst for writing at EOF (false: leave dst open) */
+};
+
+void sbd_flow_init(struct sbd_flow *f, struct sbd_end *src, struct sbd_end *dst);
+/* Moves what it can now; *moved grows by the bytes delivered. */
+enum sbd_flow_result sbd_flow_run(struct sbd_flow *f, uint64_t *moved);
+bool sbd_flow_wants_read(const struct sbd_flow *f);
+bool sbd_flow_wants_write(const struct sbd_flow *f);
+void sbd_flow_clear(struct sbd_flow *f);
