@@ -1,0 +1,58 @@
+/* sbd-refusal.c - refusals are answers with a reason, never a dead socket */
+#include "sbd-refusal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	int status;
+	const char *text;
+} status_texts[] = {
+	{ 400, "Bad Request" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 413, "Content Too Large" },
+	{ 426, "Upgrade Required" },
+	{ 502, "Bad Gateway" },
+	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
+};
+
+const char *
+sbd_refusal_status_text(int status)
+{
+	for (size_t i = 0; i < sizeof status_texts / sizeof status_texts[0]; i++)
+		if (status_texts[i].status == status)
+			return status_texts[i].text;
+	return "Error";
+}
+
+enum MHD_Result
+sbd_refusal_queue(struct MHD_Connection *mc, int status, const char *reason,
+    const char *upgrade_hint, bool websocket)
+{
+	char body[512];
+	int n = snprintf(body, sizeof body, "%d %s: %s\n", status, sbd_refusal_status_text(status),
+	    reason);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (n < 0)
+		return MHD_NO;
+	if ((size_t)n >= sizeof body)
+		n = sizeof body - 1;
+	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (status == 426) {
+		if (upgrade_hint != NULL && upgrade_hint[0] != '\0')
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, upgrade_hint);
+		if (websocket)
+			MHD_add_response_header(resp, "Sec-WebSocket-Version", "13");
+	}
+	ret = MHD_queue_response(mc, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

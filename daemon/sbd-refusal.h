@@ -1,0 +1,16 @@
+/* sbd-refusal.h - the HTTP answers of a refused upgrade: status, reason body, hint headers */
+#pragma once
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+/* "Not Found" for 404, and so on; "Error" for anything unknown. */
+const char *sbd_refusal_status_text(int status);
+
+/*
+ * Queues "<status> <text>: <reason>\n" as text/plain and closes the connection
+ * after it. A 426 carries Upgrade: upgrade_hint (when not empty) and, for a
+ * WebSocket route, Sec-WebSocket-Version: 13.
+ */
+enum MHD_Result sbd_refusal_queue(struct MHD_Connection *mc, int status, const char *reason,
+    const char *upgrade_hint, bool websocket);

@@ -1,0 +1,160 @@
+/* sbd-route.c - route choice: listener, host, path prefix, upgrade token; then allow and origin */
+#include "sbd-route.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static bool
+route_matches_place(const struct sb_route *r, const struct sbd_route_query *q, const char *host)
+{
+	if (!sb_route_on_listener(r, q->listener))
+		return false;
+	if (r->match.host != NULL && (host == NULL || !sbd_host_matches(r->match.host, host)))
+		return false;
+	if (r->match.path != NULL && strncmp(q->path, r->match.path, strlen(r->match.path)) != 0)
+		return false;
+	return true;
+}
+
+static bool
+address_allowed(const struct sb_route *r, const struct sockaddr *sa)
+{
+	if (!r->has_allow)
+		return true;
+	for (size_t i = 0; i < r->n_allow; i++)
+		if (sb_cidr_match(&r->allow[i], sa))
+			return true;
+	return false;
+}
+
+static bool
+origin_allowed(const struct sb_route *r, const char *origin)
+{
+	if (!r->has_origins)
+		return true;
+	if (origin == NULL)
+		return false;
+	for (size_t i = 0; i < r->n_origins; i++)
+		if (strcasecmp(r->origins[i], origin) == 0)
+			return true;
+	return false;
+}
+
+/* Lists the protocols routed at this place, for the Upgrade header of a 426. */
+static void
+hint_tokens(const struct sb_policy *p, const struct sbd_route_query *q, const char *host,
+    struct sbd_verdict *v)
+{
+	size_t used = 0;
+
+	v->upgrade_hint[0] = '\0';
+	for (size_t i = 0; i < p->n_routes; i++) {
+		const struct sb_route *r = &p->routes[i];
+		const char *tok = r->match.upgrade;
+
+		if (!route_matches_place(r, q, host) || tok == NULL || strcmp(tok, "*") == 0)
+			continue;
+		if (strcasestr(v->upgrade_hint, tok) != NULL)
+			continue;
+		int n = snprintf(v->upgrade_hint + used, sizeof v->upgrade_hint - used, "%s%s",
+		    used ? ", " : "", tok);
+		if (n < 0 || (size_t)n >= sizeof v->upgrade_hint - used) {
+			v->upgrade_hint[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+}
+
+static void __attribute__((format(printf, 3, 4)))
+refuse(struct sbd_verdict *v, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->status = status;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+	va_end(ap);
+}
+
+void
+sbd_route_decide(const struct sb_policy *p, const struct sbd_route_query *q,
+    struct sbd_verdict *v)
+{
+	char host[256];
+	const char *hostp = NULL;
+	struct sbd_token_list offered;
+	bool any_place = false;
+
+	memset(v, 0, sizeof *v);
+	if (q->host != NULL) {
+		if (!sbd_host_normalize(q->host, host, sizeof host)) {
+			refuse(v, 400, "malformed Host header");
+			return;
+		}
+		hostp = host;
+	}
+	for (size_t i = 0; i < p->n_routes && !any_place; i++)
+		any_place = route_matches_place(&p->routes[i], q, hostp);
+	if (!any_place) {
+		refuse(v, 404, "no route for host %s path %s", hostp ? hostp : "(none)", q->path);
+		return;
+	}
+
+	bool wants_upgrade = q->upgrade != NULL && q->http11 &&
+	    sbd_header_has_token(q->connection, "upgrade");
+	if (!wants_upgrade) {
+		hint_tokens(p, q, hostp, v);
+		if (q->upgrade != NULL && !q->http11)
+			refuse(v, 426, "upgrade requires HTTP/1.1");
+		else if (q->upgrade != NULL)
+			refuse(v, 426, "Connection header lacks the upgrade token");
+		else
+			refuse(v, 426, "upgrade required: %s", v->upgrade_hint[0] ? v->upgrade_hint :
+			    "any protocol");
+		return;
+	}
+
+	enum sbd_tokens_result tr = sbd_tokens_parse(q->upgrade, &offered);
+	if (tr != SBD_TOKENS_OK) {
+		refuse(v, 400, "%s", sbd_tokens_result_text(tr));
+		return;
+	}
+
+	/* The client's order of preference first, then the policy's order. */
+	for (size_t t = 0; t < offered.count; t++) {
+		for (size_t i = 0; i < p->n_routes; i++) {
+			const struct sb_route *r = &p->routes[i];
+
+			if (!route_matches_place(r, q, hostp) || r->match.upgrade == NULL ||
+			    !sbd_token_matches(r->match.upgrade, offered.items[t].text))
+				continue;
+			v->has_route = true;
+			v->route = i;
+			snprintf(v->token, sizeof v->token, "%s", offered.items[t].text);
+			if (q->has_body && r->mode != SB_MODE_H2C) {
+				refuse(v, 400, "an upgrade request must not carry a body");
+				return;
+			}
+			if (!address_allowed(r, q->client)) {
+				refuse(v, 403, "client address not allowed by route %s", r->name);
+				return;
+			}
+			if (!origin_allowed(r, q->origin)) {
+				if (q->origin != NULL)
+					refuse(v, 403, "origin %s not allowed by route %s", q->origin,
+					    r->name);
+				else
+					refuse(v, 403, "origin missing, required by route %s", r->name);
+				return;
+			}
+			v->status = 101;
+			snprintf(v->reason, sizeof v->reason, "route %s", r->name);
+			return;
+		}
+	}
+	hint_tokens(p, q, hostp, v);
+	refuse(v, 426, "protocol %s is not routed here", q->upgrade);
+}
