@@ -1,0 +1,461 @@
+/* sbd-conn.c - a connection's life: TLS handshake, the pump into MHD, linger, close, sweep */
+#include "sbd-conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-daemon.h"
+#include "sbd-http.h"
+#include "sbd-listener.h"
+#include "sbd-loop.h"
+#include "sbd-stats.h"
+#include "sbd-tls.h"
+#include "sbd-conn-private.h"
+
+#define LINGER_MS 2000
+
+static const char plain_on_tls_answer[] =
+	"HTTP/1.1 400 Bad Request\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Length: 51\r\n"
+	"Connection: close\r\n"
+	"\r\n"
+	"400 Bad Request: plain HTTP sent to a TLS listener\n";
+
+static void on_io(struct sbd_watch *w, unsigned events);
+
+struct sbd_conn *
+sbd_conn_ref(struct sbd_conn *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+sbd_conn_unref(struct sbd_conn *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	/* Everything with an fd was released by sbd_conn_close on the loop. */
+	sbd_listener_conf_unref(c->lconf);
+	free(c->route);
+	free(c);
+}
+
+static void
+unref_task(void *arg)
+{
+	sbd_conn_unref(arg);
+}
+
+static struct sbd_conn **
+list_head(struct sbd_loop *loop)
+{
+	return (struct sbd_conn **)sbd_loop_data(loop);
+}
+
+void
+sbd_conn_loop_init(struct sbd_loop *loop)
+{
+	sbd_loop_set_data(loop, sb_xcalloc(1, sizeof(struct sbd_conn *)));
+}
+
+void
+sbd_conn_loop_fini(struct sbd_loop *loop)
+{
+	free(sbd_loop_data(loop));
+	sbd_loop_set_data(loop, NULL);
+}
+
+static void
+list_insert(struct sbd_conn *c)
+{
+	struct sbd_conn **head = list_head(c->loop);
+
+	c->prev = NULL;
+	c->next = *head;
+	if (*head != NULL)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void
+list_remove(struct sbd_conn *c)
+{
+	struct sbd_conn **head = list_head(c->loop);
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		*head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+watch_end(struct sbd_conn *c, struct sbd_end *e, unsigned events)
+{
+	if (e->fd < 0 || e->hup)
+		return;
+	if (e->watch.fd < 0) {
+		if (sbd_loop_watch_add(c->loop, &e->watch, e->fd, events, on_io, c) < 0)
+			sb_log_errno(SB_LOG_WARN, "conn %llu: watch", (unsigned long long)c->id);
+		return;
+	}
+	sbd_loop_watch_set(&e->watch, events);
+}
+
+/* Interest follows the flows: read where a flow wants input, write where one has output. */
+void
+sbd_conn_update_interest(struct sbd_conn *c)
+{
+	struct sbd_end *ends[] = { &c->client, &c->pair, &c->backend };
+	struct sbd_flow *flows[] = { &c->up, &c->down };
+
+	for (size_t i = 0; i < 3; i++) {
+		unsigned ev = 0;
+
+		if (ends[i]->fd < 0)
+			continue;
+		for (size_t f = 0; f < 2; f++) {
+			if (flows[f]->src == ends[i] && sbd_flow_wants_read(flows[f]))
+				ev |= EPOLLIN;
+			if (flows[f]->dst == ends[i] && sbd_flow_wants_write(flows[f]))
+				ev |= EPOLLOUT;
+		}
+		watch_end(c, ends[i], ev);
+	}
+}
+
+static void
+rerun(void *arg)
+{
+	struct sbd_conn *c = arg;
+
+	c->rerun_posted = false;
+	if (c->state != SBD_CONN_CLOSED)
+		sbd_conn_pump(c);
+	sbd_conn_unref(c);
+}
+
+void
+sbd_conn_post_rerun(struct sbd_conn *c)
+{
+	if (c->rerun_posted)
+		return;
+	c->rerun_posted = true;
+	sbd_loop_post(c->loop, rerun, sbd_conn_ref(c));
+}
+
+static void
+close_tasks(struct sbd_conn *c)
+{
+	struct sbd_daemon *d = c->daemon;
+
+	if (c->pending_connect != NULL)
+		sbd_http_connect_abort(c->pending_connect);
+	sbd_end_close(&c->client);
+	sbd_end_close(&c->pair);
+	sbd_end_close(&c->backend);
+	sbd_flow_clear(&c->up);
+	sbd_flow_clear(&c->down);
+	if (c->state == SBD_CONN_TUNNEL) {
+		atomic_fetch_sub(&d->counters.tunnels, 1);
+		sbd_stats_release(c->stats);
+		c->stats = NULL;
+	}
+	sbd_stats_release(c->lconf->stats);
+	atomic_fetch_sub(&d->counters.active, 1);
+}
+
+void
+sbd_conn_close(struct sbd_conn *c, const char *reason)
+{
+	if (c->state == SBD_CONN_CLOSED)
+		return;
+	if (c->state == SBD_CONN_TUNNEL) {
+		sb_info("conn %llu %s route %s: closed: %s (up %llu, down %llu bytes, %.1f s)",
+		    (unsigned long long)c->id, c->client_text, c->route, reason,
+		    (unsigned long long)atomic_load(&c->bytes_up),
+		    (unsigned long long)atomic_load(&c->bytes_down),
+		    (double)(sbd_now_ms() - c->started_ms) / 1000.0);
+	} else {
+		sb_debug("conn %llu %s: closed: %s", (unsigned long long)c->id, c->client_text,
+		    reason);
+	}
+	close_tasks(c);
+	c->state = SBD_CONN_CLOSED;
+	list_remove(c);
+	sbd_loop_defer(c->loop, unref_task, c);
+}
+
+static void
+start_http(struct sbd_conn *c)
+{
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) {
+		sb_log_errno(SB_LOG_WARN, "conn %llu: socketpair", (unsigned long long)c->id);
+		sbd_conn_close(c, "out of file descriptors");
+		return;
+	}
+	sbd_end_init(&c->pair, sp[0], NULL);
+	sbd_flow_init(&c->up, &c->client, &c->pair);
+	sbd_flow_init(&c->down, &c->pair, &c->client);
+	c->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
+	c->state = SBD_CONN_HTTP;
+	c->in_mhd = true;
+	if (sbd_http_add(c->daemon->http, c, sp[1]) < 0) {
+		c->in_mhd = false;
+		sbd_conn_close(c, "the HTTP parser refused the connection");
+		return;
+	}
+	sbd_conn_pump(c);
+}
+
+static void
+begin_linger(struct sbd_conn *c)
+{
+	sbd_end_close(&c->pair);
+	c->in_mhd = false;
+	c->state = SBD_CONN_LINGER;
+	c->deadline_ms = sbd_now_ms() + LINGER_MS;
+}
+
+/* After the answer: shut our side, then read the client out so it is not reset mid-answer. */
+static void
+linger(struct sbd_conn *c)
+{
+	static _Thread_local char sink[16384];
+	int rc = sbd_end_shutdown_write(&c->client);
+
+	if (rc == SBD_END_AGAIN) {
+		watch_end(c, &c->client, EPOLLOUT);
+		return;
+	}
+	if (rc == SBD_END_ERROR) {
+		sbd_conn_close(c, "answered");
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		ssize_t r = sbd_end_read(&c->client, sink, sizeof sink);
+
+		if (r == SBD_END_AGAIN) {
+			watch_end(c, &c->client, EPOLLIN);
+			return;
+		}
+		if (r <= 0) {
+			sbd_conn_close(c, "answered");
+			return;
+		}
+	}
+	sbd_conn_post_rerun(c);
+}
+
+static const char *
+flow_error(const struct sbd_end *e)
+{
+	return e->error ? e->error : "error";
+}
+
+static void
+pump_http(struct sbd_conn *c)
+{
+	uint64_t moved = 0;
+	enum sbd_flow_result up = sbd_flow_run(&c->up, &moved);
+	enum sbd_flow_result down = sbd_flow_run(&c->down, &moved);
+	char why[128];
+
+	if (up == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DST_ERROR) {
+		snprintf(why, sizeof why, "client error: %s", flow_error(&c->client));
+		sbd_conn_close(c, why);
+		return;
+	}
+	if (up == SBD_FLOW_DST_ERROR) {
+		/* MHD closed its end while the client still sent: the answer decides. */
+		c->up.done = true;
+		sbd_flow_clear(&c->up);
+	}
+	if (down == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DONE) {
+		begin_linger(c);
+		linger(c);
+		return;
+	}
+	if (up == SBD_FLOW_MORE || down == SBD_FLOW_MORE)
+		sbd_conn_post_rerun(c);
+	sbd_conn_update_interest(c);
+}
+
+void
+sbd_conn_pump(struct sbd_conn *c)
+{
+	switch (c->state) {
+	case SBD_CONN_HTTP:
+		pump_http(c);
+		break;
+	case SBD_CONN_TUNNEL:
+		sbd_bridge_pump(c);
+		break;
+	case SBD_CONN_LINGER:
+		linger(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A first byte other than a TLS handshake record: answer plain HTTP, drop anything else. */
+static bool
+check_first_byte(struct sbd_conn *c)
+{
+	unsigned char b;
+	ssize_t n = recv(c->client.fd, &b, 1, MSG_PEEK);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (n <= 0) {
+		sbd_conn_close(c, "client left before TLS");
+		return false;
+	}
+	if (b == 0x16)
+		return true;
+	if (b >= 'A' && b <= 'Z') {
+		(void)!send(c->client.fd, plain_on_tls_answer, sizeof plain_on_tls_answer - 1,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		sbd_conn_close(c, "plain HTTP on a TLS listener");
+	} else {
+		sbd_conn_close(c, "not TLS");
+	}
+	return false;
+}
+
+static void
+handshake(struct sbd_conn *c)
+{
+	gnutls_session_t s = c->client.tls;
+	int rc;
+
+	if (!c->first_byte_checked && !check_first_byte(c))
+		return;
+	c->first_byte_checked = true;
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc) && rc != GNUTLS_E_AGAIN &&
+	    rc != GNUTLS_E_INTERRUPTED);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		watch_end(c, &c->client, gnutls_record_get_direction(s) ? EPOLLOUT : EPOLLIN);
+		return;
+	}
+	if (rc < 0) {
+		char why[160];
+
+		snprintf(why, sizeof why, "tls handshake: %s", gnutls_strerror(rc));
+		sb_info("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, why);
+		sbd_conn_close(c, why);
+		return;
+	}
+	if (sb_log_enabled(SB_LOG_DEBUG)) {
+		char desc[256];
+
+		sbd_tls_describe(s, desc, sizeof desc);
+		sb_debug("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, desc);
+	}
+	start_http(c);
+}
+
+static void
+on_io(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_conn *c = w->arg;
+
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(w->events & EPOLLIN)) {
+		/* Reported whatever we asked for: stop watching, read it out when a flow runs. */
+		struct sbd_end *e = w == &c->client.watch ? &c->client :
+		    w == &c->pair.watch ? &c->pair : &c->backend;
+
+		sbd_loop_watch_del(w);
+		e->hup = true;
+	}
+	if (c->state == SBD_CONN_HANDSHAKE)
+		handshake(c);
+	else
+		sbd_conn_pump(c);
+}
+
+void
+sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
+    int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct sbd_conn *c = sb_xcalloc(1, sizeof *c);
+	struct sbd_config *cfg = sbd_daemon_config(d);
+
+	atomic_init(&c->refs, 1); /* the loop's */
+	c->id = atomic_fetch_add(&d->next_conn_id, 1) + 1;
+	c->daemon = d;
+	c->loop = loop;
+	c->lconf = lconf;
+	memcpy(&c->client_addr, addr, addrlen);
+	c->client_len = addrlen;
+	sb_addr_format(addr, c->client_text);
+	sbd_end_init(&c->client, fd, NULL);
+	sbd_end_init(&c->pair, -1, NULL);
+	sbd_end_init(&c->backend, -1, NULL);
+	c->started_ms = c->last_active_ms = sbd_now_ms();
+	c->deadline_ms = c->started_ms + cfg->policy->limits.handshake_timeout_s * 1000ull;
+	sbd_config_unref(cfg);
+	sbd_stats_reserve(lconf->stats, 0);
+	atomic_fetch_add(&d->counters.active, 1);
+	list_insert(c);
+	sb_debug("conn %llu %s: accepted on %s", (unsigned long long)c->id, c->client_text,
+	    lconf->name);
+
+	if (lconf->tls != NULL) {
+		c->client.tls = sbd_tls_session_new(lconf->tls, fd);
+		if (c->client.tls == NULL) {
+			sbd_conn_close(c, "cannot start a TLS session");
+			return;
+		}
+		c->state = SBD_CONN_HANDSHAKE;
+		watch_end(c, &c->client, EPOLLIN);
+		return;
+	}
+	start_http(c);
+}
+
+void
+sbd_conn_sweep(struct sbd_loop *loop, uint64_t now)
+{
+	struct sbd_conn *c = *list_head(loop);
+
+	while (c != NULL) {
+		struct sbd_conn *next = c->next;
+
+		if (c->pending_connect != NULL)
+			sbd_http_connect_sweep(c->pending_connect, now);
+		if (c->state == SBD_CONN_TUNNEL) {
+			if (now - c->last_active_ms >= c->idle_timeout_s * 1000ull)
+				sbd_conn_close(c, "idle timeout");
+		} else if (c->deadline_ms != 0 && now >= c->deadline_ms) {
+			sbd_conn_close(c, c->state == SBD_CONN_LINGER ? "answered" :
+			    c->state == SBD_CONN_HANDSHAKE ? "tls handshake timeout" :
+			    "request timeout");
+		}
+		c = next;
+	}
+}
+
+void
+sbd_conn_close_all(struct sbd_loop *loop, const char *reason)
+{
+	struct sbd_conn **head = list_head(loop);
+
+	while (head != NULL && *head != NULL)
+		sbd_conn_close(*head, reason);
+}

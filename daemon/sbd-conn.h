@@ -1,0 +1,96 @@
+/* sbd-conn.h - one client connection, from accept to close, owned by one loop */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sb-addr.h"
+#include "sb-policy.h"
+#include "sbd-end.h"
+#include "sbd-flow.h"
+
+struct sbd_daemon;
+struct sbd_listener_conf;
+struct sbd_route_stats;
+struct sbd_request;
+struct MHD_UpgradeResponseHandle;
+
+enum sbd_conn_state {
+	SBD_CONN_PROXY,     /* reading the PROXY header */
+	SBD_CONN_HANDSHAKE, /* TLS handshake */
+	SBD_CONN_HTTP,      /* the request goes to MHD through the socketpair */
+	SBD_CONN_LINGER,    /* answer sent and shut: reading the client out before close */
+	SBD_CONN_TUNNEL,    /* bridged to the backend */
+	SBD_CONN_CLOSED,
+};
+
+/* What the HTTP side decided for an upgrade; handed to the loop after the 101. */
+struct sbd_handover {
+	struct sbd_conn *conn;   /* a reference */
+	char *extra;             /* bytes MHD read past the request */
+	size_t extra_len;
+	int mhd_fd;              /* MHD's end of the socketpair (MHD owns it) */
+	struct MHD_UpgradeResponseHandle *urh;
+	int backend_fd;          /* connected; ownership passes to the conn */
+	char *route;
+	enum sb_mode mode;
+	unsigned idle_timeout_s;
+	struct sbd_route_stats *stats; /* a reserved slot, released at close */
+	char backend_text[SB_ADDR_TEXT_MAX];
+};
+
+struct sbd_conn {
+	atomic_int refs;
+	uint64_t id;
+	struct sbd_daemon *daemon;
+	struct sbd_loop *loop;
+	struct sbd_conn *prev, *next; /* the loop's list */
+	enum sbd_conn_state state;
+
+	struct sbd_listener_conf *lconf; /* a reference */
+	struct sockaddr_storage client_addr;
+	socklen_t client_len;
+	char client_text[SB_ADDR_TEXT_MAX];
+
+	struct sbd_end client;
+	struct sbd_end pair;    /* our end of the socketpair to MHD (HTTP phase) */
+	struct sbd_end backend; /* tunnel phase */
+	struct sbd_flow up;     /* client -> pair, then client -> backend */
+	struct sbd_flow down;   /* pair -> client, then backend -> client */
+	bool in_mhd;            /* MHD holds the other end of the pair */
+	struct sbd_request *pending_connect; /* a suspended request waiting for its backend */
+
+	char *route;
+	enum sb_mode mode;
+	struct sbd_route_stats *stats;
+	char backend_text[SB_ADDR_TEXT_MAX];
+	uint64_t started_ms;
+	uint64_t last_active_ms;
+	uint64_t deadline_ms;   /* handshake or linger deadline; 0 none */
+	unsigned idle_timeout_s;
+	atomic_uint_fast64_t bytes_up;
+	atomic_uint_fast64_t bytes_down;
+	uint64_t down_skip;      /* bytes of the 101 still ahead in the down flow */
+	bool rerun_posted;
+	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
+	const char *first_eof;   /* "client" or "backend": who ended the tunnel first */
+};
+
+/* Takes ownership of fd; runs on loop. */
+void sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
+    int fd, const struct sockaddr *addr, socklen_t addrlen);
+struct sbd_conn *sbd_conn_ref(struct sbd_conn *c);
+void sbd_conn_unref(struct sbd_conn *c);
+/* Loop thread: tears the connection down now, with a reason for the log. */
+void sbd_conn_close(struct sbd_conn *c, const char *reason);
+/* Posted from the MHD thread after the 101 went out. */
+void sbd_conn_handover(void *handover);
+/* Loop thread: the per-second sweep of the loop's connections (timeouts). */
+void sbd_conn_sweep(struct sbd_loop *loop, uint64_t now);
+/* Loop thread: the connection list of a worker loop. */
+void sbd_conn_loop_init(struct sbd_loop *loop);
+void sbd_conn_loop_fini(struct sbd_loop *loop);
+/* Loop thread: closes every connection of the loop. */
+void sbd_conn_close_all(struct sbd_loop *loop, const char *reason);

@@ -1,0 +1,568 @@
+/* sbd-daemon.c - start, policy revisions and reload, signals, drain and stop */
+#include "sbd-daemon.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-config.h"
+#include "sb-log.h"
+#include "sbd-conn.h"
+#include "sbd-echo.h"
+#include "sbd-http.h"
+#include "sbd-listener.h"
+#include "sbd-loop.h"
+#include "sbd-stats.h"
+#include "sbd-tls.h"
+
+extern const char sbd_default_policy[];
+extern const size_t sbd_default_policy_len;
+
+struct sbd_config *
+sbd_config_ref(struct sbd_config *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+sbd_config_unref(struct sbd_config *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; c->routes != NULL && i < c->policy->n_routes; i++)
+		sbd_tls_ctx_unref(c->routes[i].tls);
+	free(c->routes);
+	sb_policy_free(c->policy);
+	free(c);
+}
+
+struct sbd_config *
+sbd_daemon_config(struct sbd_daemon *d)
+{
+	struct sbd_config *c;
+
+	pthread_mutex_lock(&d->config_lock);
+	c = sbd_config_ref(d->config);
+	pthread_mutex_unlock(&d->config_lock);
+	return c;
+}
+
+struct sbd_loop *
+sbd_daemon_pick_loop(struct sbd_daemon *d)
+{
+	return d->loops[atomic_fetch_add(&d->next_loop, 1) % d->n_loops];
+}
+
+/* systemd's readiness protocol: one datagram to $NOTIFY_SOCKET. */
+static void
+notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof sun.sun_path)
+		return;
+	memcpy(sun.sun_path, path, strlen(path));
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)!sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path)));
+	close(fd);
+}
+
+static int
+mkdir_p(const char *dir, mode_t mode)
+{
+	char *p = sb_xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+struct sb_policy *
+sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors *errs)
+{
+	char *cert, *key, *err = NULL;
+	struct sb_policy *p;
+
+	if (file != NULL)
+		return sb_policy_load(file, errs);
+
+	/* The embedded policy's certificate is made on first start and kept. */
+	if (mkdir_p(state_dir, 0700) < 0) {
+		sb_errors_add(errs, "", "state dir %s: %s", state_dir, strerror(errno));
+		return NULL;
+	}
+	cert = sb_xasprintf("%s/cert.pem", state_dir);
+	key = sb_xasprintf("%s/key.pem", state_dir);
+	if (sbd_tls_ensure_self_signed(cert, key, &err) < 0) {
+		sb_errors_add(errs, "", "%s", err);
+		free(err);
+		p = NULL;
+	} else {
+		p = sb_policy_from_string(sbd_default_policy, sbd_default_policy_len, state_dir,
+		    errs);
+	}
+	free(cert);
+	free(key);
+	return p;
+}
+
+static int
+resolve_backend(struct sbd_daemon *d, const struct sb_route *r, struct sbd_route_rt *rt,
+    size_t index, struct sb_errors *errs)
+{
+	char path[64];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char port[8];
+	int rc;
+
+	snprintf(path, sizeof path, "routes[%zu].backend", index);
+	if (strcmp(r->backend, SB_BACKEND_BUILTIN_ECHO) == 0) {
+		memcpy(&rt->backend, &d->echo_addr, d->echo_addr_len);
+		rt->backend_len = d->echo_addr_len;
+		return 0;
+	}
+	if (sb_hostport_to_sockaddr(&r->backend_hp, &rt->backend, &rt->backend_len) == 0)
+		return 0;
+	snprintf(port, sizeof port, "%u", r->backend_hp.port);
+	rc = getaddrinfo(r->backend_hp.host, port, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		sb_errors_add(errs, path, "cannot resolve %s: %s", r->backend_hp.host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&rt->backend, res->ai_addr, res->ai_addrlen);
+	rt->backend_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The run-time side of a policy: backends resolved, counters found. Takes the policy. */
+static struct sbd_config *
+config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
+{
+	struct sbd_config *c = sb_xcalloc(1, sizeof *c);
+	size_t before = errs->count;
+
+	atomic_init(&c->refs, 1);
+	c->policy = policy;
+	c->routes = sb_xcalloc(policy->n_routes, sizeof *c->routes);
+	for (size_t i = 0; i < policy->n_routes; i++) {
+		const struct sb_route *r = &policy->routes[i];
+
+		resolve_backend(d, r, &c->routes[i], i, errs);
+		c->routes[i].stats = sbd_stats_get(d, "route", r->name);
+	}
+	if (errs->count > before) {
+		sbd_config_unref(c);
+		return NULL;
+	}
+	c->revision = ++d->last_revision;
+	return c;
+}
+
+static void
+swap_config(struct sbd_daemon *d, struct sbd_config *c)
+{
+	struct sbd_config *old;
+
+	pthread_mutex_lock(&d->config_lock);
+	old = d->config;
+	d->config = c;
+	pthread_mutex_unlock(&d->config_lock);
+	sbd_config_unref(old);
+}
+
+struct pending_listener {
+	struct sbd_listener *lis;     /* existing, or newly opened */
+	struct sbd_listener_conf *conf; /* new settings for an existing one */
+	bool is_new;
+};
+
+/*
+ * Opens what the policy adds and prepares new settings for what it keeps;
+ * nothing changes unless everything succeeded.
+ */
+static int
+apply_listeners(struct sbd_daemon *d, const struct sb_policy *policy, struct sb_errors *errs)
+{
+	struct pending_listener *pl = sb_xcalloc(policy->n_listeners, sizeof *pl);
+	bool *kept = sb_xcalloc(d->n_listeners + 1, sizeof *kept);
+	int rc = 0;
+
+	for (size_t i = 0; i < policy->n_listeners && rc == 0; i++) {
+		const struct sb_listener *l = &policy->listeners[i];
+		char path[64], *err = NULL;
+
+		snprintf(path, sizeof path, "listeners[%zu]", i);
+		for (size_t j = 0; j < d->n_listeners; j++) {
+			if (!kept[j] && sbd_listener_serves(d->listeners[j], l)) {
+				kept[j] = true;
+				pl[i].lis = d->listeners[j];
+				pl[i].conf = sbd_listener_conf_new(d, policy, l, &err);
+				break;
+			}
+		}
+		if (pl[i].lis == NULL) {
+			pl[i].lis = sbd_listener_open(d, policy, l, &err);
+			pl[i].is_new = pl[i].lis != NULL;
+		} else if (pl[i].conf == NULL) {
+			pl[i].lis = NULL;
+		}
+		if (pl[i].lis == NULL) {
+			sb_errors_add(errs, path, "%s", err ? err : "cannot open");
+			rc = -1;
+		}
+		free(err);
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < policy->n_listeners; i++) {
+			if (pl[i].is_new)
+				sbd_listener_close(pl[i].lis);
+			sbd_listener_conf_unref(pl[i].conf);
+		}
+		goto out;
+	}
+
+	for (size_t j = 0; j < d->n_listeners; j++)
+		if (!kept[j])
+			sbd_listener_close(d->listeners[j]);
+	free(d->listeners);
+	d->listeners = sb_xcalloc(policy->n_listeners, sizeof *d->listeners);
+	d->n_listeners = policy->n_listeners;
+	for (size_t i = 0; i < policy->n_listeners; i++) {
+		d->listeners[i] = pl[i].lis;
+		if (pl[i].is_new)
+			sbd_listener_start(pl[i].lis);
+		else
+			sbd_listener_set_conf(pl[i].lis, pl[i].conf);
+	}
+out:
+	free(kept);
+	free(pl);
+	return rc;
+}
+
+/* Features the policy format has and this build does not carry yet are refused loudly. */
+static void
+warn_unavailable(const struct sb_policy *p)
+{
+	for (size_t i = 0; i < p->n_routes; i++) {
+		const struct sb_route *r = &p->routes[i];
+
+		if (r->mode != SB_MODE_TUNNEL)
+			sb_warn("routes[%zu] (%s): %s mode is not available in this version; "
+			    "its upgrades are refused with 501", i, r->name, sb_mode_name(r->mode));
+		if (r->proxy_protocol != SB_PROXY_NONE)
+			sb_warn("routes[%zu] (%s): PROXY protocol to backends is not available in "
+			    "this version; its upgrades are refused with 501", i, r->name);
+	}
+	for (size_t i = 0; i < p->n_listeners; i++)
+		if (p->listeners[i].proxy_protocol)
+			sb_warn("listeners[%zu] (%s): PROXY protocol is not available in this "
+			    "version; its connections are refused", i, p->listeners[i].name);
+}
+
+static void
+log_errors(const char *what, const char *file, const struct sb_errors *errs)
+{
+	for (size_t i = 0; i < errs->count; i++)
+		sb_error("%s: %s: %s%s%s", what, file ? file : "(default policy)",
+		    errs->items[i].path, errs->items[i].path[0] ? ": " : "",
+		    errs->items[i].message);
+}
+
+/* Builds a policy aside and swaps it in; on any error the running one stays. */
+static int
+apply_policy(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
+{
+	struct sbd_config *c = config_build(d, policy, errs);
+
+	if (c == NULL)
+		return -1;
+	if (apply_listeners(d, policy, errs) < 0) {
+		sbd_config_unref(c);
+		return -1;
+	}
+	warn_unavailable(policy);
+	swap_config(d, c);
+	sb_info("policy revision %llu applied: %zu listeners, %zu routes",
+	    (unsigned long long)c->revision, policy->n_listeners, policy->n_routes);
+	return 0;
+}
+
+int
+sbd_daemon_reload(struct sbd_daemon *d)
+{
+	struct sb_errors errs = SB_ERRORS_INIT;
+	struct sb_policy *p;
+	int rc = -1;
+
+	if (atomic_load(&d->draining))
+		return -1;
+	notify_systemd("RELOADING=1");
+	sb_info("reload: reading %s", d->opts.policy_file ? d->opts.policy_file :
+	    "the default policy");
+	p = sbd_daemon_load_policy(d->opts.policy_file, d->opts.state_dir, &errs);
+	if (p != NULL)
+		rc = apply_policy(d, p, &errs);
+	if (rc < 0) {
+		log_errors("reload refused", d->opts.policy_file, &errs);
+		sb_warn("reload: the running policy stays");
+	}
+	sb_errors_clear(&errs);
+	notify_systemd("READY=1");
+	return rc;
+}
+
+static void
+stop_now(struct sbd_daemon *d)
+{
+	sbd_loop_stop(d->main_loop);
+}
+
+static void
+close_all_task(void *arg)
+{
+	struct sbd_loop *loop = arg;
+
+	sbd_conn_close_all(loop, "daemon shutdown");
+}
+
+void
+sbd_daemon_drain(struct sbd_daemon *d)
+{
+	struct sbd_config *c;
+
+	if (atomic_exchange(&d->draining, true))
+		return;
+	c = sbd_daemon_config(d);
+	d->drain_deadline_ms = sbd_now_ms() + c->policy->limits.drain_timeout_s * 1000ull;
+	sbd_config_unref(c);
+	notify_systemd("STOPPING=1");
+	sb_info("draining: %u connections open, up to %llu s", atomic_load(&d->counters.active),
+	    (unsigned long long)(d->drain_deadline_ms - sbd_now_ms()) / 1000);
+	for (size_t i = 0; i < d->n_listeners; i++)
+		sbd_listener_close(d->listeners[i]);
+	d->n_listeners = 0;
+}
+
+static void
+on_main_tick(void *arg)
+{
+	struct sbd_daemon *d = arg;
+
+	if (!atomic_load(&d->draining))
+		return;
+	if (atomic_load(&d->counters.active) == 0) {
+		sb_info("drained: every connection finished");
+		stop_now(d);
+	} else if (sbd_now_ms() >= d->drain_deadline_ms) {
+		sb_warn("drain timeout: closing %u connections", atomic_load(&d->counters.active));
+		stop_now(d);
+	}
+}
+
+static void
+on_worker_tick(void *arg)
+{
+	sbd_conn_sweep(arg, sbd_now_ms());
+}
+
+static void
+on_signal(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_daemon *d = w->arg;
+	struct signalfd_siginfo si;
+
+	while (read(w->fd, &si, sizeof si) == sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			sbd_daemon_reload(d);
+			break;
+		case SIGINT:
+			if (++d->sigint_count >= 2) {
+				sb_warn("second SIGINT: exiting now");
+				stop_now(d);
+				break;
+			}
+			/* fall through */
+		case SIGTERM:
+			sbd_daemon_drain(d);
+			on_main_tick(d);
+			break;
+		}
+	}
+}
+
+static struct sbd_watch signal_watch = { .fd = -1 };
+static int signal_fd = -1;
+
+static int
+setup_signals(struct sbd_daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (signal_fd < 0)
+		return -1;
+	return sbd_loop_watch_add(d->main_loop, &signal_watch, signal_fd, EPOLLIN, on_signal, d);
+}
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct sbd_daemon *
+sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
+{
+	struct sbd_daemon *d = sb_xcalloc(1, sizeof *d);
+	struct sb_errors errs = SB_ERRORS_INIT;
+	struct sb_policy *policy;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	*exit_code = 2;
+	d->opts = *opts;
+	d->started_ms = sbd_now_ms();
+	pthread_mutex_init(&d->config_lock, NULL);
+	pthread_mutex_init(&d->stats_lock, NULL);
+	raise_fd_limit();
+
+	d->n_loops = opts->threads ? opts->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
+	d->main_loop = sbd_loop_new("sbd-main", 0);
+	d->loops = sb_xcalloc(d->n_loops, sizeof *d->loops);
+	for (unsigned i = 0; i < d->n_loops; i++) {
+		char name[32];
+
+		snprintf(name, sizeof name, "sbd-worker-%u", i);
+		d->loops[i] = sbd_loop_new(name, i);
+		if (d->loops[i] == NULL)
+			goto err;
+		sbd_conn_loop_init(d->loops[i]);
+		sbd_loop_set_tick(d->loops[i], on_worker_tick, d->loops[i]);
+	}
+	if (d->main_loop == NULL || setup_signals(d) < 0)
+		goto err;
+	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
+
+	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
+	if (d->echo == NULL)
+		goto err;
+
+	policy = sbd_daemon_load_policy(opts->policy_file, opts->state_dir, &errs);
+	if (policy == NULL) {
+		log_errors("bad policy", opts->policy_file, &errs);
+		*exit_code = 1;
+		goto err;
+	}
+	d->http = sbd_http_new(d, &policy->limits);
+	if (d->http == NULL) {
+		sb_policy_free(policy);
+		goto err;
+	}
+	for (unsigned i = 0; i < d->n_loops; i++) {
+		if (sbd_loop_start_thread(d->loops[i]) < 0) {
+			sb_log_errno(SB_LOG_ERROR, "start worker thread");
+			sb_policy_free(policy);
+			goto err;
+		}
+	}
+	if (apply_policy(d, policy, &errs) < 0) {
+		log_errors("cannot start", opts->policy_file, &errs);
+		goto err;
+	}
+	sb_errors_clear(&errs);
+	notify_systemd("READY=1");
+	sb_info("switchboardd %s ready: %u worker threads", SB_VERSION, d->n_loops);
+	return d;
+err:
+	sb_errors_clear(&errs);
+	sbd_daemon_free(d);
+	return NULL;
+}
+
+int
+sbd_daemon_run(struct sbd_daemon *d)
+{
+	sbd_loop_run(d->main_loop);
+	return d->exit_code;
+}
+
+void
+sbd_daemon_free(struct sbd_daemon *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n_listeners; i++)
+		sbd_listener_close(d->listeners[i]);
+	d->n_listeners = 0;
+	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
+		if (d->loops[i] == NULL)
+			continue;
+		sbd_loop_post(d->loops[i], close_all_task, d->loops[i]);
+		sbd_loop_stop(d->loops[i]);
+	}
+	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++)
+		if (d->loops[i] != NULL)
+			sbd_loop_join(d->loops[i]);
+	d->http_stopped = true;
+	sbd_http_free(d->http);
+	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
+		if (d->loops[i] == NULL)
+			continue;
+		sbd_loop_free(d->loops[i]); /* runs what MHD posted last */
+		sbd_conn_loop_fini(d->loops[i]);
+	}
+	free(d->loops);
+	sbd_echo_free(d->echo);
+	if (signal_fd >= 0) {
+		sbd_loop_watch_del(&signal_watch);
+		close(signal_fd);
+		signal_fd = -1;
+	}
+	sbd_loop_free(d->main_loop);
+	sbd_config_unref(d->config);
+	free(d->listeners);
+	sbd_stats_free_all(d);
+	pthread_mutex_destroy(&d->config_lock);
+	pthread_mutex_destroy(&d->stats_lock);
+	free(d);
+}

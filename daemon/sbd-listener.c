@@ -1,0 +1,310 @@
+/* sbd-listener.c - bind, socket activation, accept with limits on every worker loop */
+#include "sbd-listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-conn.h"
+#include "sbd-daemon.h"
+#include "sbd-loop.h"
+#include "sbd-stats.h"
+#include "sbd-tls.h"
+
+#define ACCEPT_BATCH 64
+#define BACKLOG      4096
+
+struct sbd_listener {
+	struct sbd_daemon *d;
+	int fd;
+	bool adopted; /* passed by systemd */
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char address[SB_ADDR_TEXT_MAX];
+
+	pthread_mutex_t conf_lock;
+	struct sbd_listener_conf *conf;
+
+	struct sbd_watch *watches; /* one per worker loop */
+	atomic_uint loops_left;
+};
+
+static const char full_answer[] =
+	"HTTP/1.1 503 Service Unavailable\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Length: 24\r\n"
+	"Connection: close\r\n"
+	"\r\n"
+	"503 switchboard is full\n";
+
+struct sbd_listener_conf *
+sbd_listener_conf_ref(struct sbd_listener_conf *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+sbd_listener_conf_unref(struct sbd_listener_conf *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	sbd_tls_ctx_unref(c->tls);
+	free(c->name);
+	free(c);
+}
+
+struct sbd_listener_conf *
+sbd_listener_conf_new(struct sbd_daemon *d, const struct sb_policy *policy,
+    const struct sb_listener *l, char **err)
+{
+	struct sbd_listener_conf *c = sb_xcalloc(1, sizeof *c);
+
+	atomic_init(&c->refs, 1);
+	c->name = sb_xstrdup(l->name);
+	c->proxy_protocol = l->proxy_protocol;
+	c->max_connections = l->max_connections;
+	c->stats = sbd_stats_get(d, "listener", l->name);
+	if (l->tls != NULL) {
+		c->tls = sbd_tls_ctx_new_listener(policy, l, err);
+		if (c->tls == NULL) {
+			sbd_listener_conf_unref(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+/* A socket systemd passed (LISTEN_FDS) that is bound to addr, or -1. */
+static int
+adopt_activated(const struct sockaddr_storage *addr, socklen_t len)
+{
+	const char *pid = getenv("LISTEN_PID");
+	const char *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
+		return -1;
+	long n = strtol(fds, NULL, 10);
+	for (int fd = 3; n > 0 && fd < 3 + n; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && sl == len &&
+		    memcmp(&ss, addr, len) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+struct sbd_listener *
+sbd_listener_open(struct sbd_daemon *d, const struct sb_policy *policy,
+    const struct sb_listener *l, char **err)
+{
+	struct sbd_listener *lis = sb_xcalloc(1, sizeof *lis);
+	int one = 1;
+
+	lis->d = d;
+	lis->fd = -1;
+	pthread_mutex_init(&lis->conf_lock, NULL);
+	if (sb_hostport_to_sockaddr(&l->bind_hp, &lis->addr, &lis->addr_len) < 0) {
+		*err = sb_xasprintf("listener %s: bind %s: not a numeric address", l->name, l->bind);
+		goto err;
+	}
+	sb_addr_format((struct sockaddr *)&lis->addr, lis->address);
+
+	lis->fd = adopt_activated(&lis->addr, lis->addr_len);
+	if (lis->fd >= 0) {
+		lis->adopted = true;
+		int fl = fcntl(lis->fd, F_GETFL);
+		if (fl < 0 || fcntl(lis->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			goto sys_err;
+		sb_info("listener %s: using socket %s passed by systemd", l->name, lis->address);
+	} else {
+		lis->fd = socket(lis->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (lis->fd < 0)
+			goto sys_err;
+		setsockopt(lis->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (lis->addr.ss_family == AF_INET6)
+			setsockopt(lis->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		if (bind(lis->fd, (struct sockaddr *)&lis->addr, lis->addr_len) < 0 ||
+		    listen(lis->fd, BACKLOG) < 0)
+			goto sys_err;
+	}
+	lis->conf = sbd_listener_conf_new(d, policy, l, err);
+	if (lis->conf == NULL)
+		goto err;
+	return lis;
+sys_err:
+	*err = sb_xasprintf("listener %s: bind %s: %s", l->name, lis->address, strerror(errno));
+err:
+	if (lis->fd >= 0 && !lis->adopted)
+		close(lis->fd);
+	pthread_mutex_destroy(&lis->conf_lock);
+	free(lis);
+	return NULL;
+}
+
+bool
+sbd_listener_serves(const struct sbd_listener *lis, const struct sb_listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return sb_hostport_to_sockaddr(&l->bind_hp, &ss, &len) == 0 && len == lis->addr_len &&
+	    memcmp(&ss, &lis->addr, len) == 0;
+}
+
+void
+sbd_listener_set_conf(struct sbd_listener *lis, struct sbd_listener_conf *conf)
+{
+	struct sbd_listener_conf *old;
+
+	pthread_mutex_lock(&lis->conf_lock);
+	old = lis->conf;
+	lis->conf = conf;
+	pthread_mutex_unlock(&lis->conf_lock);
+	sbd_listener_conf_unref(old);
+}
+
+const char *
+sbd_listener_name(const struct sbd_listener *lis)
+{
+	return lis->conf->name;
+}
+
+const char *
+sbd_listener_address(const struct sbd_listener *lis)
+{
+	return lis->address;
+}
+
+static struct sbd_listener_conf *
+current_conf(struct sbd_listener *lis)
+{
+	struct sbd_listener_conf *c;
+
+	pthread_mutex_lock(&lis->conf_lock);
+	c = sbd_listener_conf_ref(lis->conf);
+	pthread_mutex_unlock(&lis->conf_lock);
+	return c;
+}
+
+/* Over a limit: a plain client hears why; a TLS client cannot without a handshake. */
+static void
+turn_away(int fd, const struct sbd_listener_conf *conf)
+{
+	if (conf->tls == NULL)
+		(void)!send(fd, full_answer, sizeof full_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void
+on_acceptable(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_listener *lis = w->arg;
+	struct sbd_daemon *d = lis->d;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof ss;
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				sb_log_errno(SB_LOG_WARN, "listener %s: accept", lis->address);
+			break;
+		}
+		atomic_fetch_add(&d->counters.accepted, 1);
+
+		struct sbd_listener_conf *conf = current_conf(lis);
+		struct sbd_config *cfg = sbd_daemon_config(d);
+		unsigned limit = cfg->policy->limits.max_connections;
+		sbd_config_unref(cfg);
+		if (atomic_load(&d->counters.active) >= limit ||
+		    (conf->max_connections > 0 &&
+		    atomic_load(&conf->stats->active) >= conf->max_connections)) {
+			char who[SB_ADDR_TEXT_MAX];
+
+			sb_addr_format((struct sockaddr *)&ss, who);
+			sb_warn("listener %s: %s turned away: connection limit reached",
+			    conf->name, who);
+			atomic_fetch_add(&d->counters.rejected, 1);
+			turn_away(fd, conf);
+			sbd_listener_conf_unref(conf);
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		sbd_conn_start(d, w->loop, conf, fd, (struct sockaddr *)&ss, len);
+	}
+}
+
+static void
+start_on_loop(void *arg)
+{
+	struct sbd_watch *w = arg;
+	struct sbd_listener *lis = w->arg;
+
+	if (sbd_loop_watch_add(w->loop, w, lis->fd, EPOLLIN | EPOLLEXCLUSIVE, on_acceptable,
+	    lis) < 0)
+		sb_log_errno(SB_LOG_ERROR, "listener %s: watch", lis->address);
+}
+
+void
+sbd_listener_start(struct sbd_listener *lis)
+{
+	struct sbd_daemon *d = lis->d;
+
+	lis->watches = sb_xcalloc(d->n_loops, sizeof *lis->watches);
+	atomic_init(&lis->loops_left, d->n_loops);
+	for (unsigned i = 0; i < d->n_loops; i++) {
+		lis->watches[i].fd = -1;
+		lis->watches[i].loop = d->loops[i];
+		lis->watches[i].arg = lis;
+		sbd_loop_post(d->loops[i], start_on_loop, &lis->watches[i]);
+	}
+	sb_info("listener %s: accepting on %s%s", lis->conf->name, lis->address,
+	    lis->conf->tls ? " (tls)" : "");
+}
+
+static void
+free_listener(struct sbd_listener *lis)
+{
+	if (lis->fd >= 0)
+		close(lis->fd);
+	sbd_listener_conf_unref(lis->conf);
+	pthread_mutex_destroy(&lis->conf_lock);
+	free(lis->watches);
+	free(lis);
+}
+
+static void
+stop_on_loop(void *arg)
+{
+	struct sbd_watch *w = arg;
+	struct sbd_listener *lis = w->arg;
+
+	sbd_loop_watch_del(w);
+	if (atomic_fetch_sub(&lis->loops_left, 1) == 1)
+		free_listener(lis);
+}
+
+void
+sbd_listener_close(struct sbd_listener *lis)
+{
+	if (lis->watches == NULL) {
+		free_listener(lis);
+		return;
+	}
+	sb_info("listener %s: closing %s", lis->conf->name, lis->address);
+	for (unsigned i = 0; i < lis->d->n_loops; i++)
+		sbd_loop_post(lis->d->loops[i], stop_on_loop, &lis->watches[i]);
+}
