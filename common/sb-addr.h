@@ -41,3 +41,11 @@ void sb_addr_format_host(const struct sockaddr *sa, char out[SB_ADDR_TEXT_MAX]);
 int sb_cidr_parse(const char *text, struct sb_cidr *out, const char **why);
 /* v4-mapped v6 addresses match v4 networks. */
 bool sb_cidr_match(const struct sb_cidr *cidr, const struct sockaddr *sa);
+
+/* "10.0.0.0/8", "::1/128": always with the prefix. */
+void sb_cidr_format(const struct sb_cidr *cidr, char out[SB_ADDR_TEXT_MAX]);
+
+/* A DNS name: dot-separated labels of letters, digits, '-' and '_', at most 253 bytes. */
+bool sb_hostname_is_valid(const char *name);
+/* A host name, or "*." followed by one (matches sub-domains). */
+bool sb_host_pattern_is_valid(const char *pattern);
