@@ -1,0 +1,754 @@
+/* sbd-tls.c - GnuTLS server contexts (credentials, SNI, ALPN, mTLS, tickets); self-signed certs */
+#include "sbd-tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+
+#define TLS_MIN_GNUTLS      "3.7.0"
+#define TLS_PRIO_BASE       "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3"
+#define TLS_PRIO_NO_TLS12   ":-VERS-TLS1.2:-VERS-TLS1.1:-VERS-TLS1.0"
+#define TLS_SERVER_NAME_MAX 256
+#define SELF_SIGNED_DAYS    365
+#define SELF_SIGNED_RENEW_S (30 * 86400)
+
+struct sni_name {
+	char *name;       /* exact name, or the suffix with its dot (".example.org") */
+	bool wildcard;
+	size_t cred;      /* index into creds */
+};
+
+struct sbd_tls_ctx {
+	atomic_uint refs;
+	char *what;                            /* "listener public", for logs */
+	gnutls_certificate_credentials_t *creds; /* [0]: the default pair */
+	size_t n_creds;
+	struct sni_name *names;
+	size_t n_names;
+	gnutls_priority_t priority;
+	enum sb_client_auth client_auth;
+	gnutls_datum_t ticket_key;
+};
+
+/* What a session carries in its gnutls_session_set_ptr() slot. */
+struct session_data {
+	struct sbd_tls_ctx *ctx;
+	void *user;
+	bool has_server_name;
+	char server_name[TLS_SERVER_NAME_MAX];
+};
+
+static const gnutls_datum_t alpn_http11 = { (unsigned char *)"http/1.1", 8 };
+
+/* A GnuTLS message without its final period, space or newline, for "%.*s". */
+static int
+msg_len(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	while (n > 0 && (msg[n - 1] == '.' || msg[n - 1] == ' ' || msg[n - 1] == '\n'))
+		n--;
+	return (int)n;
+}
+
+static void
+on_audit_log(gnutls_session_t session, const char *msg)
+{
+	sb_debug("gnutls audit: %.*s", msg_len(msg), msg);
+}
+
+int
+sbd_tls_init(char **err)
+{
+	if (gnutls_check_version(TLS_MIN_GNUTLS) == NULL) {
+		*err = sb_xasprintf("gnutls %s is older than %s", gnutls_check_version(NULL),
+		    TLS_MIN_GNUTLS);
+		return -1;
+	}
+	gnutls_global_set_audit_log_function(on_audit_log);
+	return 0;
+}
+
+static char *
+resolve(const struct sb_policy *policy, const char *path)
+{
+	return policy != NULL ? sb_policy_resolve_path(policy, path) : sb_xstrdup(path);
+}
+
+/* Fails with "cert PATH: No such file or directory" rather than GnuTLS's vaguer words. */
+static int
+check_readable(const char *what, const char *role, const char *path, char **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		*err = sb_xasprintf("%s: %s %s: %s", what, role, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static gnutls_certificate_credentials_t
+load_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair, const char *client_ca,
+    const char *what, char **err)
+{
+	gnutls_certificate_credentials_t cred = NULL, loaded = NULL;
+	char *cert = NULL, *key = NULL, *ca = NULL;
+	int rc;
+
+	if (pair->cert == NULL || pair->key == NULL) {
+		*err = sb_xasprintf("%s: a certificate needs both cert and key", what);
+		goto err;
+	}
+	cert = resolve(policy, pair->cert);
+	key = resolve(policy, pair->key);
+	if (check_readable(what, "cert", cert, err) < 0 ||
+	    check_readable(what, "key", key, err) < 0)
+		goto err;
+	rc = gnutls_certificate_allocate_credentials(&cred);
+	if (rc < 0) {
+		*err = sb_xasprintf("%s: credentials: %.*s", what, msg_len(gnutls_strerror(rc)),
+		    gnutls_strerror(rc));
+		goto err;
+	}
+	rc = gnutls_certificate_set_x509_key_file2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (rc < 0) {
+		*err = sb_xasprintf("%s: cert %s, key %s: %.*s", what, cert, key,
+		    msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
+		goto err;
+	}
+	/* Only for TLS 1.2 DHE suites; RFC 7919 groups, nothing to generate. */
+	rc = gnutls_certificate_set_known_dh_params(cred, GNUTLS_SEC_PARAM_MEDIUM);
+	if (rc < 0) {
+		*err = sb_xasprintf("%s: dh params: %.*s", what, msg_len(gnutls_strerror(rc)),
+		    gnutls_strerror(rc));
+		goto err;
+	}
+	if (client_ca != NULL) {
+		ca = resolve(policy, client_ca);
+		if (check_readable(what, "client_ca", ca, err) < 0)
+			goto err;
+		rc = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
+		if (rc == 0) {
+			*err = sb_xasprintf("%s: client_ca %s: no certificate in it", what, ca);
+			goto err;
+		}
+		if (rc < 0) {
+			*err = sb_xasprintf("%s: client_ca %s: %.*s", what, ca,
+			    msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
+			goto err;
+		}
+	}
+	loaded = cred;
+	cred = NULL;
+err:
+	if (cred != NULL)
+		gnutls_certificate_free_credentials(cred);
+	free(cert);
+	free(key);
+	free(ca);
+	return loaded;
+}
+
+static void
+ctx_free(struct sbd_tls_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_creds; i++) {
+		if (ctx->creds[i] != NULL)
+			gnutls_certificate_free_credentials(ctx->creds[i]);
+	}
+	free(ctx->creds);
+	for (size_t i = 0; i < ctx->n_names; i++)
+		free(ctx->names[i].name);
+	free(ctx->names);
+	if (ctx->priority != NULL)
+		gnutls_priority_deinit(ctx->priority);
+	if (ctx->ticket_key.data != NULL) {
+		gnutls_memset(ctx->ticket_key.data, 0, ctx->ticket_key.size);
+		gnutls_free(ctx->ticket_key.data);
+	}
+	free(ctx->what);
+	free(ctx);
+}
+
+/* Allocates ctx with room for n_creds credentials, the priority and the ticket key. */
+static struct sbd_tls_ctx *
+ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char *priority,
+    char **err)
+{
+	struct sbd_tls_ctx *ctx = sb_xcalloc(1, sizeof *ctx);
+	const char *errpos = NULL;
+	char *prio = NULL;
+	bool tls13_only = false;
+	int rc;
+
+	atomic_init(&ctx->refs, 1);
+	ctx->what = sb_xstrdup(what);
+	ctx->creds = sb_xcalloc(n_creds, sizeof *ctx->creds);
+	ctx->n_creds = n_creds;
+	if (min_version != NULL && strcmp(min_version, "1.3") == 0) {
+		tls13_only = true;
+	} else if (min_version != NULL && strcmp(min_version, "1.2") != 0) {
+		*err = sb_xasprintf("%s: min_version \"%s\": must be \"1.2\" or \"1.3\"", what,
+		    min_version);
+		goto err;
+	}
+	if (priority != NULL)
+		prio = sb_xasprintf("%s%s", priority, tls13_only ? TLS_PRIO_NO_TLS12 : "");
+	else
+		prio = sb_xstrdup(tls13_only ? TLS_PRIO_BASE : TLS_PRIO_BASE ":+VERS-TLS1.2");
+	rc = gnutls_priority_init(&ctx->priority, prio, &errpos);
+	if (rc < 0) {
+		ctx->priority = NULL;
+		if (rc == GNUTLS_E_INVALID_REQUEST && errpos != NULL)
+			*err = sb_xasprintf("%s: priority \"%s\": syntax error at \"%s\"", what,
+			    priority != NULL ? priority : prio, errpos);
+		else
+			*err = sb_xasprintf("%s: priority \"%s\": %.*s", what,
+			    priority != NULL ? priority : prio, msg_len(gnutls_strerror(rc)),
+			    gnutls_strerror(rc));
+		goto err;
+	}
+	rc = gnutls_session_ticket_key_generate(&ctx->ticket_key);
+	if (rc < 0) {
+		ctx->ticket_key.data = NULL;
+		*err = sb_xasprintf("%s: session ticket key: %.*s", what,
+		    msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
+		goto err;
+	}
+	free(prio);
+	return ctx;
+err:
+	free(prio);
+	ctx_free(ctx);
+	return NULL;
+}
+
+static int
+add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, char **err)
+{
+	for (size_t i = 0; i < sni->n_names; i++) {
+		const char *name = sni->names[i];
+		bool wildcard = strncmp(name, "*.", 2) == 0;
+		struct sni_name *n;
+
+		if (name[wildcard ? 2 : 0] == '\0') {
+			*err = sb_xasprintf("%s: sni[%zu].names[%zu]: empty name", ctx->what,
+			    index - 1, i);
+			return -1;
+		}
+		ctx->names = sb_xrealloc(ctx->names, (ctx->n_names + 1) * sizeof *ctx->names);
+		n = &ctx->names[ctx->n_names++];
+		n->name = sb_xstrdup(wildcard ? name + 1 : name);
+		n->wildcard = wildcard;
+		n->cred = index;
+	}
+	return 0;
+}
+
+struct sbd_tls_ctx *
+sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listener *listener,
+    char **err)
+{
+	const struct sb_listener_tls *tls = listener->tls;
+	struct sbd_tls_ctx *ctx = NULL;
+	const char *client_ca = NULL;
+	char *what = sb_xasprintf("listener %s", listener->name);
+
+	if (tls == NULL) {
+		*err = sb_xasprintf("%s: not a TLS listener", what);
+		goto err;
+	}
+	if (tls->client_auth != SB_CLIENT_AUTH_NONE) {
+		if (tls->client_ca == NULL) {
+			*err = sb_xasprintf("%s: client_auth needs client_ca", what);
+			goto err;
+		}
+		client_ca = tls->client_ca;
+	}
+	ctx = ctx_alloc(what, 1 + tls->n_sni, tls->min_version, tls->priority, err);
+	if (ctx == NULL)
+		goto err;
+	ctx->client_auth = tls->client_auth;
+	ctx->creds[0] = load_pair(policy, &tls->pair, client_ca, what, err);
+	if (ctx->creds[0] == NULL)
+		goto err;
+	for (size_t i = 0; i < tls->n_sni; i++) {
+		char *sni_what = sb_xasprintf("%s: sni[%zu]", what, i);
+
+		ctx->creds[i + 1] = load_pair(policy, &tls->sni[i].pair, client_ca, sni_what, err);
+		free(sni_what);
+		if (ctx->creds[i + 1] == NULL || add_sni_names(ctx, &tls->sni[i], i + 1, err) < 0)
+			goto err;
+	}
+	sb_debug("%s: tls ready: %zu certificate(s), %zu sni name(s), min_version %s%s", what,
+	    ctx->n_creds, ctx->n_names, tls->min_version != NULL ? tls->min_version : "1.2",
+	    tls->priority != NULL ? ", own priority" : "");
+	free(what);
+	return ctx;
+err:
+	if (ctx != NULL)
+		ctx_free(ctx);
+	free(what);
+	return NULL;
+}
+
+struct sbd_tls_ctx *
+sbd_tls_ctx_new_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair,
+    const char *what, char **err)
+{
+	struct sbd_tls_ctx *ctx = ctx_alloc(what, 1, NULL, NULL, err);
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->creds[0] = load_pair(policy, pair, NULL, what, err);
+	if (ctx->creds[0] == NULL) {
+		ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+struct sbd_tls_ctx *
+sbd_tls_ctx_ref(struct sbd_tls_ctx *ctx)
+{
+	atomic_fetch_add_explicit(&ctx->refs, 1, memory_order_relaxed);
+	return ctx;
+}
+
+void
+sbd_tls_ctx_unref(struct sbd_tls_ctx *ctx)
+{
+	if (ctx != NULL && atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) == 1)
+		ctx_free(ctx);
+}
+
+static bool
+is_host_name(const char *name, size_t len)
+{
+	if (len == 0 || strlen(name) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Index into ctx->creds: an exact name, else the longest matching wildcard, else 0. */
+static size_t
+pick_cred(const struct sbd_tls_ctx *ctx, const char *name)
+{
+	size_t len = strlen(name), best = 0, best_len = 0;
+
+	for (size_t i = 0; i < ctx->n_names; i++) {
+		const struct sni_name *n = &ctx->names[i];
+		size_t n_len = strlen(n->name);
+
+		if (!n->wildcard) {
+			if (strcasecmp(n->name, name) == 0)
+				return n->cred;
+		} else if (len > n_len && n_len > best_len &&
+		    strcasecmp(name + len - n_len, n->name) == 0) {
+			best = n->cred;
+			best_len = n_len;
+		}
+	}
+	return best;
+}
+
+static int
+on_client_hello(gnutls_session_t session)
+{
+	struct session_data *data = gnutls_session_get_ptr(session);
+	size_t len = sizeof data->server_name, cred = 0;
+	unsigned type = 0;
+	int rc;
+
+	data->has_server_name = false;
+	rc = gnutls_server_name_get(session, data->server_name, &len, &type, 0);
+	if (rc == 0 && type == GNUTLS_NAME_DNS && len < sizeof data->server_name &&
+	    is_host_name(data->server_name, len)) {
+		data->has_server_name = true;
+		cred = pick_cred(data->ctx, data->server_name);
+	}
+	rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, data->ctx->creds[cred]);
+	if (rc < 0) {
+		sb_warn("%s: credentials: %.*s", data->ctx->what, msg_len(gnutls_strerror(rc)),
+		    gnutls_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * Client certificates, during the handshake. Not gnutls_session_set_verify_cert():
+ * that one also fails a client that sends none, which "request" allows.
+ */
+static int
+on_verify_peer(gnutls_session_t session)
+{
+	struct session_data *data = gnutls_session_get_ptr(session);
+	gnutls_typed_vdata_st purpose = {
+		GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0
+	};
+	gnutls_datum_t why = { NULL, 0 };
+	unsigned n_certs = 0, status = 0;
+	int rc;
+
+	if (gnutls_certificate_get_peers(session, &n_certs) == NULL || n_certs == 0)
+		return data->ctx->client_auth == SB_CLIENT_AUTH_REQUIRE ?
+		    GNUTLS_E_NO_CERTIFICATE_FOUND : 0;
+	rc = gnutls_certificate_verify_peers(session, &purpose, 1, &status);
+	if (rc < 0)
+		return rc;
+	if (status == 0)
+		return 0;
+	if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0) == 0)
+		sb_info("%s: client certificate refused: %.*s", data->ctx->what,
+		    msg_len((const char *)why.data), (const char *)why.data);
+	gnutls_free(why.data);
+	return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+}
+
+gnutls_session_t
+sbd_tls_session_new(struct sbd_tls_ctx *ctx, int fd)
+{
+	gnutls_session_t session = NULL;
+	struct session_data *data;
+	const char *step = "init";
+	int rc;
+
+	rc = gnutls_init(&session, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	if (rc < 0) {
+		session = NULL;
+		goto err;
+	}
+	data = sb_xcalloc(1, sizeof *data);
+	data->ctx = sbd_tls_ctx_ref(ctx);
+	gnutls_session_set_ptr(session, data);
+	step = "priority";
+	if ((rc = gnutls_priority_set(session, ctx->priority)) < 0)
+		goto err;
+	step = "credentials";
+	if ((rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, ctx->creds[0])) < 0)
+		goto err;
+	gnutls_handshake_set_post_client_hello_function(session, on_client_hello);
+	step = "alpn";
+	rc = gnutls_alpn_set_protocols(session, &alpn_http11, 1, GNUTLS_ALPN_SERVER_PRECEDENCE);
+	if (rc < 0)
+		goto err;
+	step = "session tickets";
+	if ((rc = gnutls_session_ticket_enable_server(session, &ctx->ticket_key)) < 0)
+		goto err;
+	if (ctx->client_auth != SB_CLIENT_AUTH_NONE) {
+		gnutls_certificate_server_set_request(session,
+		    ctx->client_auth == SB_CLIENT_AUTH_REQUIRE ? GNUTLS_CERT_REQUIRE :
+		    GNUTLS_CERT_REQUEST);
+		gnutls_session_set_verify_function(session, on_verify_peer);
+	}
+	gnutls_handshake_set_timeout(session, 0);
+	gnutls_transport_set_int(session, fd);
+	return session;
+err:
+	sb_warn("%s: tls session %s: %.*s", ctx->what, step, msg_len(gnutls_strerror(rc)),
+	    gnutls_strerror(rc));
+	sbd_tls_session_free(session);
+	return NULL;
+}
+
+void
+sbd_tls_session_free(gnutls_session_t session)
+{
+	struct session_data *data;
+
+	if (session == NULL)
+		return;
+	data = gnutls_session_get_ptr(session);
+	gnutls_deinit(session);
+	if (data != NULL) {
+		sbd_tls_ctx_unref(data->ctx);
+		free(data);
+	}
+}
+
+void
+sbd_tls_session_set_user(gnutls_session_t session, void *user)
+{
+	struct session_data *data = gnutls_session_get_ptr(session);
+
+	data->user = user;
+}
+
+void *
+sbd_tls_session_get_user(gnutls_session_t session)
+{
+	struct session_data *data = gnutls_session_get_ptr(session);
+
+	return data->user;
+}
+
+const char *
+sbd_tls_server_name(gnutls_session_t session)
+{
+	struct session_data *data = gnutls_session_get_ptr(session);
+
+	return data != NULL && data->has_server_name ? data->server_name : NULL;
+}
+
+void
+sbd_tls_describe(gnutls_session_t session, char *out, size_t outlen)
+{
+	const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(session));
+	const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(session));
+	const char *sni = sbd_tls_server_name(session);
+	gnutls_datum_t alpn = { NULL, 0 };
+	bool has_alpn = gnutls_alpn_get_selected_protocol(session, &alpn) == 0 && alpn.size > 0;
+
+	if (outlen == 0)
+		return;
+	snprintf(out, outlen, "%s %s sni=%s alpn=%.*s resumed=%s",
+	    version != NULL ? version : "unknown", cipher != NULL ? cipher : "unknown",
+	    sni != NULL ? sni : "-", has_alpn ? (int)alpn.size : 1,
+	    has_alpn ? (const char *)alpn.data : "-",
+	    gnutls_session_is_resumed(session) ? "yes" : "no");
+}
+
+/* Writes data to path through a temp file beside it: fsync, rename, fsync of the folder. */
+static int
+write_atomic(const char *role, const char *path, const gnutls_datum_t *data, mode_t mode,
+    char **err)
+{
+	char *tmp = sb_xasprintf("%s.XXXXXX", path);
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? sb_xstrdup(".") :
+	    sb_xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	const char *step = "create";
+	bool created = false;
+	size_t done = 0;
+	int fd, dir_fd, ret = -1;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		goto err;
+	created = true;
+	step = "chmod";
+	if (fchmod(fd, mode) < 0)
+		goto err;
+	step = "write";
+	while (done < data->size) {
+		ssize_t n = write(fd, data->data + done, data->size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto err;
+		done += (size_t)n;
+	}
+	step = "fsync";
+	if (fsync(fd) < 0)
+		goto err;
+	step = "close";
+	if (close(fd) < 0) {
+		fd = -1;
+		goto err;
+	}
+	fd = -1;
+	step = "rename";
+	if (rename(tmp, path) < 0)
+		goto err;
+	created = false;
+	dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd >= 0) {
+		(void)fsync(dir_fd);
+		close(dir_fd);
+	}
+	ret = 0;
+err:
+	if (ret < 0)
+		*err = sb_xasprintf("%s %s: %s: %s", role, path, step, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+static int
+add_san(gnutls_x509_crt_t crt, const char *name)
+{
+	unsigned char addr[16];
+
+	if (inet_pton(AF_INET, name, addr) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, addr, 4,
+		    GNUTLS_FSAN_APPEND);
+	if (inet_pton(AF_INET6, name, addr) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, addr, 16,
+		    GNUTLS_FSAN_APPEND);
+	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name,
+	    (unsigned)strlen(name), GNUTLS_FSAN_APPEND);
+}
+
+/* sans: subjectAltName entries, NULL-terminated; names or IP literals. */
+static int
+write_self_signed(const char *cert_path, const char *key_path, const char *cn,
+    const char *const *sans, char **err)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t key_pem = { NULL, 0 }, crt_pem = { NULL, 0 };
+	unsigned char serial[16], key_id[64];
+	size_t key_id_len = sizeof key_id;
+	time_t now = time(NULL);
+	const char *step = "key";
+	int rc = 0, ret = -1;
+
+	if ((rc = gnutls_x509_privkey_init(&key)) < 0)
+		goto err;
+	rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+	if (rc < 0)
+		goto err;
+	step = "certificate";
+	if ((rc = gnutls_x509_crt_init(&crt)) < 0 || (rc = gnutls_x509_crt_set_version(crt, 3)) < 0)
+		goto err;
+	if ((rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial)) < 0)
+		goto err;
+	serial[0] = (unsigned char)((serial[0] & 0x3f) | 0x40); /* positive, full length */
+	if ((rc = gnutls_x509_crt_set_serial(crt, serial, sizeof serial)) < 0 ||
+	    (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
+	    (rc = gnutls_x509_crt_set_expiration_time(crt,
+	    now + (time_t)SELF_SIGNED_DAYS * 86400)) < 0 ||
+	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+	    (unsigned)strlen(cn))) < 0 ||
+	    (rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
+	    (rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
+		goto err;
+	for (size_t i = 0; sans[i] != NULL; i++) {
+		if ((rc = add_san(crt, sans[i])) < 0)
+			goto err;
+	}
+	rc = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, key_id, &key_id_len);
+	if (rc < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_key_id(crt, key_id, key_id_len)) < 0 ||
+	    (rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0)
+		goto err;
+	step = "export";
+	rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
+	    &key_pem);
+	if (rc < 0 || (rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &crt_pem)) < 0)
+		goto err;
+	/* Key first: a crash in between leaves a mismatched pair, which the next start replaces. */
+	if (write_atomic("key", key_path, &key_pem, 0600, err) < 0 ||
+	    write_atomic("cert", cert_path, &crt_pem, 0644, err) < 0)
+		goto err;
+	ret = 0;
+err:
+	if (rc < 0)
+		*err = sb_xasprintf("self-signed %s for %s: %.*s", step, cn,
+		    msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
+	if (key_pem.data != NULL) {
+		gnutls_memset(key_pem.data, 0, key_pem.size);
+		gnutls_free(key_pem.data);
+	}
+	gnutls_free(crt_pem.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	return ret;
+}
+
+int
+sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *cn,
+    char **err)
+{
+	const char *sans[] = { cn, NULL };
+
+	return write_self_signed(cert_path, key_path, cn, sans, err);
+}
+
+/* True when the pair loads and the certificate is valid long enough; else *why says not. */
+static bool
+pair_usable(const char *cert_path, const char *key_path, char **why)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	const char *missing;
+	struct stat st;
+	time_t expires;
+	bool ok = false;
+	int rc;
+
+	missing = stat(cert_path, &st) < 0 ? cert_path : stat(key_path, &st) < 0 ? key_path : NULL;
+	if (missing != NULL) {
+		*why = sb_xasprintf("%s: %s", missing, strerror(errno));
+		return false;
+	}
+	if ((st.st_mode & 077) != 0)
+		sb_warn("tls: key %s is readable by others (mode %03o)", key_path,
+		    (unsigned)(st.st_mode & 0777));
+	if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
+	    (rc = gnutls_certificate_set_x509_key_file2(cred, cert_path, key_path,
+	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0 ||
+	    (rc = gnutls_load_file(cert_path, &pem)) < 0 ||
+	    (rc = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (rc = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
+		*why = sb_xasprintf("does not load: %.*s", msg_len(gnutls_strerror(rc)),
+		    gnutls_strerror(rc));
+		goto out;
+	}
+	expires = gnutls_x509_crt_get_expiration_time(crt);
+	if (expires == (time_t)-1 || expires < time(NULL) + SELF_SIGNED_RENEW_S) {
+		*why = sb_xstrdup("expires within 30 days");
+		goto out;
+	}
+	ok = true;
+out:
+	gnutls_free(pem.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (cred != NULL)
+		gnutls_certificate_free_credentials(cred);
+	return ok;
+}
+
+int
+sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, char **err)
+{
+	static const char *const sans[] = { "localhost", "127.0.0.1", "::1", NULL };
+	char *why = NULL;
+	int ret;
+
+	if (pair_usable(cert_path, key_path, &why))
+		return 0;
+	sb_info("tls: writing a new self-signed certificate to %s (%s)", cert_path, why);
+	free(why);
+	ret = write_self_signed(cert_path, key_path, "localhost", sans, err);
+	if (ret == 0)
+		sb_info("tls: self-signed certificate for localhost written to %s", cert_path);
+	return ret;
+}

@@ -1,0 +1,88 @@
+/* sbd-tls.h - GnuTLS server contexts (credentials, SNI, ALPN, mTLS, tickets); self-signed certs */
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include <stddef.h>
+
+#include "sb-policy.h"
+
+/*
+ * A TLS server context: credentials (the default pair and one per SNI entry),
+ * priority, client auth and a session-ticket key. Reference counted
+ * (atomically), because sessions outlive a policy reload.
+ */
+struct sbd_tls_ctx;
+
+/*
+ * Once at start, before any other call: checks the GnuTLS version at run time
+ * and sends GnuTLS's audit messages to the debug log. Returns 0, or -1 with
+ * *err set (malloc'd).
+ */
+int sbd_tls_init(char **err);
+
+/*
+ * For a TLS listener. Relative paths resolve with sb_policy_resolve_path().
+ * min_version "1.3" drops TLS 1.2; a `priority` string is used verbatim, with
+ * min_version "1.3" still applied on top of it. On failure returns NULL and
+ * sets *err (malloc'd), e.g.
+ * "listener public: cert /x/cert.pem, key /x/key.pem: Error while reading file".
+ */
+struct sbd_tls_ctx *sbd_tls_ctx_new_listener(const struct sb_policy *policy,
+    const struct sb_listener *listener, char **err);
+
+/*
+ * For a `tls`-mode route (RFC 2817): one pair, defaults otherwise (TLS 1.2+,
+ * no client auth). what names it in messages ("route cups").
+ */
+struct sbd_tls_ctx *sbd_tls_ctx_new_pair(const struct sb_policy *policy,
+    const struct sb_cert_pair *pair, const char *what, char **err);
+
+struct sbd_tls_ctx *sbd_tls_ctx_ref(struct sbd_tls_ctx *ctx);
+/* NULL ok. */
+void sbd_tls_ctx_unref(struct sbd_tls_ctx *ctx);
+
+/*
+ * A non-blocking server session on fd (the session does not own fd). The
+ * client's SNI picks the pair (exact names first, then the longest matching
+ * "*.suffix"; no match: the default pair). ALPN offers only "http/1.1".
+ * Session tickets are on (resumption). Client certificates are requested or
+ * required per policy and verified during the handshake. No handshake timeout
+ * is set: the caller's loop owns it. Holds a reference on ctx until
+ * sbd_tls_session_free(). The session's gnutls_session_set_ptr() slot belongs
+ * to this module: use sbd_tls_session_set_user() instead. NULL on failure
+ * (logged).
+ */
+gnutls_session_t sbd_tls_session_new(struct sbd_tls_ctx *ctx, int fd);
+/* gnutls_deinit() and unref; never closes the fd. NULL ok. */
+void sbd_tls_session_free(gnutls_session_t session);
+
+/* A pointer for the caller, kept with the session. */
+void sbd_tls_session_set_user(gnutls_session_t session, void *user);
+void *sbd_tls_session_get_user(gnutls_session_t session);
+
+/* One line for logs: "TLS1.3 AES-256-GCM sni=vnc.example.org alpn=http/1.1 resumed=no". */
+void sbd_tls_describe(gnutls_session_t session, char *out, size_t outlen);
+
+/*
+ * The SNI name the client sent (letters, digits, '.', '-', '_' only; others
+ * are ignored), or NULL. Valid until sbd_tls_session_free().
+ */
+const char *sbd_tls_server_name(gnutls_session_t session);
+
+/*
+ * Writes a new ECDSA P-256 self-signed certificate for cn (subjectAltName: the
+ * name, or the address when cn is an IP literal), valid one year, to cert_path
+ * and key_path, replacing them atomically (temp file, fsync, rename); the key
+ * (PKCS#8 PEM) gets mode 0600. The folders must exist. Returns 0, or -1 with
+ * *err set (malloc'd).
+ */
+int sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *cn,
+    char **err);
+
+/*
+ * Keeps the pair at cert_path/key_path when both exist, load, match and the
+ * certificate is valid for 30 more days; otherwise writes a new one as above
+ * for CN=localhost with DNS:localhost, IP:127.0.0.1 and IP:::1. Returns 0, or
+ * -1 with *err set (malloc'd).
+ */
+int sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, char **err);
