@@ -140,6 +140,15 @@ struct sb_policy {
 
 const char *sb_mode_name(enum sb_mode mode);
 int sb_mode_from_name(const char *name, enum sb_mode *out);
+/*
+ * The mode a route gets when it names only match.upgrade: "websocket" ->
+ * websocket, "h2c" -> h2c, "TLS" or "TLS/x.y" -> tls, any other token -> tunnel
+ * (case-insensitive).
+ */
+enum sb_mode sb_mode_for_upgrade(const char *token);
+
+/* An empty policy with every default set (version 1, no listeners or routes). */
+struct sb_policy *sb_policy_new(void);
 
 /*
  * Parses and checks a policy. Every problem found is added to errs with its
@@ -171,7 +180,8 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b);
 /*
  * Writes text to file atomically: a temp file in the same folder, fsync, the
  * previous file kept as FILE.bak (hard link), rename, fsync of the folder.
- * Returns -1 with errno set; file is then unchanged.
+ * Returns -1 with errno set; file is then unchanged (except when only the
+ * final fsync of the folder failed: the new text is in place, maybe not durably).
  */
 int sb_policy_save_text(const char *file, const char *text);
 
