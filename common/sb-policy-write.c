@@ -1,0 +1,324 @@
+/* sb-policy-write.c - model -> canonical JSON; atomic save of a policy file */
+#include "sb-policy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-json.h"
+#include "sb-policy-private.h"
+
+static void
+add_string(json_object *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(obj, key, json_object_new_string(value));
+}
+
+/* Adds value unless it is the default. */
+static void
+add_int(json_object *obj, const char *key, int64_t value, int64_t dflt)
+{
+	if (value != dflt)
+		json_object_object_add(obj, key, json_object_new_int64(value));
+}
+
+static json_object *
+strings_to_json(char *const *items, size_t n)
+{
+	json_object *arr = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(items[i]));
+	return arr;
+}
+
+static json_object *
+pair_to_json(const struct sb_cert_pair *pair)
+{
+	json_object *o = json_object_new_object();
+
+	add_string(o, "cert", pair->cert);
+	add_string(o, "key", pair->key);
+	return o;
+}
+
+static json_object *
+listener_tls_to_json(const struct sb_listener_tls *tls)
+{
+	json_object *o = pair_to_json(&tls->pair);
+
+	if (tls->n_sni > 0) {
+		json_object *arr = json_object_new_array_ext((int)tls->n_sni);
+
+		for (size_t i = 0; i < tls->n_sni; i++) {
+			json_object *sni = json_object_new_object();
+
+			json_object_object_add(sni, "names",
+			    strings_to_json(tls->sni[i].names, tls->sni[i].n_names));
+			add_string(sni, "cert", tls->sni[i].pair.cert);
+			add_string(sni, "key", tls->sni[i].pair.key);
+			json_object_array_add(arr, sni);
+		}
+		json_object_object_add(o, "sni", arr);
+	}
+	if (tls->client_auth != SB_CLIENT_AUTH_NONE)
+		add_string(o, "client_auth", sb_client_auth_names[tls->client_auth]);
+	add_string(o, "client_ca", tls->client_ca);
+	if (tls->min_version != NULL && strcmp(tls->min_version, "1.2") != 0)
+		add_string(o, "min_version", tls->min_version);
+	add_string(o, "priority", tls->priority);
+	return o;
+}
+
+static json_object *
+listener_to_json(const struct sb_listener *l)
+{
+	json_object *o = json_object_new_object();
+
+	add_string(o, "name", l->name);
+	add_string(o, "bind", l->bind);
+	if (l->tls != NULL)
+		json_object_object_add(o, "tls", listener_tls_to_json(l->tls));
+	if (l->proxy_protocol)
+		json_object_object_add(o, "proxy_protocol", json_object_new_boolean(true));
+	add_int(o, "max_connections", l->max_connections, 0);
+	return o;
+}
+
+static json_object *
+match_to_json(const struct sb_match *m, enum sb_mode mode)
+{
+	json_object *o = json_object_new_object();
+	bool implied = m->upgrade != NULL && (mode == SB_MODE_WEBSOCKET || mode == SB_MODE_H2C) &&
+	    strcmp(m->upgrade, sb_mode_name(mode)) == 0;
+
+	add_string(o, "host", m->host);
+	add_string(o, "path", m->path);
+	/* "websocket" and "h2c" are implied by the mode of the same name */
+	if (!implied)
+		add_string(o, "upgrade", m->upgrade);
+	if (m->n_subprotocols > 0)
+		json_object_object_add(o, "subprotocols",
+		    strings_to_json(m->subprotocols, m->n_subprotocols));
+	return o;
+}
+
+static json_object *
+route_to_json(const struct sb_route *r)
+{
+	json_object *o = json_object_new_object();
+	json_object *match = match_to_json(&r->match, r->mode);
+
+	add_string(o, "name", r->name);
+	if (r->n_listeners > 0)
+		json_object_object_add(o, "listeners",
+		    strings_to_json(r->listeners, r->n_listeners));
+	if (json_object_object_length(match) > 0)
+		json_object_object_add(o, "match", match);
+	else
+		json_object_put(match);
+	add_string(o, "mode", sb_mode_name(r->mode));
+	add_string(o, "backend", r->backend);
+	if (r->tls != NULL)
+		json_object_object_add(o, "tls", pair_to_json(r->tls));
+	if (r->has_allow) {
+		json_object *arr = json_object_new_array_ext((int)r->n_allow);
+
+		for (size_t i = 0; i < r->n_allow; i++) {
+			char text[SB_ADDR_TEXT_MAX];
+
+			sb_cidr_format(&r->allow[i], text);
+			json_object_array_add(arr, json_object_new_string(text));
+		}
+		json_object_object_add(o, "allow", arr);
+	}
+	if (r->has_origins)
+		json_object_object_add(o, "origins", strings_to_json(r->origins, r->n_origins));
+	add_int(o, "max_connections", r->max_connections, 0);
+	add_int(o, "idle_timeout_s", r->idle_timeout_s, SB_DEFAULT_IDLE_TIMEOUT_S);
+	if (r->proxy_protocol != SB_PROXY_NONE)
+		add_string(o, "proxy_protocol", sb_proxy_names[r->proxy_protocol]);
+	if (r->on_policy_change != SB_ON_CHANGE_UNSET)
+		add_string(o, "on_policy_change", sb_on_change_names[r->on_policy_change]);
+	add_int(o, "ping_interval_s", r->ping_interval_s, 0);
+	add_int(o, "max_message_bytes", (int64_t)r->max_message_bytes, 0);
+	return o;
+}
+
+static json_object *
+control_to_json(const struct sb_control *c)
+{
+	json_object *o = json_object_new_object();
+
+	add_string(o, "socket", c->socket);
+	if (c->mode != SB_DEFAULT_CONTROL_MODE) {
+		char mode[16];
+
+		snprintf(mode, sizeof mode, "%04o", c->mode & 07777);
+		add_string(o, "mode", mode);
+	}
+	add_string(o, "group", c->group);
+	if (c->has_allow_uids) {
+		json_object *arr = json_object_new_array_ext((int)c->n_allow_uids);
+
+		for (size_t i = 0; i < c->n_allow_uids; i++)
+			json_object_array_add(arr, json_object_new_int64(c->allow_uids[i]));
+		json_object_object_add(o, "allow_uids", arr);
+	}
+	return o;
+}
+
+static json_object *
+limits_to_json(const struct sb_limits *l)
+{
+	json_object *o = json_object_new_object();
+
+	add_int(o, "max_connections", l->max_connections, SB_DEFAULT_MAX_CONNECTIONS);
+	add_int(o, "max_per_ip", l->max_per_ip, 0);
+	add_int(o, "handshake_timeout_s", l->handshake_timeout_s, SB_DEFAULT_HANDSHAKE_TIMEOUT_S);
+	add_int(o, "connect_timeout_ms", l->connect_timeout_ms, SB_DEFAULT_CONNECT_TIMEOUT_MS);
+	add_int(o, "drain_timeout_s", l->drain_timeout_s, SB_DEFAULT_DRAIN_TIMEOUT_S);
+	return o;
+}
+
+/* Adds child to obj under key, or drops it when it is an empty object. */
+static void
+add_unless_empty(json_object *obj, const char *key, json_object *child)
+{
+	if (json_object_object_length(child) > 0)
+		json_object_object_add(obj, key, child);
+	else
+		json_object_put(child);
+}
+
+json_object *
+sb_policy_to_json(const struct sb_policy *policy)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array_ext((int)policy->n_listeners);
+
+	json_object_object_add(o, "version", json_object_new_int(policy->version));
+	for (size_t i = 0; i < policy->n_listeners; i++)
+		json_object_array_add(arr, listener_to_json(&policy->listeners[i]));
+	json_object_object_add(o, "listeners", arr);
+	if (policy->n_routes > 0) {
+		arr = json_object_new_array_ext((int)policy->n_routes);
+		for (size_t i = 0; i < policy->n_routes; i++)
+			json_object_array_add(arr, route_to_json(&policy->routes[i]));
+		json_object_object_add(o, "routes", arr);
+	}
+	add_unless_empty(o, "control", control_to_json(&policy->control));
+	add_unless_empty(o, "limits", limits_to_json(&policy->limits));
+	if (policy->on_policy_change == SB_ON_CHANGE_CLOSE)
+		add_string(o, "on_policy_change", "close");
+	add_string(o, "metrics", policy->metrics);
+	return o;
+}
+
+char *
+sb_policy_to_string(const struct sb_policy *policy)
+{
+	json_object *doc = sb_policy_to_json(policy);
+	char *text = sb_json_to_pretty(doc);
+
+	json_object_put(doc);
+	return text;
+}
+
+static int
+write_all(int fd, const char *text, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+sb_policy_save_text(const char *file, const char *text)
+{
+	const char *slash = strrchr(file, '/');
+	const char *base = slash ? slash + 1 : file;
+	char *dir = slash == NULL ? sb_xstrdup(".") :
+	    slash == file ? sb_xstrdup("/") : sb_xstrndup(file, (size_t)(slash - file));
+	char *tmp = sb_xasprintf("%s/.%s.XXXXXX", dir, base);
+	char *bak = sb_xasprintf("%s.bak", file);
+	char *bak_tmp = sb_xasprintf("%s/.%s.bak.XXXXXX", dir, base);
+	int fd = -1, dfd = -1, saved, rc = -1;
+	bool have_old = true;
+	struct stat st;
+
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		free(tmp);
+		tmp = NULL;
+		goto err;
+	}
+	if (stat(file, &st) == 0) {
+		if (fchmod(fd, st.st_mode & 07777) < 0)
+			goto err;
+	} else if (errno == ENOENT) {
+		have_old = false;
+		if (fchmod(fd, 0644) < 0)
+			goto err;
+	} else {
+		goto err;
+	}
+	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+		goto err;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto err;
+	}
+	fd = -1;
+	if (have_old) {
+		/* FILE.bak is replaced in one step too: a fresh link, renamed over it */
+		int bfd = mkstemp(bak_tmp);
+
+		if (bfd < 0)
+			goto err;
+		close(bfd);
+		if (unlink(bak_tmp) < 0 || link(file, bak_tmp) < 0 || rename(bak_tmp, bak) < 0) {
+			saved = errno;
+			unlink(bak_tmp);
+			errno = saved;
+			goto err;
+		}
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || rename(tmp, file) < 0)
+		goto err;
+	free(tmp);
+	tmp = NULL;
+	if (fsync(dfd) < 0)
+		goto err;
+	rc = 0;
+
+err:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (tmp != NULL)
+		unlink(tmp);
+	free(dir);
+	free(tmp);
+	free(bak);
+	free(bak_tmp);
+	errno = saved;
+	return rc;
+}
