@@ -465,6 +465,12 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	pthread_mutex_init(&d->config_lock, NULL);
 	pthread_mutex_init(&d->stats_lock, NULL);
 	raise_fd_limit();
+	char *tls_err = NULL;
+	if (sbd_tls_init(&tls_err) < 0) {
+		sb_error("%s", tls_err);
+		free(tls_err);
+		goto err;
+	}
 
 	d->n_loops = opts->threads ? opts->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
 	d->main_loop = sbd_loop_new("sbd-main", 0);

@@ -86,3 +86,6 @@ int sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, co
  * -1 with *err set (malloc'd).
  */
 int sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, char **err);
+
+/* Length of a GnuTLS message without its final period or newline, for "%.*s". */
+int sbd_tls_msg_len(const char *msg);
