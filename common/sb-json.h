@@ -79,8 +79,8 @@ enum sb_json_result sb_json_get_array(struct sb_json_ctx *ctx, json_object *obj,
     const char *key, bool required, json_object **out);
 /*
  * A member that must be an array of non-empty strings; *out is a new
- * array (free each string, then it) and *n its length; invalid elements
- * are reported at their index and left out.
+ * array (free each string, then it) and *n its length. Invalid elements
+ * are reported at their index; then *out is NULL and *n 0.
  */
 enum sb_json_result sb_json_get_strings(struct sb_json_ctx *ctx, json_object *obj,
     const char *key, bool required, char ***out, size_t *n);
@@ -94,9 +94,19 @@ enum sb_json_result sb_json_get_strings(struct sb_json_ctx *ctx, json_object *ob
 size_t sb_json_check_keys(struct sb_json_ctx *ctx, json_object *obj, const char *const *keys,
     const char *const *unsupported);
 
+/* True when path is prefix itself or lies inside it ("a.b[2]" is within "a.b"). */
+bool sb_json_path_within(const char *path, const char *prefix);
+
+/*
+ * Sorts errs->items[from..] by where their paths point in doc (document
+ * order; a missing key sorts after its present siblings). Stable.
+ */
+void sb_json_sort_errors(json_object *doc, struct sb_errors *errs, size_t from);
+
 /*
  * Parses one JSON document (strict, UTF-8). A syntax error is added at
- * path "" as "invalid JSON at line L, column C: what"; returns NULL then.
+ * path "" as "invalid JSON at line L, column C: what"; returns NULL then,
+ * and also for the document "null" (with no error added).
  */
 json_object *sb_json_parse(const char *text, size_t len, struct sb_errors *errs);
 

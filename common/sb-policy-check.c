@@ -360,9 +360,8 @@ check_route_tls(struct sb_json_ctx *ctx, const struct sb_policy *p, const struct
 	if (r->n_listeners == 0) {
 		for (size_t i = 0; i < p->n_listeners; i++) {
 			if (p->listeners[i].tls != NULL && p->listeners[i].name != NULL) {
-				sb_json_error_at(ctx, "mode",
-				    "\"tls\" needs plain listeners; list them in \"listeners\" "
-				    "(listener \"%s\" has TLS)", p->listeners[i].name);
+				sb_json_error_at(ctx, "listeners", "is required in mode \"tls\" "
+				    "(listener \"%s\" has TLS; list plain ones)", p->listeners[i].name);
 				break;
 			}
 		}

@@ -422,6 +422,28 @@ out:
 	return p;
 }
 
+/*
+ * Adds the checks' findings, except those inside a value the parser has
+ * already refused (its "must be an object" explains them), then puts all
+ * of them in document order.
+ */
+static void
+merge_errors(json_object *doc, struct sb_errors *errs, size_t before, struct sb_errors *found)
+{
+	size_t parsed = errs->count;
+
+	for (size_t i = 0; i < found->count; i++) {
+		const struct sb_error *e = &found->items[i];
+		bool explained = false;
+
+		for (size_t j = before; j < parsed && !explained; j++)
+			explained = sb_json_path_within(e->path, errs->items[j].path);
+		if (!explained)
+			sb_errors_add(errs, e->path, "%s", e->message);
+	}
+	sb_json_sort_errors(doc, errs, before);
+}
+
 struct sb_policy *
 sb_policy_from_json(json_object *doc, const char *base_dir, struct sb_errors *errs)
 {
@@ -429,8 +451,13 @@ sb_policy_from_json(json_object *doc, const char *base_dir, struct sb_errors *er
 	struct sb_policy *p = sb_policy_parse(doc, base_dir, errs);
 
 	/* the checks run on a partial model too, so that one pass reports everything */
-	if (doc != NULL && json_object_is_type(doc, json_type_object))
-		sb_policy_check(p, errs);
+	if (doc != NULL && json_object_is_type(doc, json_type_object)) {
+		struct sb_errors found = SB_ERRORS_INIT;
+
+		sb_policy_check(p, &found);
+		merge_errors(doc, errs, before, &found);
+		sb_errors_clear(&found);
+	}
 	if (errs->count > before) {
 		sb_policy_free(p);
 		return NULL;
@@ -442,10 +469,11 @@ struct sb_policy *
 sb_policy_from_string(const char *text, size_t len, const char *base_dir,
     struct sb_errors *errs)
 {
+	size_t before = errs->count;
 	json_object *doc = sb_json_parse(text, len, errs);
 	struct sb_policy *p;
 
-	if (doc == NULL)
+	if (errs->count > before)
 		return NULL;
 	p = sb_policy_from_json(doc, base_dir, errs);
 	json_object_put(doc);

@@ -268,6 +268,10 @@ sb_policy_save_text(const char *file, const char *text)
 		goto err;
 	}
 	if (stat(file, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			goto err;
+		}
 		if (fchmod(fd, st.st_mode & 07777) < 0)
 			goto err;
 	} else if (errno == ENOENT) {
