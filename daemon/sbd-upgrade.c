@@ -1,15 +1,24 @@
 /* sbd-upgrade.c - token lists of Connection and Upgrade headers, Host matching */
 #include "sbd-upgrade.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* ASCII only, whatever the locale. */
+static bool
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* RFC 9110 §5.6.2 tchar. */
 static bool
 is_tchar(unsigned char c)
 {
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+	if (is_alnum(c))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -106,40 +115,62 @@ sbd_token_matches(const char *pattern, const char *token)
 	return strcmp(pattern, "*") == 0 || strcasecmp(pattern, token) == 0;
 }
 
+/* RFC 3986 §3.2.2 reg-name: unreserved, sub-delims and pct-encoded octets. */
+static bool
+is_reg_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= len || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2]))
+				return false;
+		} else if (!is_alnum(c) && (c == '\0' || strchr("-._~!$&'()*+,;=", c) == NULL)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool
 sbd_host_normalize(const char *host_header, char *out, size_t outlen)
 {
 	const char *start = host_header;
-	const char *end;
+	const char *end, *port;
+	struct in6_addr a6;
+	bool literal;
 	size_t len;
 
 	if (host_header == NULL || outlen == 0)
 		return false;
-	if (*start == '[') {
+	literal = *start == '[';
+	if (literal) {
+		start++;
 		end = strchr(start, ']');
 		if (end == NULL)
 			return false;
-		start++;
-		if (end[1] != '\0' && end[1] != ':')
-			return false;
+		port = end + 1;
 	} else {
-		end = strchr(start, ':');
-		if (end == NULL)
-			end = start + strlen(start);
+		end = start + strcspn(start, ":");
+		port = end;
 	}
+	/* port = *DIGIT (RFC 3986 §3.2.3) */
+	if (*port != '\0' && (*port != ':' || port[1 + strspn(port + 1, "0123456789")] != '\0'))
+		return false;
 	len = (size_t)(end - start);
-	if (len == 0 || len >= outlen)
+	if (len == 0 || len >= outlen || (!literal && !is_reg_name(start, len)))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)start[i];
 
-		if (c <= ' ' || c >= 0x7f || c == '/' || c == '@')
-			return false;
 		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 	}
-	if (len > 0 && out[len - 1] == '.')
-		len--; /* "example.org." is example.org */
 	out[len] = '\0';
+	if (literal) /* IP-literal: only IPv6 (IPvFuture is not used in practice) */
+		return inet_pton(AF_INET6, out, &a6) == 1;
+	if (out[len - 1] == '.')
+		out[--len] = '\0'; /* "example.org." is example.org */
 	return len > 0;
 }
 
