@@ -1,0 +1,111 @@
+/* sb-control.h - the control protocol's names: methods, events, error codes, fields */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Methods a client may call (CONTRACT.md, "Control socket"). */
+enum sb_control_method {
+	SB_METHOD_STATUS,            /* "status" */
+	SB_METHOD_CONNECTIONS_LIST,  /* "connections.list" */
+	SB_METHOD_CONNECTIONS_CLOSE, /* "connections.close" */
+	SB_METHOD_POLICY_GET,        /* "policy.get" */
+	SB_METHOD_POLICY_VALIDATE,   /* "policy.validate" */
+	SB_METHOD_POLICY_APPLY,      /* "policy.apply" */
+	SB_METHOD_EVENTS_SUBSCRIBE,  /* "events.subscribe" */
+	SB_METHOD_COUNT
+};
+
+/* The method of every notification the daemon sends; its params carry "type". */
+#define SB_CONTROL_NOTIFY_EVENT "event"
+
+/* Event types, the "type" of an event notification. */
+enum sb_control_event {
+	SB_EVENT_CONNECTION_OPENED,    /* "connection.opened" */
+	SB_EVENT_CONNECTION_UPDATED,   /* "connection.updated" */
+	SB_EVENT_CONNECTION_CLOSED,    /* "connection.closed" */
+	SB_EVENT_UPGRADE_REJECTED,     /* "upgrade.rejected" */
+	SB_EVENT_POLICY_APPLIED,       /* "policy.applied" */
+	/* the last notification to a subscriber that could not keep up */
+	SB_EVENT_SUBSCRIPTION_DROPPED, /* "subscription.dropped" */
+	SB_EVENT_COUNT
+};
+
+/* JSON-RPC error codes: the standard ones, then ours (-32000 and down). */
+enum sb_control_error {
+	SB_ERR_PARSE = -32700,
+	SB_ERR_INVALID_REQUEST = -32600,
+	SB_ERR_METHOD_NOT_FOUND = -32601,
+	SB_ERR_INVALID_PARAMS = -32602,
+	SB_ERR_INTERNAL = -32603,
+	SB_ERR_POLICY_INVALID = -32000,     /* data.errors: [{path, message}] */
+	SB_ERR_STALE_REVISION = -32001,     /* data.revision: the current one */
+	SB_ERR_NO_SUCH_CONNECTION = -32002,
+	SB_ERR_POLICY_WRITE = -32003,       /* cannot write the policy file */
+};
+
+/* Field names, in params, results and events. */
+#define SB_FIELD_ID "id"
+#define SB_FIELD_TYPE "type"
+#define SB_FIELD_TIME "time"
+#define SB_FIELD_ROUTE "route"
+#define SB_FIELD_MODE "mode"
+#define SB_FIELD_CLIENT "client"
+#define SB_FIELD_BACKEND "backend"
+#define SB_FIELD_STARTED "started"
+#define SB_FIELD_BYTES_UP "bytes_up"
+#define SB_FIELD_BYTES_DOWN "bytes_down"
+#define SB_FIELD_STATE "state"
+#define SB_FIELD_REASON "reason"
+#define SB_FIELD_STATUS "status"
+#define SB_FIELD_LISTENER "listener"
+#define SB_FIELD_VERSION "version"
+#define SB_FIELD_UPTIME_S "uptime_s"
+#define SB_FIELD_LISTENERS "listeners"
+#define SB_FIELD_COUNTERS "counters"
+#define SB_FIELD_ACCEPTED "accepted"
+#define SB_FIELD_UPGRADED "upgraded"
+#define SB_FIELD_REJECTED "rejected"
+#define SB_FIELD_ACTIVE "active"
+#define SB_FIELD_POLICY "policy"
+#define SB_FIELD_REVISION "revision"
+#define SB_FIELD_PERSIST "persist"
+#define SB_FIELD_VALID "valid"
+#define SB_FIELD_ERRORS "errors"
+#define SB_FIELD_PATH "path"
+#define SB_FIELD_MESSAGE "message"
+#define SB_FIELD_NAME "name"
+#define SB_FIELD_BIND "bind"
+#define SB_FIELD_TLS "tls"
+
+/* "status" ... "events.subscribe"; NULL for a value out of range. */
+const char *sb_control_method_name(enum sb_control_method method);
+/* Looks a method up by its exact name. */
+bool sb_control_method_lookup(const char *name, enum sb_control_method *out);
+
+/* "connection.opened" ... "subscription.dropped"; NULL for a value out of range. */
+const char *sb_control_event_name(enum sb_control_event event);
+bool sb_control_event_lookup(const char *name, enum sb_control_event *out);
+
+/* A readable message for a code ("Method not found"); a generic one for unknown codes. */
+const char *sb_control_error_message(int code);
+
+/*
+ * Where the daemon listens and clients connect by default: $SWITCHBOARD_CONTROL
+ * if set, else /run/switchboard/control.sock for uid 0, else
+ * $XDG_RUNTIME_DIR/switchboard/control.sock, else /tmp/switchboard-UID/control.sock.
+ * free() it.
+ */
+char *sb_control_default_socket(void);
+
+/* Big enough for "-292275055-05-16T16:47:04.192Z" and every smaller year. */
+#define SB_TIME_RFC3339_MAX 32
+
+/* Writes unix_ms as RFC 3339 UTC with milliseconds: "2024-05-01T12:34:56.789Z". */
+void sb_time_rfc3339(int64_t unix_ms, char out[SB_TIME_RFC3339_MAX]);
+/*
+ * Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" (a lowercase t or z,
+ * or a space for the T, is accepted too) into unix milliseconds; the fraction is
+ * truncated to milliseconds. Returns 0, or -1 for anything else.
+ */
+int sb_time_parse_rfc3339(const char *text, int64_t *unix_ms);
