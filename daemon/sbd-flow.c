@@ -1,7 +1,10 @@
 /* sbd-flow.c - copy src to dst through a thread-local scratch; only the unwritten rest is kept */
 #include "sbd-flow.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CHUNK      65536
 #define BUF_CAP    (256 * 1024) /* stop reading the source past this much unsent */
@@ -12,25 +15,100 @@ static _Thread_local char scratch[CHUNK];
 void
 sbd_flow_init(struct sbd_flow *f, struct sbd_end *src, struct sbd_end *dst)
 {
-	*f = (struct sbd_flow){ .src = src, .dst = dst, .shut_dst = true };
+	*f = (struct sbd_flow){ .src = src, .dst = dst, .shut_dst = true, .pipe = { -1, -1 } };
+}
+
+static void
+pipe_release(struct sbd_flow *f)
+{
+	if (f->pipe[0] >= 0) {
+		close(f->pipe[0]);
+		close(f->pipe[1]);
+	}
+	f->pipe[0] = f->pipe[1] = -1;
+	f->pipe_len = 0;
 }
 
 void
 sbd_flow_clear(struct sbd_flow *f)
 {
 	sb_buf_free(&f->buf);
+	pipe_release(f);
 }
 
 bool
 sbd_flow_wants_read(const struct sbd_flow *f)
 {
-	return !f->src_eof && !f->done && f->buf.len < BUF_CAP;
+	return !f->src_eof && !f->done && f->buf.len < BUF_CAP && f->pipe_len == 0;
 }
 
 bool
 sbd_flow_wants_write(const struct sbd_flow *f)
 {
-	return !f->done && (f->buf.len > 0 || f->dst->tls_write_pending > 0 || f->src_eof);
+	return !f->done && (f->buf.len > 0 || f->pipe_len > 0 ||
+	    f->dst->tls_write_pending > 0 || f->src_eof);
+}
+
+/*
+ * A full read says the source is streaming: between two plain sockets the
+ * kernel can then move the bytes itself. The pipe is given back as soon as the
+ * source runs dry, so idle tunnels hold no pipe.
+ */
+static void
+maybe_start_splice(struct sbd_flow *f, size_t last_read)
+{
+	if (last_read < CHUNK || f->pipe[0] >= 0 || f->src->tls != NULL || f->dst->tls != NULL)
+		return;
+	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		f->pipe[0] = f->pipe[1] = -1;
+}
+
+/* Empties the pipe into dst: 0 when empty, SBD_END_AGAIN or SBD_END_ERROR. */
+static int
+pipe_flush(struct sbd_flow *f, uint64_t *moved)
+{
+	while (f->pipe_len > 0) {
+		ssize_t n = splice(f->pipe[0], NULL, f->dst->fd, NULL, f->pipe_len,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return SBD_END_AGAIN;
+		if (n <= 0) {
+			f->dst->error = errno == EPIPE ? "broken pipe" :
+			    errno == ECONNRESET ? "connection reset" : "socket error";
+			return SBD_END_ERROR;
+		}
+		f->pipe_len -= (size_t)n;
+		f->bytes += (uint64_t)n;
+		*moved += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* One splice from src into the pipe: > 0 bytes, 0 EOF, SBD_END_AGAIN or SBD_END_ERROR. */
+static ssize_t
+pipe_fill(struct sbd_flow *f)
+{
+	for (;;) {
+		ssize_t n = splice(f->src->fd, NULL, f->pipe[1], NULL, CHUNK,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0)
+			f->pipe_len += (size_t)n;
+		else if (n == 0)
+			f->src->read_eof = true;
+		else if (errno == EAGAIN)
+			return SBD_END_AGAIN;
+		else {
+			f->src->error = errno == ECONNRESET ? "connection reset" : "socket error";
+			return SBD_END_ERROR;
+		}
+		return n;
+	}
 }
 
 /* Writes the queued bytes; returns SBD_END_AGAIN, SBD_END_ERROR or 0 when all went out. */
@@ -59,6 +137,8 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 	for (;;) {
 		int rc = flush(f, moved);
 
+		if (rc == 0 && f->pipe_len > 0)
+			rc = pipe_flush(f, moved);
 		if (rc == SBD_END_ERROR)
 			return SBD_FLOW_DST_ERROR;
 		if (f->src_eof) {
@@ -72,13 +152,29 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 					return SBD_FLOW_DST_ERROR;
 			}
 			f->done = true;
-			sb_buf_free(&f->buf);
+			sbd_flow_clear(f);
 			return SBD_FLOW_DONE;
 		}
-		if (f->buf.len >= BUF_CAP)
+		/* A blocked sink still lets the buffer read ahead, up to its cap; the pipe does not. */
+		if (f->pipe_len > 0 || f->buf.len >= BUF_CAP)
 			return SBD_FLOW_BLOCKED;
 		if (budget >= RUN_BUDGET)
 			return SBD_FLOW_MORE;
+
+		if (f->pipe[0] >= 0) {
+			ssize_t n = pipe_fill(f);
+
+			if (n == 0)
+				f->src_eof = true;
+			else if (n == SBD_END_ERROR)
+				return SBD_FLOW_SRC_ERROR;
+			else if (n == SBD_END_AGAIN) {
+				pipe_release(f);
+				return SBD_FLOW_BLOCKED;
+			} else
+				budget += (uint64_t)n;
+			continue;
+		}
 
 		ssize_t r = sbd_end_read(f->src, scratch, sizeof scratch);
 		if (r == 0) {
@@ -90,6 +186,7 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 		if (r == SBD_END_ERROR)
 			return SBD_FLOW_SRC_ERROR;
 		budget += (uint64_t)r;
+		maybe_start_splice(f, (size_t)r);
 
 		size_t off = 0;
 		if (f->buf.len == 0 && f->dst->tls_write_pending == 0) {

@@ -23,6 +23,8 @@ struct sbd_flow {
 	bool src_eof;
 	bool done;
 	bool shut_dst;      /* shut dst for writing at EOF (false: leave dst open) */
+	int pipe[2];        /* splice(2) between plain sockets, during bulk transfers only */
+	size_t pipe_len;    /* bytes in the pipe, not yet spliced to dst */
 };
 
 void sbd_flow_init(struct sbd_flow *f, struct sbd_end *src, struct sbd_end *dst);
