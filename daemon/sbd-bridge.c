@@ -11,6 +11,7 @@
 #include "sbd-conn-private.h"
 #include "sbd-daemon.h"
 #include "sbd-loop.h"
+#include "sbd-registry.h"
 #include "sbd-stats.h"
 
 static void
@@ -89,17 +90,20 @@ sbd_conn_handover(void *arg)
 	ho->route = NULL;
 	c->mode = ho->mode;
 	c->idle_timeout_s = ho->idle_timeout_s;
+	c->on_change = ho->on_change;
 	c->stats = ho->stats;
 	ho->stats = NULL;
 	memcpy(c->backend_text, ho->backend_text, sizeof c->backend_text);
 	c->state = SBD_CONN_TUNNEL;
 	c->deadline_ms = 0;
 	c->started_ms = c->last_active_ms = sbd_now_ms();
+	c->started_unix_ms = sbd_unix_ms();
 	atomic_fetch_add(&d->counters.upgraded, 1);
 	atomic_fetch_add(&d->counters.tunnels, 1);
 	sb_info("conn %llu %s route %s: %s to %s", (unsigned long long)c->id, c->client_text,
 	    c->route, sb_mode_name(c->mode), c->backend_text);
 	handover_free(ho);
+	sbd_registry_add(d->registry, c);
 	sbd_bridge_pump(c);
 }
 
@@ -132,8 +136,10 @@ sbd_bridge_pump(struct sbd_conn *c)
 	char why[160];
 
 	count(c, up_moved, down_moved);
-	if (c->first_eof == NULL && (c->up.src_eof || c->down.src_eof))
+	if (c->first_eof == NULL && (c->up.src_eof || c->down.src_eof)) {
 		c->first_eof = c->up.src_eof ? "client closed" : "backend closed";
+		atomic_store(&c->half_closed, true);
+	}
 	if (up == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DST_ERROR) {
 		snprintf(why, sizeof why, "client error: %s", c->client.error ? c->client.error :
 		    "error");

@@ -14,6 +14,8 @@
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
+#include "sbd-registry.h"
+#include "sbd-route.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 #include "sbd-conn-private.h"
@@ -155,7 +157,7 @@ sbd_conn_post_rerun(struct sbd_conn *c)
 }
 
 static void
-close_tasks(struct sbd_conn *c)
+close_tasks(struct sbd_conn *c, const char *reason)
 {
 	struct sbd_daemon *d = c->daemon;
 
@@ -167,6 +169,7 @@ close_tasks(struct sbd_conn *c)
 	sbd_flow_clear(&c->up);
 	sbd_flow_clear(&c->down);
 	if (c->state == SBD_CONN_TUNNEL) {
+		sbd_registry_remove(d->registry, c, reason);
 		atomic_fetch_sub(&d->counters.tunnels, 1);
 		sbd_stats_release(c->stats);
 		c->stats = NULL;
@@ -190,7 +193,7 @@ sbd_conn_close(struct sbd_conn *c, const char *reason)
 		sb_debug("conn %llu %s: closed: %s", (unsigned long long)c->id, c->client_text,
 		    reason);
 	}
-	close_tasks(c);
+	close_tasks(c, reason);
 	c->state = SBD_CONN_CLOSED;
 	list_remove(c);
 	sbd_loop_defer(c->loop, unref_task, c);
@@ -442,11 +445,47 @@ sbd_conn_sweep(struct sbd_loop *loop, uint64_t now)
 		if (c->state == SBD_CONN_TUNNEL) {
 			if (now - c->last_active_ms >= c->idle_timeout_s * 1000ull)
 				sbd_conn_close(c, "idle timeout");
+			else
+				sbd_registry_touch(c->daemon->registry, c);
 		} else if (c->deadline_ms != 0 && now >= c->deadline_ms) {
 			sbd_conn_close(c, c->state == SBD_CONN_LINGER ? "answered" :
 			    c->state == SBD_CONN_HANDSHAKE ? "tls handshake timeout" :
 			    "request timeout");
 		}
+		c = next;
+	}
+}
+
+void
+sbd_conn_recheck(struct sbd_loop *loop, const struct sbd_config *config)
+{
+	const struct sb_policy *p = config->policy;
+	struct sbd_conn *c = *list_head(loop);
+
+	while (c != NULL) {
+		struct sbd_conn *next = c->next;
+		const struct sb_route *r;
+		const char *why = NULL;
+		enum sb_on_change action = c->on_change;
+
+		if (c->state != SBD_CONN_TUNNEL) {
+			c = next;
+			continue;
+		}
+		r = sb_policy_find_route(p, c->route);
+		if (r == NULL)
+			why = "route removed by a policy change";
+		else if (!sbd_route_admits(r, c->lconf->name, (struct sockaddr *)&c->client_addr))
+			why = "no longer allowed by the policy";
+		if (r != NULL)
+			action = r->on_policy_change;
+		if (action == SB_ON_CHANGE_UNSET)
+			action = p->on_policy_change;
+		if (why != NULL && action == SB_ON_CHANGE_CLOSE)
+			sbd_conn_close(c, why);
+		else if (why != NULL)
+			sb_info("conn %llu route %s: %s; kept (on_policy_change keep)",
+			    (unsigned long long)c->id, c->route, why);
 		c = next;
 	}
 }

@@ -37,6 +37,7 @@ struct sbd_handover {
 	char *route;
 	enum sb_mode mode;
 	unsigned idle_timeout_s;
+	enum sb_on_change on_change;
 	struct sbd_route_stats *stats; /* a reserved slot, released at close */
 	char backend_text[SB_ADDR_TEXT_MAX];
 };
@@ -73,6 +74,11 @@ struct sbd_conn {
 	atomic_uint_fast64_t bytes_up;
 	atomic_uint_fast64_t bytes_down;
 	uint64_t down_skip;      /* bytes of the 101 still ahead in the down flow */
+	int64_t started_unix_ms;
+	enum sb_on_change on_change; /* the route's own setting, UNSET when it has none */
+	struct sbd_conn *reg_prev, *reg_next; /* the registry's list (tunnels only) */
+	uint64_t reported_up, reported_down; /* counters of the last connection.updated */
+	atomic_bool half_closed; /* one direction finished (for snapshots) */
 	bool rerun_posted;
 	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
 	const char *first_eof;   /* "client" or "backend": who ended the tunnel first */
@@ -92,5 +98,11 @@ void sbd_conn_sweep(struct sbd_loop *loop, uint64_t now);
 /* Loop thread: the connection list of a worker loop. */
 void sbd_conn_loop_init(struct sbd_loop *loop);
 void sbd_conn_loop_fini(struct sbd_loop *loop);
+/*
+ * Loop thread: after a policy change, each tunnel whose route is gone or now
+ * refuses it is closed where on_policy_change says "close", else kept.
+ */
+struct sbd_config;
+void sbd_conn_recheck(struct sbd_loop *loop, const struct sbd_config *config);
 /* Loop thread: closes every connection of the loop. */
 void sbd_conn_close_all(struct sbd_loop *loop, const char *reason);

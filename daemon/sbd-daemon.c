@@ -16,11 +16,14 @@
 #include "sb-alloc.h"
 #include "sb-config.h"
 #include "sb-log.h"
+#include "sb-control.h"
 #include "sbd-conn.h"
+#include "sbd-control.h"
 #include "sbd-echo.h"
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
+#include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
@@ -299,9 +302,24 @@ log_errors(const char *what, const char *file, const struct sb_errors *errs)
 		    errs->items[i].message);
 }
 
-/* Builds a policy aside and swaps it in; on any error the running one stays. */
-static int
-apply_policy(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
+struct recheck {
+	struct sbd_config *config;
+	struct sbd_loop *loop;
+};
+
+static void
+recheck_task(void *arg)
+{
+	struct recheck *rc = arg;
+
+	sbd_conn_recheck(rc->loop, rc->config);
+	sbd_config_unref(rc->config);
+	free(rc);
+}
+
+int
+sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
+    struct sb_errors *errs)
 {
 	struct sbd_config *c = config_build(d, policy, errs);
 
@@ -313,8 +331,17 @@ apply_policy(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 	}
 	warn_unavailable(policy);
 	swap_config(d, c);
-	sb_info("policy revision %llu applied: %zu listeners, %zu routes",
-	    (unsigned long long)c->revision, policy->n_listeners, policy->n_routes);
+	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
+	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
+	sbd_registry_policy_applied(d->registry, c->revision, by);
+	/* Live tunnels are looked at again, each on its own loop. */
+	for (unsigned i = 0; c->revision > 1 && i < d->n_loops; i++) {
+		struct recheck *rc = sb_xcalloc(1, sizeof *rc);
+
+		rc->config = sbd_config_ref(c);
+		rc->loop = d->loops[i];
+		sbd_loop_post(d->loops[i], recheck_task, rc);
+	}
 	return 0;
 }
 
@@ -332,7 +359,7 @@ sbd_daemon_reload(struct sbd_daemon *d)
 	    "the default policy");
 	p = sbd_daemon_load_policy(d->opts.policy_file, d->opts.state_dir, &errs);
 	if (p != NULL)
-		rc = apply_policy(d, p, &errs);
+		rc = sbd_daemon_apply(d, p, "SIGHUP", &errs);
 	if (rc < 0) {
 		log_errors("reload refused", d->opts.policy_file, &errs);
 		sb_warn("reload: the running policy stays");
@@ -451,6 +478,34 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * The control socket: --control, else the policy's, else the default path. A
+ * default path taken by another daemon is only a warning: traffic still flows.
+ */
+static int
+start_control(struct sbd_daemon *d)
+{
+	struct sbd_config *c = sbd_daemon_config(d);
+	const char *path = d->opts.control_path ? d->opts.control_path : c->policy->control.socket;
+	char *fallback = path ? NULL : sb_control_default_socket();
+	char *err = NULL;
+	int rc = 0;
+
+	d->control = sbd_control_new(d, path ? path : fallback, &c->policy->control, &err);
+	if (d->control == NULL) {
+		if (path != NULL) {
+			sb_error("%s", err);
+			rc = -1;
+		} else {
+			sb_warn("%s; running without a control socket", err);
+		}
+	}
+	free(err);
+	free(fallback);
+	sbd_config_unref(c);
+	return rc;
+}
+
 struct sbd_daemon *
 sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 {
@@ -489,6 +544,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		goto err;
 	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
 
+	d->registry = sbd_registry_new();
 	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
 	if (d->echo == NULL)
 		goto err;
@@ -499,6 +555,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		*exit_code = 1;
 		goto err;
 	}
+	d->policy_dir = sb_xstrdup(policy->base_dir ? policy->base_dir : ".");
 	d->http = sbd_http_new(d, &policy->limits);
 	if (d->http == NULL) {
 		sb_policy_free(policy);
@@ -511,11 +568,13 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 			goto err;
 		}
 	}
-	if (apply_policy(d, policy, &errs) < 0) {
+	if (sbd_daemon_apply(d, policy, "start", &errs) < 0) {
 		log_errors("cannot start", opts->policy_file, &errs);
 		goto err;
 	}
 	sb_errors_clear(&errs);
+	if (start_control(d) < 0)
+		goto err;
 	notify_systemd("READY=1");
 	sb_info("switchboardd %s ready: %u worker threads", SB_VERSION, d->n_loops);
 	return d;
@@ -551,6 +610,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 			sbd_loop_join(d->loops[i]);
 	d->http_stopped = true;
 	sbd_http_free(d->http);
+	sbd_control_free(d->control);
+	d->control = NULL;
 	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
 		if (d->loops[i] == NULL)
 			continue;
@@ -566,7 +627,9 @@ sbd_daemon_free(struct sbd_daemon *d)
 	}
 	sbd_loop_free(d->main_loop);
 	sbd_config_unref(d->config);
+	sbd_registry_free(d->registry);
 	free(d->listeners);
+	free(d->policy_dir);
 	sbd_stats_free_all(d);
 	pthread_mutex_destroy(&d->config_lock);
 	pthread_mutex_destroy(&d->stats_lock);

@@ -72,6 +72,9 @@ struct sbd_daemon {
 	size_t n_listeners;
 
 	struct sbd_http *http;
+	struct sbd_registry *registry;
+	struct sbd_control *control; /* main thread */
+	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;
 	struct sockaddr_storage echo_addr;
 	socklen_t echo_addr_len;
@@ -95,6 +98,13 @@ struct sbd_daemon *sbd_daemon_new(const struct sbd_options *opts, int *exit_code
 int sbd_daemon_run(struct sbd_daemon *d);
 void sbd_daemon_free(struct sbd_daemon *d);
 
+/*
+ * Main thread: builds the policy aside (backends resolved, listeners opened or
+ * re-configured) and swaps it in; live tunnels are then re-checked. Takes the
+ * policy. On any error the running policy stays and errs says why.
+ */
+int sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
+    struct sb_errors *errs);
 /* Reloads the policy file (SIGHUP); the running policy stays when the new one is bad. */
 int sbd_daemon_reload(struct sbd_daemon *d);
 /* SIGTERM: stop accepting, let tunnels finish up to the drain timeout. */

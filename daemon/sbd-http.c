@@ -17,6 +17,7 @@
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-refusal.h"
+#include "sbd-registry.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
 
@@ -202,6 +203,8 @@ refuse(struct sbd_request *r, int status, const char *reason)
 	atomic_fetch_add(&c->daemon->counters.rejected, 1);
 	sb_info("conn %llu %s: refused %d%s%s: %s", (unsigned long long)c->id, c->client_text,
 	    status, route ? " route " : "", route ? route : "", reason);
+	sbd_registry_rejected(c->daemon->registry, status, reason, c->client_text, c->lconf->name,
+	    route);
 	return sbd_refusal_queue(r->mhd, status, reason, r->verdict.upgrade_hint,
 	    r->route != NULL && r->route->mode == SB_MODE_WEBSOCKET);
 }
@@ -305,6 +308,7 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	ho->route = sb_xstrdup(r->route->name);
 	ho->mode = r->route->mode;
 	ho->idle_timeout_s = r->route->idle_timeout_s;
+	ho->on_change = r->route->on_policy_change;
 	ho->stats = r->stats;
 	r->stats = NULL;
 	memcpy(ho->backend_text, r->backend_text, sizeof ho->backend_text);

@@ -16,6 +16,7 @@
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
 #include "sbd-loop.h"
+#include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
@@ -237,6 +238,8 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 			sb_warn("listener %s: %s turned away: connection limit reached",
 			    conf->name, who);
 			atomic_fetch_add(&d->counters.rejected, 1);
+			sbd_registry_rejected(d->registry, 503, "connection limit reached", who,
+			    conf->name, NULL);
 			turn_away(fd, conf);
 			sbd_listener_conf_unref(conf);
 			continue;

@@ -59,3 +59,5 @@ bool sbd_loop_in_thread(const struct sbd_loop *loop);
 
 /* Monotonic milliseconds. */
 uint64_t sbd_now_ms(void);
+/* Wall-clock milliseconds since the epoch, for timestamps people read. */
+int64_t sbd_unix_ms(void);

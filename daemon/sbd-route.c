@@ -42,6 +42,12 @@ origin_allowed(const struct sb_route *r, const char *origin)
 	return false;
 }
 
+bool
+sbd_route_admits(const struct sb_route *r, const char *listener, const struct sockaddr *client)
+{
+	return sb_route_on_listener(r, listener) && address_allowed(r, client);
+}
+
 /* Lists the protocols routed at this place, for the Upgrade header of a 426. */
 static void
 hint_tokens(const struct sb_policy *p, const struct sbd_route_query *q, const char *host,

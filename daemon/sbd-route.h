@@ -30,5 +30,9 @@ struct sbd_verdict {
 	char upgrade_hint[256]; /* 426: the protocols routed at this host and path */
 };
 
+/* Whether a route still takes a client on that listener (listeners and allow). */
+bool sbd_route_admits(const struct sb_route *r, const char *listener,
+    const struct sockaddr *client);
+
 void sbd_route_decide(const struct sb_policy *policy, const struct sbd_route_query *q,
     struct sbd_verdict *v);

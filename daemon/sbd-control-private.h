@@ -1,0 +1,40 @@
+/* sbd-control-private.h - shared by the control server and its methods */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "sb-buf.h"
+#include "sb-rpc.h"
+#include "sbd-loop.h"
+
+struct sbd_daemon;
+
+struct sbd_control_client {
+	struct sbd_control *ctl;
+	int fd;
+	struct sbd_watch watch;
+	struct sb_line_reader reader;
+	struct sb_buf out;
+	uid_t uid;
+	pid_t pid;
+	bool subscribed;
+	bool closing; /* close once out is flushed */
+	struct sbd_control_client *prev, *next;
+};
+
+struct sbd_control {
+	struct sbd_daemon *d;
+	char *path;
+	int fd;
+	struct sbd_watch watch;
+	struct sbd_control_client *clients;
+	unsigned n_clients;
+	unsigned n_subscribers;
+};
+
+/* Answers one request; returns the serialized response line (free() it) or NULL for none. */
+char *sbd_control_dispatch(struct sbd_control_client *cl, struct sb_rpc_request *req);
+/* events.subscribe: the client receives every event from now on. */
+void sbd_control_subscribe(struct sbd_control_client *cl);

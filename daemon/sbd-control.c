@@ -1,0 +1,395 @@
+/* sbd-control.c - the control socket server: accept, peer checks, bounded lines, subscribers */
+#include "sbd-control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-control-private.h"
+#include "sbd-daemon.h"
+#include "sbd-registry.h"
+
+#define MAX_CLIENTS    1024
+#define READ_CHUNK     65536
+/* A subscriber this far behind is dropped rather than let it hold the daemon's memory. */
+#define SUBSCRIBER_MAX (4u << 20)
+
+static void on_client_io(struct sbd_watch *w, unsigned events);
+
+static void
+client_free(void *arg)
+{
+	struct sbd_control_client *cl = arg;
+
+	sb_line_reader_clear(&cl->reader);
+	sb_buf_free(&cl->out);
+	free(cl);
+}
+
+static void
+client_close(struct sbd_control_client *cl, const char *why)
+{
+	struct sbd_control *ctl = cl->ctl;
+
+	sb_debug("control: client uid %u pid %d: %s", (unsigned)cl->uid, (int)cl->pid, why);
+	sbd_loop_watch_del(&cl->watch);
+	close(cl->fd);
+	if (cl->subscribed && --ctl->n_subscribers == 0)
+		sbd_registry_set_listening(ctl->d->registry, false);
+	if (cl->prev != NULL)
+		cl->prev->next = cl->next;
+	else
+		ctl->clients = cl->next;
+	if (cl->next != NULL)
+		cl->next->prev = cl->prev;
+	ctl->n_clients--;
+	sbd_loop_defer(ctl->d->main_loop, client_free, cl);
+}
+
+/* Writes what is queued; false when the client is gone. */
+static bool
+client_flush(struct sbd_control_client *cl)
+{
+	while (cl->out.len > 0) {
+		ssize_t n = send(cl->fd, sb_buf_head(&cl->out), cl->out.len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			client_close(cl, "write failed");
+			return false;
+		}
+		sb_buf_consume(&cl->out, (size_t)n);
+	}
+	if (cl->out.len == 0 && cl->closing) {
+		client_close(cl, "closed after its last answer");
+		return false;
+	}
+	sbd_loop_watch_set(&cl->watch, (cl->closing ? 0 : EPOLLIN) |
+	    (cl->out.len > 0 ? EPOLLOUT : 0));
+	return true;
+}
+
+static void
+client_queue(struct sbd_control_client *cl, char *line)
+{
+	if (line == NULL)
+		return;
+	sb_buf_append(&cl->out, line, strlen(line));
+	free(line);
+}
+
+void
+sbd_control_subscribe(struct sbd_control_client *cl)
+{
+	if (cl->subscribed)
+		return;
+	cl->subscribed = true;
+	if (cl->ctl->n_subscribers++ == 0)
+		sbd_registry_set_listening(cl->ctl->d->registry, true);
+}
+
+static void
+handle_line(struct sbd_control_client *cl, const char *line, size_t len)
+{
+	struct sb_rpc_request req;
+	enum sb_rpc_parse outcome = sb_rpc_parse_request(line, len, &req);
+
+	if (outcome != SB_RPC_PARSE_OK) {
+		int code = sb_rpc_parse_error_code(outcome);
+		const char *msg = outcome == SB_RPC_PARSE_ERROR ?
+		    "parse error: not valid JSON in UTF-8" :
+		    "invalid request: expected {\"jsonrpc\": \"2.0\", \"method\": ..., \"id\": ...}";
+
+		client_queue(cl, sb_rpc_error(req.has_id ? req.id : NULL, code, msg, NULL));
+	} else {
+		client_queue(cl, sbd_control_dispatch(cl, &req));
+	}
+	sb_rpc_request_clear(&req);
+}
+
+static void
+on_client_io(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_control_client *cl = w->arg;
+	static char chunk[READ_CHUNK];
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		ssize_t n = recv(cl->fd, chunk, sizeof chunk, MSG_DONTWAIT);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			client_close(cl, n == 0 ? "disconnected" : "read failed");
+			return;
+		}
+		if (n > 0) {
+			const char *line;
+			size_t len;
+			enum sb_line_result lr;
+
+			sb_line_reader_feed(&cl->reader, chunk, (size_t)n);
+			while ((lr = sb_line_reader_next(&cl->reader, &line, &len)) !=
+			    SB_LINE_NEED_MORE) {
+				if (lr == SB_LINE_TOO_LONG)
+					client_queue(cl, sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST,
+					    "invalid request: line longer than 1 MiB", NULL));
+				else
+					handle_line(cl, line, len);
+			}
+		}
+	}
+	client_flush(cl);
+}
+
+static bool
+peer_allowed(struct sbd_control *ctl, uid_t uid)
+{
+	struct sbd_config *c = sbd_daemon_config(ctl->d);
+	const struct sb_control *s = &c->policy->control;
+	bool ok = uid == 0 || uid == geteuid() || !s->has_allow_uids;
+
+	for (size_t i = 0; !ok && i < s->n_allow_uids; i++)
+		ok = s->allow_uids[i] == uid;
+	sbd_config_unref(c);
+	return ok;
+}
+
+static void
+on_accept(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_control *ctl = w->arg;
+
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred = { 0 };
+		socklen_t len = sizeof cred;
+
+		if (fd < 0)
+			return;
+		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+		if (ctl->n_clients >= MAX_CLIENTS || !peer_allowed(ctl, cred.uid)) {
+			char *line = sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST,
+			    ctl->n_clients >= MAX_CLIENTS ? "too many control clients" :
+			    "permission denied: uid not in control.allow_uids", NULL);
+
+			sb_warn("control: refused uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
+			(void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+			free(line);
+			close(fd);
+			continue;
+		}
+
+		struct sbd_control_client *cl = sb_xcalloc(1, sizeof *cl);
+		cl->ctl = ctl;
+		cl->fd = fd;
+		cl->uid = cred.uid;
+		cl->pid = cred.pid;
+		sb_line_reader_init(&cl->reader, 0);
+		if (sbd_loop_watch_add(ctl->d->main_loop, &cl->watch, fd, EPOLLIN, on_client_io,
+		    cl) < 0) {
+			close(fd);
+			client_free(cl);
+			continue;
+		}
+		cl->next = ctl->clients;
+		if (ctl->clients != NULL)
+			ctl->clients->prev = cl;
+		ctl->clients = cl;
+		ctl->n_clients++;
+		sb_info("control: client uid %u pid %d connected", (unsigned)cl->uid, (int)cl->pid);
+	}
+}
+
+/* Main loop: one event line to every subscriber; a subscriber too far behind is dropped. */
+static void
+broadcast(void *arg)
+{
+	char *line = arg;
+	struct sbd_daemon *d;
+	memcpy(&d, line, sizeof d);
+	struct sbd_control *ctl = d->control;
+	const char *text = line + sizeof d;
+	size_t len = strlen(text);
+
+	if (ctl == NULL) {
+		free(line); /* the server stopped while this was on its way */
+		return;
+	}
+
+	for (struct sbd_control_client *cl = ctl->clients, *next; cl != NULL; cl = next) {
+		next = cl->next;
+		if (!cl->subscribed || cl->closing)
+			continue;
+		if (cl->out.len + len > SUBSCRIBER_MAX) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "type", json_object_new_string(
+			    sb_control_event_name(SB_EVENT_SUBSCRIPTION_DROPPED)));
+			json_object_object_add(p, "reason", json_object_new_string(
+			    "subscriber too slow: more than 4 MiB of events unread"));
+			client_queue(cl, sb_rpc_notification(SB_CONTROL_NOTIFY_EVENT, p));
+			json_object_put(p);
+			sb_warn("control: dropping slow subscriber uid %u pid %d", (unsigned)cl->uid,
+			    (int)cl->pid);
+			cl->closing = true;
+			client_flush(cl);
+			continue;
+		}
+		sb_buf_append(&cl->out, text, len);
+		client_flush(cl);
+	}
+	free(line);
+}
+
+/* Any thread: serialize here, deliver on the main loop. */
+static void
+on_event(void *ctx, json_object *params)
+{
+	struct sbd_daemon *d = ctx;
+	char *text = sb_rpc_notification(SB_CONTROL_NOTIFY_EVENT, params);
+	size_t len = strlen(text);
+	char *msg = sb_xmalloc(sizeof d + len + 1);
+
+	json_object_put(params);
+	memcpy(msg, &d, sizeof d);
+	memcpy(msg + sizeof d, text, len + 1);
+	free(text);
+	sbd_loop_post(d->main_loop, broadcast, msg);
+}
+
+static int
+mkdir_parent(const char *path)
+{
+	char *dir = sb_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		for (char *s = dir + 1; *s != '\0'; s++) {
+			if (*s != '/')
+				continue;
+			*s = '\0';
+			mkdir(dir, 0755);
+			*s = '/';
+		}
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+/* A socket file nobody answers on is left from a crash: remove it. One that answers is in use. */
+static int
+claim_path(const char *path, const struct sockaddr_un *sun, char **err)
+{
+	struct stat st;
+	int probe;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		*err = sb_xasprintf("control socket %s: exists and is not a socket", path);
+		return -1;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sun, sizeof *sun) == 0) {
+		close(probe);
+		*err = sb_xasprintf("control socket %s: in use by another daemon", path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	return 0;
+}
+
+struct sbd_control *
+sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control *settings,
+    char **err)
+{
+	struct sbd_control *ctl = sb_xcalloc(1, sizeof *ctl);
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	ctl->d = d;
+	ctl->fd = -1;
+	ctl->watch.fd = -1;
+	ctl->path = sb_xstrdup(path);
+	if (strlen(path) >= sizeof sun.sun_path) {
+		*err = sb_xasprintf("control socket %s: path too long", path);
+		goto err;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (mkdir_parent(path) < 0) {
+		*err = sb_xasprintf("control socket %s: cannot create its folder: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	if (claim_path(path, &sun, err) < 0)
+		goto err;
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0 || bind(ctl->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		*err = sb_xasprintf("control socket %s: bind: %s", path, strerror(errno));
+		goto err;
+	}
+	if (chmod(path, settings->mode) < 0)
+		sb_log_errno(SB_LOG_WARN, "control socket %s: chmod %04o", path, settings->mode);
+	if (settings->group != NULL) {
+		struct group *gr = getgrnam(settings->group);
+
+		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) < 0)
+			sb_warn("control socket %s: cannot give it to group %s", path,
+			    settings->group);
+	}
+	if (listen(ctl->fd, 64) < 0 ||
+	    sbd_loop_watch_add(d->main_loop, &ctl->watch, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
+		*err = sb_xasprintf("control socket %s: listen: %s", path, strerror(errno));
+		goto err;
+	}
+	sbd_registry_set_sink(d->registry, on_event, d);
+	sb_info("control: listening on %s (mode %04o)", path, settings->mode);
+	return ctl;
+err:
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		unlink(path);
+	}
+	free(ctl->path);
+	free(ctl);
+	return NULL;
+}
+
+const char *
+sbd_control_path(const struct sbd_control *ctl)
+{
+	return ctl->path;
+}
+
+void
+sbd_control_free(struct sbd_control *ctl)
+{
+	if (ctl == NULL)
+		return;
+	sbd_registry_set_listening(ctl->d->registry, false);
+	sbd_registry_set_sink(ctl->d->registry, NULL, NULL);
+	while (ctl->clients != NULL)
+		client_close(ctl->clients, "daemon stopping");
+	sbd_loop_watch_del(&ctl->watch);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		unlink(ctl->path);
+	}
+	free(ctl->path);
+	free(ctl);
+}
