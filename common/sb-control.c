@@ -166,11 +166,17 @@ sb_time_rfc3339(int64_t unix_ms, char out[SB_TIME_RFC3339_MAX])
 	int64_t year;
 	int month, day;
 
+	char text[64]; /* the compiler cannot see that year stays within ten digits */
+
 	civil_from_days(days, &year, &month, &day);
-	snprintf(out, SB_TIME_RFC3339_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	    (long long)year, month, day, (int)(ms_of_day / 3600000),
 	    (int)(ms_of_day / 60000 % 60), (int)(ms_of_day / 1000 % 60),
 	    (int)(ms_of_day % 1000));
+	size_t n = strnlen(text, SB_TIME_RFC3339_MAX - 1);
+
+	memcpy(out, text, n);
+	out[n] = '\0';
 }
 
 /* Reads exactly n digits at *p; advances *p. */
