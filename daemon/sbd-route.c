@@ -62,8 +62,8 @@ hint_tokens(const struct sb_policy *p, const struct sbd_route_query *q, const ch
 
 		if (!route_matches_place(r, q, host) || tok == NULL || strcmp(tok, "*") == 0)
 			continue;
-		if (strcasestr(v->upgrade_hint, tok) != NULL)
-			continue;
+		if (sbd_header_has_token(v->upgrade_hint, tok))
+			continue; /* listed already: compare whole tokens, not substrings */
 		int n = snprintf(v->upgrade_hint + used, sizeof v->upgrade_hint - used, "%s%s",
 		    used ? ", " : "", tok);
 		if (n < 0 || (size_t)n >= sizeof v->upgrade_hint - used) {
