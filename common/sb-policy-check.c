@@ -111,23 +111,24 @@ path_is_valid_chars(const char *path)
 	return true;
 }
 
-/* A file the daemon must read: cert, key or CA bundle. */
+/* A file the daemon must read: cert, key or CA bundle. Only regular files are opened. */
 static void
 check_file(struct sb_json_ctx *ctx, const struct sb_policy *p, const char *key,
     const char *path)
 {
 	char *full;
 	struct stat st;
-	int fd;
+	int fd = -1;
 
 	if (path == NULL)
 		return;
 	full = sb_policy_resolve_path(p, path);
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	if (stat(full, &st) < 0)
 		sb_json_error_at(ctx, key, "cannot read \"%s\": %s", path, strerror(errno));
-	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	else if (!S_ISREG(st.st_mode))
 		sb_json_error_at(ctx, key, "cannot read \"%s\": not a regular file", path);
+	else if ((fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		sb_json_error_at(ctx, key, "cannot read \"%s\": %s", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	free(full);
