@@ -14,6 +14,8 @@
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
+#include "sbd-peers.h"
+#include "sbd-refusal.h"
 #include "sbd-registry.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
@@ -21,14 +23,6 @@
 #include "sbd-conn-private.h"
 
 #define LINGER_MS 2000
-
-static const char plain_on_tls_answer[] =
-	"HTTP/1.1 400 Bad Request\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\n"
-	"Content-Length: 51\r\n"
-	"Connection: close\r\n"
-	"\r\n"
-	"400 Bad Request: plain HTTP sent to a TLS listener\n";
 
 static void on_io(struct sbd_watch *w, unsigned events);
 
@@ -175,6 +169,8 @@ close_tasks(struct sbd_conn *c, const char *reason)
 		c->stats = NULL;
 	}
 	sbd_stats_release(c->lconf->stats);
+	if (c->peer_counted)
+		sbd_peers_release(d->peers, (struct sockaddr *)&c->client_addr);
 	atomic_fetch_sub(&d->counters.active, 1);
 }
 
@@ -330,8 +326,7 @@ check_first_byte(struct sbd_conn *c)
 	if (b == 0x16)
 		return true;
 	if (b >= 'A' && b <= 'Z') {
-		(void)!send(c->client.fd, plain_on_tls_answer, sizeof plain_on_tls_answer - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		sbd_refusal_send_raw(c->client.fd, 400, "plain HTTP sent to a TLS listener");
 		sbd_conn_close(c, "plain HTTP on a TLS listener");
 	} else {
 		sbd_conn_close(c, "not TLS");
@@ -412,12 +407,26 @@ sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_
 	sbd_end_init(&c->backend, -1, NULL);
 	c->started_ms = c->last_active_ms = sbd_now_ms();
 	c->deadline_ms = c->started_ms + cfg->policy->limits.handshake_timeout_s * 1000ull;
+	unsigned per_ip = cfg->policy->limits.max_per_ip;
 	sbd_config_unref(cfg);
 	sbd_stats_reserve(lconf->stats, 0);
 	atomic_fetch_add(&d->counters.active, 1);
 	list_insert(c);
 	sb_debug("conn %llu %s: accepted on %s", (unsigned long long)c->id, c->client_text,
 	    lconf->name);
+
+	if (!sbd_peers_acquire(d->peers, addr, per_ip)) {
+		sb_warn("conn %llu %s: turned away: %u connections from that address",
+		    (unsigned long long)c->id, c->client_text, per_ip);
+		atomic_fetch_add(&d->counters.rejected, 1);
+		sbd_registry_rejected(d->registry, 503, "too many connections from this address",
+		    c->client_text, lconf->name, NULL);
+		if (lconf->tls == NULL)
+			sbd_refusal_send_raw(fd, 503, "too many connections from this address");
+		sbd_conn_close(c, "per-address limit");
+		return;
+	}
+	c->peer_counted = true;
 
 	if (lconf->tls != NULL) {
 		c->client.tls = sbd_tls_session_new(lconf->tls, fd);

@@ -79,6 +79,7 @@ struct sbd_conn {
 	struct sbd_conn *reg_prev, *reg_next; /* the registry's list (tunnels only) */
 	uint64_t reported_up, reported_down; /* counters of the last connection.updated */
 	atomic_bool half_closed; /* one direction finished (for snapshots) */
+	bool peer_counted;       /* counted in the per-address table */
 	bool rerun_posted;
 	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
 	const char *first_eof;   /* "client" or "backend": who ended the tunnel first */

@@ -23,6 +23,7 @@
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
+#include "sbd-peers.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
@@ -545,6 +546,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
 
 	d->registry = sbd_registry_new();
+	d->peers = sbd_peers_new();
 	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
 	if (d->echo == NULL)
 		goto err;
@@ -628,6 +630,7 @@ sbd_daemon_free(struct sbd_daemon *d)
 	sbd_loop_free(d->main_loop);
 	sbd_config_unref(d->config);
 	sbd_registry_free(d->registry);
+	sbd_peers_free(d->peers);
 	free(d->listeners);
 	free(d->policy_dir);
 	sbd_stats_free_all(d);

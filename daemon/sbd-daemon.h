@@ -73,6 +73,7 @@ struct sbd_daemon {
 
 	struct sbd_http *http;
 	struct sbd_registry *registry;
+	struct sbd_peers *peers;
 	struct sbd_control *control; /* main thread */
 	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;

@@ -16,6 +16,7 @@
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
 #include "sbd-loop.h"
+#include "sbd-refusal.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
@@ -37,14 +38,6 @@ struct sbd_listener {
 	struct sbd_watch *watches; /* one per worker loop */
 	atomic_uint loops_left;
 };
-
-static const char full_answer[] =
-	"HTTP/1.1 503 Service Unavailable\r\n"
-	"Content-Type: text/plain; charset=utf-8\r\n"
-	"Content-Length: 24\r\n"
-	"Connection: close\r\n"
-	"\r\n"
-	"503 switchboard is full\n";
 
 struct sbd_listener_conf *
 sbd_listener_conf_ref(struct sbd_listener_conf *c)
@@ -203,7 +196,7 @@ static void
 turn_away(int fd, const struct sbd_listener_conf *conf)
 {
 	if (conf->tls == NULL)
-		(void)!send(fd, full_answer, sizeof full_answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		sbd_refusal_send_raw(fd, 503, "connection limit reached");
 	close(fd);
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static const struct {
 	int status;
@@ -25,6 +26,23 @@ sbd_refusal_status_text(int status)
 		if (status_texts[i].status == status)
 			return status_texts[i].text;
 	return "Error";
+}
+
+void
+sbd_refusal_send_raw(int fd, int status, const char *reason)
+{
+	char body[256], msg[512];
+	int blen = snprintf(body, sizeof body, "%d %s: %s\n", status,
+	    sbd_refusal_status_text(status), reason);
+	int n;
+
+	if (blen < 0 || (size_t)blen >= sizeof body)
+		return;
+	n = snprintf(msg, sizeof msg, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n%s", status,
+	    sbd_refusal_status_text(status), blen, body);
+	if (n > 0 && (size_t)n < sizeof msg)
+		(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 enum MHD_Result

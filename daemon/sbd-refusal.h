@@ -4,6 +4,12 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
+/*
+ * Before MHD has the connection (limits, plain HTTP on a TLS port): writes a
+ * complete "Connection: close" answer straight to the socket, best effort.
+ */
+void sbd_refusal_send_raw(int fd, int status, const char *reason);
+
 /* "Not Found" for 404, and so on; "Error" for anything unknown. */
 const char *sbd_refusal_status_text(int status);
 
