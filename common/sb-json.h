@@ -1,4 +1,4 @@
-/* sb-json.h - json-c helpers: typed getters that report errors at a JSON path; pretty writer */
+/* sb-json.h - json-c helpers: typed getters that report errors at a JSON path; JSON text */
 #pragma once
 
 #include <json-c/json.h>
@@ -93,6 +93,8 @@ enum sb_json_result sb_json_get_strings(struct sb_json_ctx *ctx, json_object *ob
  */
 size_t sb_json_check_keys(struct sb_json_ctx *ctx, json_object *obj, const char *const *keys,
     const char *const *unsupported);
+
+/* sb-json-text.c */
 
 /* True when path is prefix itself or lies inside it ("a.b[2]" is within "a.b"). */
 bool sb_json_path_within(const char *path, const char *prefix);

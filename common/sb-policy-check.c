@@ -362,7 +362,8 @@ check_route_tls(struct sb_json_ctx *ctx, const struct sb_policy *p, const struct
 		for (size_t i = 0; i < p->n_listeners; i++) {
 			if (p->listeners[i].tls != NULL && p->listeners[i].name != NULL) {
 				sb_json_error_at(ctx, "listeners", "is required in mode \"tls\" "
-				    "(listener \"%s\" has TLS; list plain ones)", p->listeners[i].name);
+				    "(listener \"%s\" has TLS; list plain ones)",
+				    p->listeners[i].name);
 				break;
 			}
 		}

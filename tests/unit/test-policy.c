@@ -181,7 +181,8 @@ test_defaults(void)
 {
 	struct sb_policy *p = parse_ok(
 	    "{\"version\": 1, \"listeners\": [{\"name\": \"plain\", \"bind\": \"*:8080\"}],"
-	    " \"routes\": [{\"name\": \"echo\", \"mode\": \"websocket\", \"backend\": \"builtin:echo\"},"
+	    " \"routes\": [{\"name\": \"echo\", \"mode\": \"websocket\","
+	    " \"backend\": \"builtin:echo\"},"
 	    " {\"name\": \"ssh\", \"match\": {\"upgrade\": \"ssh\"}, \"backend\": \"[::1]:22\","
 	    "  \"on_policy_change\": \"close\"}]}");
 	const struct sb_route *echo = sb_policy_find_route(p, "echo");
@@ -373,7 +374,8 @@ test_resolve_path(void)
 static void
 test_messages(void)
 {
-	static const char listener[] = "\"listeners\": [{\"name\": \"l\", \"bind\": \"127.0.0.1:80\"}]";
+	static const char listener[] =
+	    "\"listeners\": [{\"name\": \"l\", \"bind\": \"127.0.0.1:80\"}]";
 	char *text;
 
 	assert_errors("", "invalid JSON at line 1, column 1: unexpected end of data\n");
@@ -395,7 +397,8 @@ test_messages(void)
 	g_free(text);
 
 	text = g_strdup_printf("{\"version\": 1, %s, \"routes\": [{\"name\": \"r\", "
-	    "\"mode\": \"websocket\", \"backend\": \"b:1\", \"origins\": [\"https://a\\u0000b\"]}]}",
+	    "\"mode\": \"websocket\", \"backend\": \"b:1\","
+	    " \"origins\": [\"https://a\\u0000b\"]}]}",
 	    listener);
 	assert_errors(text, "routes[0].origins[0]: must not contain NUL characters\n");
 	g_free(text);
