@@ -171,7 +171,7 @@ sbd_host_normalize(const char *host_header, char *out, size_t outlen)
 		return inet_pton(AF_INET6, out, &a6) == 1;
 	if (out[len - 1] == '.')
 		out[--len] = '\0'; /* "example.org." is example.org */
-	return len > 0;
+	return len > 0 && out[len - 1] != '.'; /* "example.org.." has an empty label */
 }
 
 bool
