@@ -226,6 +226,9 @@ test_host_normalize_bad(void)
 	static const char *const bad[] = {
 		"",
 		".",
+		"..",
+		"example.org..",       /* an empty label */
+		"example.org..:80",
 		":8080",
 		"::1",                 /* an IPv6 literal needs brackets */
 		"::1:8443",
