@@ -174,7 +174,7 @@ size_t sb_policy_check(const struct sb_policy *policy, struct sb_errors *errs);
 json_object *sb_policy_to_json(const struct sb_policy *policy);
 /* Same, as text with a final newline; free() it. */
 char *sb_policy_to_string(const struct sb_policy *policy);
-/* True when two models mean the same policy. */
+/* True when two models mean the same policy (base_dir is not compared). */
 bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b);
 
 /*
