@@ -339,6 +339,8 @@ check_mode(struct sb_json_ctx *ctx, const struct sb_route *r)
 		sb_json_error_at(ctx, "ping_interval_s", WEBSOCKET_ONLY);
 	if (r->mode != SB_MODE_WEBSOCKET && r->max_message_bytes != 0)
 		sb_json_error_at(ctx, "max_message_bytes", WEBSOCKET_ONLY);
+	if (r->mode != SB_MODE_WEBSOCKET && r->text_messages)
+		sb_json_error_at(ctx, "text_messages", WEBSOCKET_ONLY);
 }
 
 /* A tls-mode route brings its own certificate and runs on plain listeners only. */

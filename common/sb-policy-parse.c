@@ -27,7 +27,7 @@ static const char *const sni_keys[] = { "names", "cert", "key", NULL };
 static const char *const route_keys[] = {
 	"name", "listeners", "match", "mode", "backend", "tls", "allow", "origins",
 	"max_connections", "idle_timeout_s", "proxy_protocol", "on_policy_change",
-	"ping_interval_s", "max_message_bytes", NULL,
+	"ping_interval_s", "max_message_bytes", "text_messages", NULL,
 };
 static const char *const route_unsupported_keys[] = { "auth", NULL };
 static const char *const match_keys[] = { "host", "path", "upgrade", "subprotocols", NULL };
@@ -273,6 +273,7 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 	    SB_JSON_OK)
 		r->has_origins = true;
 	parse_ints(ctx, obj, route_ints, r);
+	sb_json_get_bool(ctx, obj, "text_messages", false, &r->text_messages);
 	if (sb_json_get_enum(ctx, obj, "proxy_protocol", false, proxy_choice, &choice) ==
 	    SB_JSON_OK)
 		r->proxy_protocol = (enum sb_proxy_version)(choice + 1);

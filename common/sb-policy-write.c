@@ -148,6 +148,8 @@ route_to_json(const struct sb_route *r)
 		add_string(o, "on_policy_change", sb_on_change_names[r->on_policy_change]);
 	add_int(o, "ping_interval_s", r->ping_interval_s, 0);
 	add_int(o, "max_message_bytes", (int64_t)r->max_message_bytes, 0);
+	if (r->text_messages)
+		json_object_object_add(o, "text_messages", json_object_new_boolean(true));
 	return o;
 }
 

@@ -283,7 +283,8 @@ route_eq(const struct sb_route *a, const struct sb_route *b)
 	    a->max_connections != b->max_connections || a->idle_timeout_s != b->idle_timeout_s ||
 	    a->proxy_protocol != b->proxy_protocol || a->on_policy_change != b->on_policy_change ||
 	    a->ping_interval_s != b->ping_interval_s ||
-	    a->max_message_bytes != b->max_message_bytes || !pair_eq(a->tls, b->tls))
+	    a->max_message_bytes != b->max_message_bytes || a->text_messages != b->text_messages ||
+	    !pair_eq(a->tls, b->tls))
 		return false;
 	for (size_t i = 0; i < a->n_allow; i++) {
 		if (!cidr_eq(&a->allow[i], &b->allow[i]))

@@ -104,6 +104,7 @@ struct sb_route {
 	enum sb_on_change on_policy_change;
 	unsigned ping_interval_s;      /* 0: no keepalive pings */
 	uint64_t max_message_bytes;    /* 0: no cap */
+	bool text_messages;            /* websocket: backend bytes go out as text, not binary */
 	struct sb_cert_pair *tls;      /* tls mode only */
 };
 
