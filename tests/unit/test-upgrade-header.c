@@ -259,7 +259,7 @@ test_host_normalize_bad(void)
 		"a]b",
 		"a%2",                 /* truncated pct-encoding */
 		"a%zz",
-		"b\xc3\xbc" "cher.example",
+		("b\xc3\xbc" "cher.example"), /* split: \xbc must not swallow the c */
 		"exa\x7fmple.org",
 		"exa\rmple.org",
 	};
