@@ -344,7 +344,8 @@ data_run(struct sbd_ws_parser *p, uint8_t *d, size_t n, struct sbd_ws_event *ev)
 			return ok;
 		}
 		if (last && p->utf8 != SBD_UTF8_ACCEPT) {
-			set_error(p, SBD_WS_CLOSE_INVALID_DATA, "text message ends inside a character");
+			set_error(p, SBD_WS_CLOSE_INVALID_DATA,
+			    "text message ends inside a character");
 			fill_error(p, ev);
 			return 0;
 		}

@@ -64,11 +64,13 @@ record(struct transcript *t, const struct sbd_ws_event *ev)
 		return;
 	case SBD_WS_EV_DATA:
 		check(ev->len > 0 || ev->fin_message, "empty data run before the message end");
-		check(ev->opcode == SBD_WS_OP_TEXT || ev->opcode == SBD_WS_OP_BINARY, "data opcode");
+		check(ev->opcode == SBD_WS_OP_TEXT || ev->opcode == SBD_WS_OP_BINARY,
+		    "data opcode");
 		if (ev->opcode == SBD_WS_OP_TEXT) {
 			t->utf8 = sbd_utf8_feed(t->utf8, ev->data, ev->len, NULL);
 			check(t->utf8 != SBD_UTF8_REJECT, "invalid UTF-8 handed out");
-			check(!ev->fin_message || t->utf8 == SBD_UTF8_ACCEPT, "text ends mid-character");
+			check(!ev->fin_message || t->utf8 == SBD_UTF8_ACCEPT,
+			    "text ends mid-character");
 		}
 		if (ev->len > 0)
 			sb_buf_append(&t->pending, ev->data, ev->len);
@@ -152,8 +154,10 @@ run(const uint8_t *in, const size_t *cuts, size_t n_cuts, uint64_t max, struct t
 static int
 same(const struct transcript *a, const struct transcript *b)
 {
-	return a->out.len == b->out.len &&
-	    (a->out.len == 0 || memcmp(sb_buf_head(&a->out), sb_buf_head(&b->out), a->out.len) == 0);
+	if (a->out.len != b->out.len)
+		return 0;
+	return a->out.len == 0 ||
+	    memcmp(sb_buf_head(&a->out), sb_buf_head(&b->out), a->out.len) == 0;
 }
 
 static void

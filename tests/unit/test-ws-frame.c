@@ -79,7 +79,7 @@ record(struct transcript *t, const struct sbd_ws_event *ev)
 	g_string_append_c(t->s, '|');
 }
 
-/* Feeds in to a fresh parser step bytes at a time (0: all at once), each piece its own heap copy. */
+/* Feeds in to a fresh parser step bytes at a time (0: all at once), each piece a heap copy. */
 static char *
 run(const void *in, size_t len, size_t step, uint64_t max)
 {
@@ -99,7 +99,8 @@ run(const void *in, size_t len, size_t step, uint64_t max)
 			size_t used = sbd_ws_parse(&p, piece + pos, n - pos, &ev);
 			g_assert_cmpuint(used, <=, n - pos);
 			if (ev.type == SBD_WS_EV_DATA) {
-				g_assert_true(ev.data >= piece + pos && ev.data + ev.len <= piece + n);
+				g_assert_true(ev.data >= piece + pos);
+				g_assert_true(ev.data + ev.len <= piece + n);
 				g_assert_true(ev.data + ev.len == piece + pos + used);
 			}
 			if (ev.type == SBD_WS_EV_NONE)
@@ -375,15 +376,18 @@ test_header_errors(void)
 		{ { 0x82, 0x05 }, 2, "error:1002:unmasked client frame|" },
 		{ { 0x89, 0xfe, 0x00, 0x7e }, 4, "error:1002:control frame over 125 bytes|" },
 		{ { 0x8a, 0xff }, 2, "error:1002:control frame over 125 bytes|" },
-		{ { 0x82, 0xfe, 0x00, 0x7d }, 4, "error:1002:16-bit length not minimally encoded|" },
-		{ { 0x82, 0xfe, 0x00, 0x00 }, 4, "error:1002:16-bit length not minimally encoded|" },
+		{ { 0x82, 0xfe, 0x00, 0x7d }, 4,
+		  "error:1002:16-bit length not minimally encoded|" },
+		{ { 0x82, 0xfe, 0x00, 0x00 }, 4,
+		  "error:1002:16-bit length not minimally encoded|" },
 		{ { 0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 10,
 		  "error:1002:64-bit length not minimally encoded|" },
 		{ { 0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0 }, 10,
 		  "error:1002:64-bit length with its top bit set|" },
 		/* fine headers, payload still to come: no event */
 		{ { 0x82, 0xfe, 0x00, 0x7e, 1, 2, 3, 4 }, 8, "" },
-		{ { 0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4 }, 14, "" },
+		{ { 0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4 }, 14,
+		  "" },
 		{ { 0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4 }, 14, "" },
 	};
 
