@@ -1,0 +1,364 @@
+/* sbctl-cmd.c - switchboardctl's commands status, connections, kill, watch; shared helpers */
+#include "sbctl-cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb-alloc.h"
+#include "sb-control.h"
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_SOCKET,
+	OPT_HELP,
+};
+
+void
+sbctl_usage(FILE *out)
+{
+	char *sock = sb_control_default_socket();
+
+	fprintf(out,
+	    "usage: switchboardctl [--socket PATH] [--json] COMMAND\n"
+	    "\n"
+	    "commands:\n"
+	    "  status                      daemon version, uptime, listeners, counters\n"
+	    "  connections                 live connections, as a table\n"
+	    "  kill ID                     close one connection\n"
+	    "  policy get                  print the running policy (JSON)\n"
+	    "  policy check FILE           validate FILE with the daemon's own validator; prints\n"
+	    "                              FILE: JSON.PATH: message for each error\n"
+	    "  policy apply FILE [--revision N] [--no-persist]\n"
+	    "                              validate and apply FILE atomically, and save it\n"
+	    "                              to the daemon's policy file (not with --no-persist);\n"
+	    "                              refused when the running revision is no longer N\n"
+	    "                              (by default, the one read just before)\n"
+	    "                              FILE may be - for the standard input\n"
+	    "  watch                       stream events as they happen, one line each\n"
+	    "  probe URL [--upgrade TOKEN] [--header 'K: V']... [--insecure] [--send TEXT]\n"
+	    "            [--timeout S]\n"
+	    "                              troubleshoot any upgrade endpoint (ws, wss, http,\n"
+	    "                              https URLs; ours or not): resolve, connect, TLS\n"
+	    "                              (certificate, ALPN, verification), the request, the\n"
+	    "                              101 or refusal with its headers and body, the first\n"
+	    "                              bytes back, each step timed; --json: one report.\n"
+	    "                              --upgrade: the token (default websocket);\n"
+	    "                              --insecure: report a certificate that does not\n"
+	    "                              verify, but go on; --send: send TEXT after the 101\n"
+	    "                              (a WebSocket text message, or raw bytes) and show\n"
+	    "                              the answer; --timeout: seconds a step may take\n"
+	    "                              (default 5)\n"
+	    "\n"
+	    "options:\n"
+	    "  --socket PATH   the control socket (default %s;\n"
+	    "                  $SWITCHBOARD_CONTROL overrides it)\n"
+	    "  --json          print results as JSON, as the daemon sends them (watch: one\n"
+	    "                  event object a line)\n"
+	    "  --help          this text      --version  the version\n"
+	    "\n"
+	    "Policy files are read here and sent as JSON: relative paths in them (certificates,\n"
+	    "keys) are resolved by the daemon against the folder of its own policy file, not\n"
+	    "against FILE's folder.\n"
+	    "\n"
+	    "exit status: 0 ok; 1 refused (an error answer, an invalid policy, an unknown id, a\n"
+	    "probe that was not upgraded, bad arguments); 2 the daemon cannot be reached (for\n"
+	    "probe: no connection could be made)\n",
+	    sock);
+	free(sock);
+}
+
+void
+sbctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("switchboardctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool
+sbctl_parse_options(struct sbctl_ctx *ctx, int argc, char **argv, const struct option *extra,
+    bool (*on_extra)(void *data, int opt, const char *arg), void *data)
+{
+	static const struct option common[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "help", no_argument, NULL, OPT_HELP },
+	};
+	size_t n_extra = 0, n = sizeof common / sizeof common[0];
+	struct option *opts;
+	bool ok = true;
+	int opt;
+
+	while (extra != NULL && extra[n_extra].name != NULL)
+		n_extra++;
+	opts = sb_xcalloc(n + n_extra + 1, sizeof *opts);
+	memcpy(opts, common, sizeof common);
+	if (n_extra > 0)
+		memcpy(opts + n, extra, n_extra * sizeof *extra);
+	optind = 0; /* glibc: start over, on a new argv */
+	opterr = 1;
+	while (ok && (opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_JSON:
+			ctx->json = true;
+			break;
+		case OPT_SOCKET:
+			ctx->socket = optarg;
+			break;
+		case OPT_HELP:
+			sbctl_usage(stdout);
+			ctx->help = true;
+			ok = false;
+			break;
+		case '?':
+			ok = false;
+			break;
+		default:
+			ok = on_extra != NULL && on_extra(data, opt, optarg);
+			break;
+		}
+	}
+	free(opts);
+	return ok;
+}
+
+enum sbctl_exit
+sbctl_options_exit(const struct sbctl_ctx *ctx)
+{
+	return ctx->help ? SBCTL_EXIT_OK : SBCTL_EXIT_REFUSED;
+}
+
+void
+sbctl_print_json(json_object *v)
+{
+	puts(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Reports what went wrong with the socket during what. */
+static void
+report_io(const char *what, enum sbctl_io io, const char *err)
+{
+	switch (io) {
+	case SBCTL_IO_OK:
+		break;
+	case SBCTL_IO_CLOSED:
+		sbctl_warn("%s: the daemon closed the connection without answering", what);
+		break;
+	case SBCTL_IO_TIMEOUT:
+		sbctl_warn("%s: no answer from the daemon within %d s", what,
+		    SBCTL_CALL_TIMEOUT_MS / 1000);
+		break;
+	case SBCTL_IO_ERROR:
+		sbctl_warn("%s: %s", what, err);
+		break;
+	}
+}
+
+enum sbctl_exit
+sbctl_call(struct sbctl_ctx *ctx, const char *method, json_object *params,
+    struct sb_rpc_response *resp)
+{
+	char *err = NULL;
+	struct sbctl_client *c = sbctl_client_connect(ctx->socket, &err);
+	enum sbctl_io io;
+
+	memset(resp, 0, sizeof *resp);
+	if (c == NULL) {
+		sbctl_warn("%s", err);
+		free(err);
+		return SBCTL_EXIT_UNREACHABLE;
+	}
+	io = sbctl_client_call(c, method, params, SBCTL_CALL_TIMEOUT_MS, resp, &err);
+	sbctl_client_free(c);
+	if (io == SBCTL_IO_OK)
+		return resp->message == NULL ? SBCTL_EXIT_OK : SBCTL_EXIT_REFUSED;
+	report_io(method, io, err);
+	free(err);
+	return SBCTL_EXIT_UNREACHABLE;
+}
+
+void
+sbctl_report_error(struct sbctl_ctx *ctx, const struct sb_rpc_response *resp)
+{
+	if (ctx->json) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "code", json_object_new_int(resp->code));
+		json_object_object_add(e, "message", json_object_new_string(resp->message));
+		if (resp->data != NULL)
+			json_object_object_add(e, "data", json_object_get(resp->data));
+		sbctl_print_json(e);
+		json_object_put(e);
+	}
+	sbctl_warn("%s", resp->message);
+}
+
+/* Runs a call with no params and hands a result to show(); errors are reported. */
+static enum sbctl_exit
+simple_call(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method method,
+    void (*show)(struct sbctl_ctx *ctx, json_object *result))
+{
+	struct sb_rpc_response resp;
+	enum sbctl_exit rc;
+
+	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
+		return sbctl_options_exit(ctx);
+	if (optind < argc) {
+		sbctl_warn("%s: unexpected argument: %s", argv[0], argv[optind]);
+		return SBCTL_EXIT_REFUSED;
+	}
+	rc = sbctl_call(ctx, sb_control_method_name(method), NULL, &resp);
+	if (rc == SBCTL_EXIT_REFUSED)
+		sbctl_report_error(ctx, &resp);
+	else if (rc == SBCTL_EXIT_OK && ctx->json)
+		sbctl_print_json(resp.result);
+	else if (rc == SBCTL_EXIT_OK)
+		show(ctx, resp.result);
+	sb_rpc_response_clear(&resp);
+	return rc;
+}
+
+static void
+show_status(struct sbctl_ctx *ctx, json_object *result)
+{
+	sbctl_print_status(stdout, result, &ctx->view);
+}
+
+enum sbctl_exit
+sbctl_cmd_status(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return simple_call(ctx, argc, argv, SB_METHOD_STATUS, show_status);
+}
+
+static void
+show_connections(struct sbctl_ctx *ctx, json_object *result)
+{
+	sbctl_print_connections(stdout, result, &ctx->view);
+}
+
+enum sbctl_exit
+sbctl_cmd_connections(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return simple_call(ctx, argc, argv, SB_METHOD_CONNECTIONS_LIST, show_connections);
+}
+
+enum sbctl_exit
+sbctl_cmd_kill(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	struct sb_rpc_response resp;
+	json_object *params;
+	enum sbctl_exit rc;
+	char *end;
+	long long id;
+
+	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
+		return sbctl_options_exit(ctx);
+	if (argc - optind != 1) {
+		sbctl_warn("usage: switchboardctl kill ID");
+		return SBCTL_EXIT_REFUSED;
+	}
+	errno = 0;
+	id = strtoll(argv[optind], &end, 10);
+	if (errno != 0 || end == argv[optind] || *end != '\0' || id <= 0) {
+		sbctl_warn("kill: not a connection id: %s", argv[optind]);
+		return SBCTL_EXIT_REFUSED;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, SB_FIELD_ID, json_object_new_int64(id));
+	rc = sbctl_call(ctx, sb_control_method_name(SB_METHOD_CONNECTIONS_CLOSE), params, &resp);
+	json_object_put(params);
+	if (rc == SBCTL_EXIT_REFUSED)
+		sbctl_report_error(ctx, &resp);
+	else if (rc == SBCTL_EXIT_OK && ctx->json)
+		sbctl_print_json(resp.result);
+	else if (rc == SBCTL_EXIT_OK)
+		printf("closed connection %lld\n", id);
+	sb_rpc_response_clear(&resp);
+	return rc;
+}
+
+/* Prints one notification; false when the stream ends with it (subscription dropped). */
+static bool
+show_event(struct sbctl_ctx *ctx, const struct sb_rpc_response *note)
+{
+	json_object *type_v = NULL;
+	enum sb_control_event type;
+	bool dropped;
+
+	if (strcmp(note->method, SB_CONTROL_NOTIFY_EVENT) != 0 || note->params == NULL)
+		return true;
+	json_object_object_get_ex(note->params, SB_FIELD_TYPE, &type_v);
+	dropped = sb_control_event_lookup(json_object_get_string(type_v) ?
+	    json_object_get_string(type_v) : "", &type) && type == SB_EVENT_SUBSCRIPTION_DROPPED;
+	if (ctx->json)
+		sbctl_print_json(note->params);
+	else
+		sbctl_print_event(stdout, note->params);
+	fflush(stdout);
+	return !dropped;
+}
+
+enum sbctl_exit
+sbctl_cmd_watch(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	const char *method = sb_control_method_name(SB_METHOD_EVENTS_SUBSCRIBE);
+	struct sb_rpc_response resp;
+	struct sbctl_client *c;
+	enum sbctl_exit rc = SBCTL_EXIT_UNREACHABLE;
+	enum sbctl_io io;
+	char *err = NULL;
+
+	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
+		return sbctl_options_exit(ctx);
+	if (optind < argc) {
+		sbctl_warn("watch: unexpected argument: %s", argv[optind]);
+		return SBCTL_EXIT_REFUSED;
+	}
+	c = sbctl_client_connect(ctx->socket, &err);
+	if (c == NULL) {
+		sbctl_warn("%s", err);
+		free(err);
+		return SBCTL_EXIT_UNREACHABLE;
+	}
+	io = sbctl_client_call(c, method, NULL, SBCTL_CALL_TIMEOUT_MS, &resp, &err);
+	if (io != SBCTL_IO_OK) {
+		report_io(method, io, err);
+		goto out;
+	}
+	if (resp.message != NULL) {
+		sbctl_report_error(ctx, &resp);
+		rc = SBCTL_EXIT_REFUSED;
+		goto out;
+	}
+	for (;;) {
+		sb_rpc_response_clear(&resp);
+		io = sbctl_client_next_event(c, -1, &resp, &err);
+		if (io != SBCTL_IO_OK)
+			break;
+		if (!show_event(ctx, &resp)) {
+			sbctl_warn("watch: the daemon dropped this subscription: events were lost");
+			rc = SBCTL_EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if (io == SBCTL_IO_CLOSED)
+		rc = SBCTL_EXIT_OK; /* the daemon went away: the stream is over */
+	else
+		report_io("watch", io, err);
+out:
+	sb_rpc_response_clear(&resp);
+	sbctl_client_free(c);
+	free(err);
+	return rc;
+}

@@ -1,0 +1,298 @@
+/* test-sbctl-format.c - switchboardctl's units, tables, status, event and policy error lines */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbctl-format.h"
+
+/* Runs fn into a string. */
+#define CAPTURE(var, call)                                      \
+	do {                                                    \
+		size_t capture_len_ = 0;                        \
+		FILE *out = open_memstream(&(var), &capture_len_); \
+		g_assert_nonnull(out);                          \
+		call;                                           \
+		fclose(out);                                    \
+	} while (0)
+
+static json_object *
+parse(const char *text)
+{
+	json_object *v = json_tokener_parse(text);
+
+	g_assert_nonnull(v);
+	return v;
+}
+
+static void
+test_bytes(void)
+{
+	static const struct {
+		uint64_t n;
+		const char *text;
+	} cases[] = {
+		{ 0, "0B" },
+		{ 1023, "1023B" },
+		{ 1024, "1.0KiB" },
+		{ 1536, "1.5KiB" },
+		{ 102297, "99.9KiB" },
+		{ 102400, "100KiB" },
+		{ 1047552, "1023KiB" },
+		{ 1048063, "1023KiB" },
+		{ 1048064, "1.0MiB" },  /* 1023.5 KiB moves up a unit, not to "1024KiB" */
+		{ 5ull << 30, "5.0GiB" },
+		{ UINT64_MAX, "16.0EiB" },
+	};
+	char out[SBCTL_BYTES_MAX];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sbctl_format_bytes(cases[i].n, out);
+		g_assert_cmpstr(out, ==, cases[i].text);
+	}
+}
+
+static void
+test_duration(void)
+{
+	static const struct {
+		int64_t s;
+		const char *text;
+	} cases[] = {
+		{ -5, "0s" }, { 0, "0s" }, { 59, "59s" }, { 60, "1m00s" }, { 725, "12m05s" },
+		{ 3600, "1h00m" }, { 11220, "3h07m" }, { 86399, "23h59m" }, { 86400, "1d00h" },
+		{ 183600, "2d03h" },
+	};
+	char out[SBCTL_DURATION_MAX];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sbctl_format_duration(cases[i].s, out);
+		g_assert_cmpstr(out, ==, cases[i].text);
+	}
+}
+
+static void
+test_printable(void)
+{
+	static const char input[] = "ok \x1b[31m\tcaf\xc3\xa9 \xc2\x9b \xff\x00z";
+	char *p = sbctl_printable(input, sizeof input - 1);
+	char *again = sbctl_printable(p, strlen(p));
+
+	g_assert_cmpstr(p, ==, "ok \\x1b[31m\\x09caf\xc3\xa9 \\xc2\\x9b \\xff\\x00z");
+	g_assert_cmpstr(again, ==, p);
+	g_assert_cmpuint(sbctl_text_width("caf\xc3\xa9"), ==, 4);
+	free(again);
+	free(p);
+}
+
+static void
+test_table(void)
+{
+	static const struct sbctl_column cols[] = {
+		{ "ID", SBCTL_ALIGN_RIGHT, false },
+		{ "NAME", SBCTL_ALIGN_LEFT, true },
+		{ "NOTE", SBCTL_ALIGN_LEFT, true },
+	};
+	struct sbctl_table *t = sbctl_table_new(cols, G_N_ELEMENTS(cols));
+	const char *r1[] = { "7", "a-rather-long-name", "x" };
+	const char *r2[] = { "12", NULL, "caf\xc3\xa9 \x07" };
+	char *text;
+
+	sbctl_table_add(t, r1);
+	sbctl_table_add(t, r2);
+	g_assert_cmpuint(sbctl_table_rows(t), ==, 2);
+
+	CAPTURE(text, sbctl_table_print(t, out, 200, true));
+	g_assert_cmpstr(text, ==,
+	    "ID  NAME                NOTE\n"
+	    " 7  a-rather-long-name  x\n"
+	    "12  -                   caf\xc3\xa9 \\x07\n");
+	free(text);
+
+	/* 24 columns: the widest shrinkable column gives way, cut with an ellipsis */
+	CAPTURE(text, sbctl_table_print(t, out, 24, true));
+	g_assert_cmpstr(text, ==,
+	    "ID  NAME       NOTE\n"
+	    " 7  a-rather\xe2\x80\xa6  x\n"
+	    "12  -          caf\xc3\xa9 \\x07\n");
+	free(text);
+
+	/* 22: then both, one column at a time */
+	CAPTURE(text, sbctl_table_print(t, out, 22, true));
+	g_assert_cmpstr(text, ==,
+	    "ID  NAME      NOTE\n"
+	    " 7  a-rathe\xe2\x80\xa6  x\n"
+	    "12  -         caf\xc3\xa9 \\x\xe2\x80\xa6\n");
+	free(text);
+
+	/* too narrow even at header widths: shrinks to them and overflows */
+	CAPTURE(text, sbctl_table_print(t, out, 5, false));
+	g_assert_cmpstr(text, ==,
+	    "ID  NAME  NOTE\n"
+	    " 7  a-r~  x\n"
+	    "12  -     caf~\n");
+	free(text);
+	sbctl_table_free(t);
+	sbctl_table_free(NULL);
+}
+
+static void
+test_connections(void)
+{
+	json_object *list = parse("[{\"id\":3,\"route\":\"vnc\",\"mode\":\"websocket\","
+	    "\"client\":\"[2001:db8::1]:50123\",\"backend\":\"127.0.0.1:5900\","
+	    "\"started\":\"2024-05-01T12:00:00.000Z\",\"bytes_up\":1536,\"bytes_down\":5368709120,"
+	    "\"state\":\"open\"},{\"id\":12,\"route\":\"echo\",\"mode\":\"tunnel\","
+	    "\"client\":\"127.0.0.1:4000\",\"backend\":\"builtin:echo\","
+	    "\"started\":\"2024-05-01T12:59:55.000Z\",\"bytes_up\":0,\"bytes_down\":0}]");
+	json_object *empty = parse("[]");
+	/* 2024-05-01T13:00:00Z */
+	struct sbctl_view view = { 100, true, 1714568400000 };
+	char *text, **lines;
+
+	CAPTURE(text, sbctl_print_connections(out, list, &view));
+	g_assert_cmpstr(text, ==,
+	    "ID  ROUTE  MODE       CLIENT               BACKEND           AGE      UP    DOWN\n"
+	    " 3  vnc    websocket  [2001:db8::1]:50123  127.0.0.1:5900  1h00m  1.5KiB  5.0GiB\n"
+	    "12  echo   tunnel     127.0.0.1:4000       builtin:echo       5s      0B      0B\n");
+	free(text);
+
+	/* 70 columns: CLIENT, the widest, gives way first, then BACKEND and CLIENT in turn */
+	view.width = 70;
+	CAPTURE(text, sbctl_print_connections(out, list, &view));
+	g_assert_cmpstr(text, ==,
+	    "ID  ROUTE  MODE       CLIENT       BACKEND         AGE      UP    DOWN\n"
+	    " 3  vnc    websocket  [2001:db8:\xe2\x80\xa6  127.0.0.1:5\xe2\x80\xa6  1h00m  1.5KiB"
+	    "  5.0GiB\n"
+	    "12  echo   tunnel     127.0.0.1:\xe2\x80\xa6  builtin:echo     5s      0B      0B\n");
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		g_assert_cmpuint(sbctl_text_width(*l), <=, 70);
+	g_strfreev(lines);
+	free(text);
+
+	CAPTURE(text, sbctl_print_connections(out, empty, &view));
+	g_assert_cmpstr(text, ==, "no live connections\n");
+	free(text);
+	json_object_put(list);
+	json_object_put(empty);
+}
+
+static void
+test_status(void)
+{
+	json_object *st = parse("{\"version\":\"0.1.0\",\"uptime_s\":3725,\"revision\":4,"
+	    "\"policy_file\":\"/etc/switchboard/policy.json\",\"draining\":true,"
+	    "\"listeners\":[{\"name\":\"public\",\"bind\":\"0.0.0.0:8443\",\"tls\":true},"
+	    "{\"name\":\"plain\",\"bind\":\"127.0.0.1:8080\",\"tls\":false}],"
+	    "\"counters\":{\"accepted\":120,\"upgraded\":100,\"rejected\":20,\"active\":3,"
+	    "\"bytes_up\":2048,\"bytes_down\":0}}");
+	json_object *bare = parse("{\"version\":\"0.2.0\",\"policy_file\":null}");
+	struct sbctl_view view = { 100, true, 0 };
+	char *text;
+
+	CAPTURE(text, sbctl_print_status(out, st, &view));
+	g_assert_cmpstr(text, ==,
+	    "switchboardd 0.1.0, up 1h02m\n"
+	    "policy: revision 4, /etc/switchboard/policy.json\n"
+	    "draining: yes (no new connections)\n"
+	    "\n"
+	    "LISTENER  BIND            TLS\n"
+	    "public    0.0.0.0:8443    yes\n"
+	    "plain     127.0.0.1:8080  no\n"
+	    "\n"
+	    "connections:  accepted 120  upgraded 100  rejected 20  active 3\n"
+	    "traffic:  up 2.0KiB  down 0B\n");
+	free(text);
+
+	CAPTURE(text, sbctl_print_status(out, bare, &view));
+	g_assert_cmpstr(text, ==, "switchboardd 0.2.0\npolicy: the built-in default\n");
+	free(text);
+	json_object_put(st);
+	json_object_put(bare);
+}
+
+static void
+test_events(void)
+{
+	static const struct {
+		const char *event;
+		const char *line;
+	} cases[] = {
+		{ "{\"type\":\"connection.opened\",\"time\":\"2024-05-01T12:00:00.000Z\",\"id\":3,"
+		  "\"route\":\"vnc\",\"mode\":\"websocket\",\"client\":\"10.0.0.1:5000\","
+		  "\"backend\":\"127.0.0.1:5900\",\"bytes_up\":0}",
+		  "2024-05-01T12:00:00.000Z connection.opened    id=3 route=vnc "
+		  "client=10.0.0.1:5000 "
+		  "mode=websocket backend=127.0.0.1:5900\n" },
+		{ "{\"type\":\"connection.updated\",\"time\":\"T\",\"id\":3,\"route\":\"vnc\","
+		  "\"client\":\"c\",\"bytes_up\":2048,\"bytes_down\":10}",
+		  "T connection.updated   id=3 route=vnc client=c up=2.0KiB down=10B\n" },
+		{ "{\"type\":\"connection.closed\",\"time\":\"T\",\"id\":3,\"route\":\"vnc\","
+		  "\"client\":\"c\",\"bytes_up\":1,\"bytes_down\":2,"
+		  "\"reason\":\"idle \\\"timeout\\\"\"}",
+		  "T connection.closed    id=3 route=vnc client=c up=1B down=2B "
+		  "reason=\"idle \\\"timeout\\\"\"\n" },
+		{ "{\"type\":\"upgrade.rejected\",\"time\":\"T\",\"client\":\"[::1]:4\","
+		  "\"status\":404,"
+		  "\"reason\":\"no route\",\"listener\":\"plain\"}",
+		  "T upgrade.rejected     client=[::1]:4 listener=plain status=404 "
+		  "reason=\"no route\"\n" },
+		{ "{\"type\":\"policy.applied\",\"time\":\"T\",\"revision\":5,\"by\":\"control\"}",
+		  "T policy.applied       revision=5 by=control\n" },
+		{ "{\"type\":\"subscription.dropped\",\"time\":\"T\",\"reason\":\"slow\x1b\"}",
+		  "T subscription.dropped reason=slow\\x1b\n" },
+		{ "{\"type\":\"something.new\",\"time\":\"T\",\"a\":[1,2],\"b\":\"\"}",
+		  "T something.new        a=[1,2] b=\"\"\n" },
+		{ "{}", "- -\n" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		json_object *ev = parse(cases[i].event);
+		char *text;
+
+		CAPTURE(text, sbctl_print_event(out, ev));
+		g_assert_cmpstr(text, ==, cases[i].line);
+		free(text);
+		json_object_put(ev);
+	}
+}
+
+static void
+test_policy_errors(void)
+{
+	json_object *data = parse("{\"errors\":[{\"path\":\"routes[2].backend\","
+	    "\"message\":\"port must be 1..65535\"},{\"path\":\"\",\"message\":\"invalid JSON\"},"
+	    "{\"path\":\"x\"}]}");
+	json_object *none = parse("{\"revision\":3}");
+	char *text;
+	size_t n;
+
+	CAPTURE(text, n = sbctl_print_policy_errors(out, "p.json", data));
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpstr(text, ==,
+	    "p.json: routes[2].backend: port must be 1..65535\n"
+	    "p.json: invalid JSON\n");
+	free(text);
+	CAPTURE(text, n = sbctl_print_policy_errors(out, "p.json", none));
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpstr(text, ==, "");
+	free(text);
+	json_object_put(data);
+	json_object_put(none);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/sbctl-format/bytes", test_bytes);
+	g_test_add_func("/sbctl-format/duration", test_duration);
+	g_test_add_func("/sbctl-format/printable", test_printable);
+	g_test_add_func("/sbctl-format/table", test_table);
+	g_test_add_func("/sbctl-format/connections", test_connections);
+	g_test_add_func("/sbctl-format/status", test_status);
+	g_test_add_func("/sbctl-format/events", test_events);
+	g_test_add_func("/sbctl-format/policy-errors", test_policy_errors);
+	return g_test_run();
+}
