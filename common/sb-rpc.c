@@ -1,4 +1,4 @@
-/* sb-rpc.c - JSON-RPC 2.0 over lines: bounded line reader, request and response parsing, builders */
+/* sb-rpc.c - JSON-RPC 2.0 over lines: line reader, request and response parsing, builders */
 #include "sb-rpc.h"
 
 #include <stdlib.h>

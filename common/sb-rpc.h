@@ -1,4 +1,4 @@
-/* sb-rpc.h - JSON-RPC 2.0 over lines: bounded line reader, request and response parsing, builders */
+/* sb-rpc.h - JSON-RPC 2.0 over lines: line reader, request and response parsing, builders */
 #pragma once
 
 #include <json-c/json.h>
@@ -43,7 +43,7 @@ void sb_line_reader_feed(struct sb_line_reader *r, const void *data, size_t len)
  */
 enum sb_line_result sb_line_reader_next(struct sb_line_reader *r, const char **line,
     size_t *len);
-/* Bytes of an unfinished line held (0 while skipping one): at end of stream, a truncated message. */
+/* Bytes of an unfinished line held (0 while skipping one); at the end: a truncated message. */
 size_t sb_line_reader_pending(const struct sb_line_reader *r);
 
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */

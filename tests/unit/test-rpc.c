@@ -5,6 +5,9 @@
 
 #include "sb-rpc.h"
 
+/* The start of every well-formed message. */
+#define V2 "{\"jsonrpc\":\"2.0\","
+
 /* Drains r into a string: each line as "<line>|", each too-long one as "!|". */
 static void
 drain(struct sb_line_reader *r, GString *got)
@@ -118,7 +121,7 @@ test_parse_request_ok(void)
 {
 	struct sb_rpc_request req;
 
-	g_assert_cmpint(parse("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"status\"}", &req), ==,
+	g_assert_cmpint(parse(V2 "\"id\":7,\"method\":\"status\"}", &req), ==,
 	    SB_RPC_PARSE_OK);
 	g_assert_cmpstr(req.method, ==, "status");
 	g_assert_true(req.has_id);
@@ -126,21 +129,21 @@ test_parse_request_ok(void)
 	g_assert_null(req.params);
 	sb_rpc_request_clear(&req);
 
-	g_assert_cmpint(parse(" {\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"connections.close\","
+	g_assert_cmpint(parse(" " V2 "\"id\":\"abc\",\"method\":\"connections.close\","
 	    "\"params\":{\"id\":3}} \r", &req), ==, SB_RPC_PARSE_OK);
 	g_assert_cmpstr(json_object_get_string(req.id), ==, "abc");
 	g_assert_true(json_object_is_type(req.params, json_type_object));
 	sb_rpc_request_clear(&req);
 
 	/* a notification: no id at all */
-	g_assert_cmpint(parse("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":[1]}", &req), ==,
+	g_assert_cmpint(parse(V2 "\"method\":\"x\",\"params\":[1]}", &req), ==,
 	    SB_RPC_PARSE_OK);
 	g_assert_false(req.has_id);
 	g_assert_true(json_object_is_type(req.params, json_type_array));
 	sb_rpc_request_clear(&req);
 
 	/* "id": null is a request whose answer carries null */
-	g_assert_cmpint(parse("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":null}", &req), ==,
+	g_assert_cmpint(parse(V2 "\"method\":\"x\",\"id\":null}", &req), ==,
 	    SB_RPC_PARSE_OK);
 	g_assert_true(req.has_id);
 	g_assert_null(req.id);
@@ -157,27 +160,29 @@ test_parse_request_errors(void)
 	} cases[] = {
 		{ "", SB_RPC_PARSE_ERROR, false },
 		{ "{", SB_RPC_PARSE_ERROR, false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":5} trailing", SB_RPC_PARSE_ERROR, false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":5}{}", SB_RPC_PARSE_ERROR, false },
+		{ V2 "\"method\":\"x\",\"id\":5} trailing", SB_RPC_PARSE_ERROR, false },
+		{ V2 "\"method\":\"x\",\"id\":5}{}", SB_RPC_PARSE_ERROR, false },
 		{ "{'jsonrpc':'2.0'}", SB_RPC_PARSE_ERROR, false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"\xc3\x28\",\"id\":5}", SB_RPC_PARSE_ERROR, false },
+		{ V2 "\"method\":\"\xc3\x28\",\"id\":5}", SB_RPC_PARSE_ERROR, false },
 		{ "[]", SB_RPC_PARSE_INVALID_REQUEST, false },
 		{ "42", SB_RPC_PARSE_INVALID_REQUEST, false },
 		{ "\"s\"", SB_RPC_PARSE_INVALID_REQUEST, false },
 		{ "{\"method\":\"x\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"1.0\",\"method\":\"x\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":2.0,\"method\":\"x\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":1,\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"a\\u0000b\",\"id\":5}",
+		{ "{\"jsonrpc\":\"1.0\",\"method\":\"x\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST,
+		  true },
+		{ "{\"jsonrpc\":2.0,\"method\":\"x\",\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST,
+		  true },
+		{ V2 "\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
+		{ V2 "\"method\":1,\"id\":5}", SB_RPC_PARSE_INVALID_REQUEST, true },
+		{ V2 "\"method\":\"a\\u0000b\",\"id\":5}",
 		  SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":3,\"id\":5}",
+		{ V2 "\"method\":\"x\",\"params\":3,\"id\":5}",
 		  SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":null,\"id\":5}",
+		{ V2 "\"method\":\"x\",\"params\":null,\"id\":5}",
 		  SB_RPC_PARSE_INVALID_REQUEST, true },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":true}", SB_RPC_PARSE_INVALID_REQUEST, false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":{}}", SB_RPC_PARSE_INVALID_REQUEST, false },
-		{ "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"id\":[5]}", SB_RPC_PARSE_INVALID_REQUEST, false },
+		{ V2 "\"method\":\"x\",\"id\":true}", SB_RPC_PARSE_INVALID_REQUEST, false },
+		{ V2 "\"method\":\"x\",\"id\":{}}", SB_RPC_PARSE_INVALID_REQUEST, false },
+		{ V2 "\"method\":\"x\",\"id\":[5]}", SB_RPC_PARSE_INVALID_REQUEST, false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -198,7 +203,7 @@ test_parse_request_errors(void)
 static void
 test_parse_request_nul(void)
 {
-	static const char line[] = "{\"jsonrpc\":\"2.0\",\"method\":\"x\"}\0{}";
+	static const char line[] = V2 "\"method\":\"x\"}\0{}";
 	struct sb_rpc_request req;
 
 	g_assert_cmpint(sb_rpc_parse_request(line, sizeof line - 1, &req), ==, SB_RPC_PARSE_ERROR);
@@ -217,38 +222,38 @@ test_builders(void)
 	json_object_object_add(result, "path", json_object_new_string("/run/a b/c"));
 	line = sb_rpc_result(id, result);
 	g_assert_cmpstr(line, ==,
-	    "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"path\":\"/run/a b/c\"}}\n");
+	    V2 "\"id\":9,\"result\":{\"path\":\"/run/a b/c\"}}\n");
 	free(line);
 
 	line = sb_rpc_result(NULL, NULL);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":null}\n");
+	g_assert_cmpstr(line, ==, V2 "\"id\":null,\"result\":null}\n");
 	free(line);
 
 	/* a newline inside a value never ends the line early */
 	line = sb_rpc_error(sid, SB_ERR_METHOD_NOT_FOUND, NULL, NULL);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"id\":\"q\\n\\\"1\\\"\",\"error\":"
+	g_assert_cmpstr(line, ==, V2 "\"id\":\"q\\n\\\"1\\\"\",\"error\":"
 	    "{\"code\":-32601,\"message\":\"Method not found\"}}\n");
 	free(line);
 
 	json_object_object_add(data, "revision", json_object_new_int(4));
 	line = sb_rpc_error(id, SB_ERR_STALE_REVISION, "stale", data);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"id\":9,\"error\":"
+	g_assert_cmpstr(line, ==, V2 "\"id\":9,\"error\":"
 	    "{\"code\":-32001,\"message\":\"stale\",\"data\":{\"revision\":4}}}\n");
 	free(line);
 
 	line = sb_rpc_notification("event", data);
 	g_assert_cmpstr(line, ==,
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":{\"revision\":4}}\n");
+	    V2 "\"method\":\"event\",\"params\":{\"revision\":4}}\n");
 	free(line);
 	line = sb_rpc_notification("ping", NULL);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n");
+	g_assert_cmpstr(line, ==, V2 "\"method\":\"ping\"}\n");
 	free(line);
 
 	line = sb_rpc_request_line(12, "policy.get", NULL);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"policy.get\"}\n");
+	g_assert_cmpstr(line, ==, V2 "\"id\":12,\"method\":\"policy.get\"}\n");
 	free(line);
 	line = sb_rpc_request_line(13, "connections.close", data);
-	g_assert_cmpstr(line, ==, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"connections.close\","
+	g_assert_cmpstr(line, ==, V2 "\"id\":13,\"method\":\"connections.close\","
 	    "\"params\":{\"revision\":4}}\n");
 	free(line);
 
@@ -270,14 +275,15 @@ test_parse_response(void)
 {
 	struct sb_rpc_response resp;
 
-	g_assert_cmpint(parse_resp("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"revision\":2}}", &resp),
+	g_assert_cmpint(parse_resp(V2 "\"id\":3,\"result\":{\"revision\":2}}", &resp),
 	    ==, SB_RPC_RESPONSE_RESULT);
 	g_assert_true(sb_rpc_id_is(resp.id, 3));
 	g_assert_false(sb_rpc_id_is(resp.id, 4));
-	g_assert_cmpint(json_object_get_int(json_object_object_get(resp.result, "revision")), ==, 2);
+	g_assert_cmpint(json_object_get_int(json_object_object_get(resp.result, "revision")), ==,
+	    2);
 	sb_rpc_response_clear(&resp);
 
-	g_assert_cmpint(parse_resp("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32000,"
+	g_assert_cmpint(parse_resp(V2 "\"id\":3,\"error\":{\"code\":-32000,"
 	    "\"message\":\"invalid policy\",\"data\":{\"errors\":[]}}}", &resp), ==,
 	    SB_RPC_RESPONSE_ERROR);
 	g_assert_cmpint(resp.code, ==, SB_ERR_POLICY_INVALID);
@@ -285,14 +291,14 @@ test_parse_response(void)
 	g_assert_nonnull(json_object_object_get(resp.data, "errors"));
 	sb_rpc_response_clear(&resp);
 
-	g_assert_cmpint(parse_resp("{\"jsonrpc\":\"2.0\",\"method\":\"event\","
+	g_assert_cmpint(parse_resp(V2 "\"method\":\"event\","
 	    "\"params\":{\"type\":\"policy.applied\"}}", &resp), ==, SB_RPC_RESPONSE_NOTIFICATION);
 	g_assert_cmpstr(resp.method, ==, "event");
 	g_assert_nonnull(resp.params);
 	sb_rpc_response_clear(&resp);
 
 	/* an error to an unparseable request has id null */
-	g_assert_cmpint(parse_resp("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+	g_assert_cmpint(parse_resp(V2 "\"id\":null,\"error\":{\"code\":-32700,"
 	    "\"message\":\"Parse error\"}}", &resp), ==, SB_RPC_RESPONSE_ERROR);
 	g_assert_null(resp.id);
 	g_assert_null(resp.data);
@@ -303,15 +309,15 @@ test_parse_response(void)
 		"nope",
 		"[]",
 		"{\"id\":1,\"result\":1}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":\"m\"}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":\"x\",\"message\":\"m\"}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":99999999999,\"message\":\"m\"}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":\"bad\"}",
-		"{\"jsonrpc\":\"2.0\",\"id\":[],\"result\":1}",
-		"{\"jsonrpc\":\"2.0\",\"params\":{}}",
-		"{\"jsonrpc\":\"2.0\",\"method\":\"event\",\"params\":1}",
+		V2 "\"id\":1}",
+		V2 "\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":\"m\"}}",
+		V2 "\"id\":1,\"error\":{\"code\":\"x\",\"message\":\"m\"}}",
+		V2 "\"id\":1,\"error\":{\"code\":1}}",
+		V2 "\"id\":1,\"error\":{\"code\":99999999999,\"message\":\"m\"}}",
+		V2 "\"id\":1,\"error\":\"bad\"}",
+		V2 "\"id\":[],\"result\":1}",
+		V2 "\"params\":{}}",
+		V2 "\"method\":\"event\",\"params\":1}",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(invalid); i++) {
 		g_test_message("invalid %zu: %s", i, invalid[i]);
