@@ -293,14 +293,16 @@ static bool
 show_event(struct sbctl_ctx *ctx, const struct sb_rpc_response *note)
 {
 	json_object *type_v = NULL;
+	const char *type_name = NULL;
 	enum sb_control_event type;
 	bool dropped;
 
 	if (strcmp(note->method, SB_CONTROL_NOTIFY_EVENT) != 0 || note->params == NULL)
 		return true;
-	json_object_object_get_ex(note->params, SB_FIELD_TYPE, &type_v);
-	dropped = sb_control_event_lookup(json_object_get_string(type_v) ?
-	    json_object_get_string(type_v) : "", &type) && type == SB_EVENT_SUBSCRIPTION_DROPPED;
+	if (json_object_object_get_ex(note->params, SB_FIELD_TYPE, &type_v))
+		type_name = json_object_get_string(type_v);
+	dropped = type_name != NULL && sb_control_event_lookup(type_name, &type) &&
+	    type == SB_EVENT_SUBSCRIPTION_DROPPED;
 	if (ctx->json)
 		sbctl_print_json(note->params);
 	else

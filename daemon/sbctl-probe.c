@@ -436,8 +436,12 @@ on_option(void *data, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_UPGRADE:
+		if (arg[0] == '\0') {
+			sbctl_warn("probe: --upgrade: the token must not be empty");
+			return false;
+		}
 		p->token = arg;
-		return arg[0] != '\0';
+		return true;
 	case OPT_HEADER:
 		p->headers = sb_xrealloc(p->headers, (p->n_headers + 1) * sizeof *p->headers);
 		p->headers[p->n_headers++] = (char *)arg;
