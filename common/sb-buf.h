@@ -16,7 +16,7 @@ struct sb_buf {
 static inline const char *
 sb_buf_head(const struct sb_buf *b)
 {
-	return b->data + b->start;
+	return b->data != NULL ? b->data + b->start : ""; /* never arithmetic on NULL */
 }
 
 static inline bool

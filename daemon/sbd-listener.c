@@ -259,6 +259,8 @@ sbd_listener_start(struct sbd_listener *lis)
 {
 	struct sbd_daemon *d = lis->d;
 
+	if (lis->watches != NULL)
+		return; /* already accepting */
 	lis->watches = sb_xcalloc(d->n_loops, sizeof *lis->watches);
 	atomic_init(&lis->loops_left, d->n_loops);
 	for (unsigned i = 0; i < d->n_loops; i++) {
@@ -300,7 +302,11 @@ sbd_listener_close(struct sbd_listener *lis)
 		free_listener(lis);
 		return;
 	}
+	struct sbd_daemon *d = lis->d;
+	struct sbd_watch *watches = lis->watches;
+
 	sb_info("listener %s: closing %s", lis->conf->name, lis->address);
-	for (unsigned i = 0; i < lis->d->n_loops; i++)
-		sbd_loop_post(lis->d->loops[i], stop_on_loop, &lis->watches[i]);
+	/* The last loop to let go frees lis: nothing of it is touched after a post. */
+	for (unsigned i = 0; i < d->n_loops; i++)
+		sbd_loop_post(d->loops[i], stop_on_loop, &watches[i]);
 }

@@ -36,7 +36,7 @@ struct sbd_listener_conf *sbd_listener_conf_new(struct sbd_daemon *d,
     const struct sb_policy *policy, const struct sb_listener *l, char **err);
 /* Swaps in new settings for connections accepted from now on. Takes conf's reference. */
 void sbd_listener_set_conf(struct sbd_listener *lis, struct sbd_listener_conf *conf);
-/* Starts accepting on every worker loop. */
+/* Starts accepting on every worker loop; once only, later calls do nothing. */
 void sbd_listener_start(struct sbd_listener *lis);
 /* Stops accepting; the socket is closed and lis freed once every loop let go. */
 void sbd_listener_close(struct sbd_listener *lis);

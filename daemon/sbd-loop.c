@@ -154,6 +154,13 @@ err:
 }
 
 void
+sbd_loop_run_pending(struct sbd_loop *loop)
+{
+	run_posted(loop);
+	run_deferred(loop);
+}
+
+void
 sbd_loop_free(struct sbd_loop *loop)
 {
 	if (loop == NULL)

@@ -49,6 +49,8 @@ void sbd_loop_defer(struct sbd_loop *loop, sbd_task_fn *fn, void *arg);
 /* Called about once a second on the loop's thread. */
 void sbd_loop_set_tick(struct sbd_loop *loop, sbd_task_fn *fn, void *arg);
 
+/* After the loop stopped: runs what was posted or deferred since, on the calling thread. */
+void sbd_loop_run_pending(struct sbd_loop *loop);
 /* Runs until sbd_loop_stop; pending posted tasks are run before it returns. */
 void sbd_loop_run(struct sbd_loop *loop);
 int sbd_loop_start_thread(struct sbd_loop *loop);
