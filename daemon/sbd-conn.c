@@ -20,6 +20,9 @@
 #include "sbd-route.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
+#include "sbd-h2c-bridge.h"
+#include "sbd-upgrade-tls.h"
+#include "sbd-ws-bridge.h"
 #include "sbd-conn-private.h"
 
 #define LINGER_MS 2000
@@ -95,8 +98,8 @@ list_remove(struct sbd_conn *c)
 	c->prev = c->next = NULL;
 }
 
-static void
-watch_end(struct sbd_conn *c, struct sbd_end *e, unsigned events)
+void
+sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events)
 {
 	if (e->fd < 0 || e->hup)
 		return;
@@ -126,7 +129,7 @@ sbd_conn_update_interest(struct sbd_conn *c)
 			if (flows[f]->dst == ends[i] && sbd_flow_wants_write(flows[f]))
 				ev |= EPOLLOUT;
 		}
-		watch_end(c, ends[i], ev);
+		sbd_conn_watch(c, ends[i], ev);
 	}
 }
 
@@ -162,6 +165,13 @@ close_tasks(struct sbd_conn *c, const char *reason)
 	sbd_end_close(&c->backend);
 	sbd_flow_clear(&c->up);
 	sbd_flow_clear(&c->down);
+	sb_buf_free(&c->proxy_in);
+	sbd_ws_free(c->ws);
+	c->ws = NULL;
+	sbd_tls_upgrade_free(c->tls_upgrade);
+	c->tls_upgrade = NULL;
+	sbd_h2c_filters_free(c->h2c);
+	c->h2c = NULL;
 	if (c->state == SBD_CONN_TUNNEL) {
 		sbd_registry_remove(d->registry, c, reason);
 		atomic_fetch_sub(&d->counters.tunnels, 1);
@@ -209,6 +219,7 @@ start_http(struct sbd_conn *c)
 	sbd_flow_init(&c->up, &c->client, &c->pair);
 	sbd_flow_init(&c->down, &c->pair, &c->client);
 	c->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
+	c->up.no_splice = c->down.no_splice = true; /* the hand-over drains our buffers */
 	c->state = SBD_CONN_HTTP;
 	c->in_mhd = true;
 	if (sbd_http_add(c->daemon->http, c, sp[1]) < 0) {
@@ -236,7 +247,7 @@ linger(struct sbd_conn *c)
 	int rc = sbd_end_shutdown_write(&c->client);
 
 	if (rc == SBD_END_AGAIN) {
-		watch_end(c, &c->client, EPOLLOUT);
+		sbd_conn_watch(c, &c->client, EPOLLOUT);
 		return;
 	}
 	if (rc == SBD_END_ERROR) {
@@ -247,7 +258,7 @@ linger(struct sbd_conn *c)
 		ssize_t r = sbd_end_read(&c->client, sink, sizeof sink);
 
 		if (r == SBD_END_AGAIN) {
-			watch_end(c, &c->client, EPOLLIN);
+			sbd_conn_watch(c, &c->client, EPOLLIN);
 			return;
 		}
 		if (r <= 0) {
@@ -348,7 +359,7 @@ handshake(struct sbd_conn *c)
 	} while (rc < 0 && !gnutls_error_is_fatal(rc) && rc != GNUTLS_E_AGAIN &&
 	    rc != GNUTLS_E_INTERRUPTED);
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		watch_end(c, &c->client, gnutls_record_get_direction(s) ? EPOLLOUT : EPOLLIN);
+		sbd_conn_watch(c, &c->client, gnutls_record_get_direction(s) ? EPOLLOUT : EPOLLIN);
 		return;
 	}
 	if (rc < 0) {
@@ -359,6 +370,7 @@ handshake(struct sbd_conn *c)
 		sbd_conn_close(c, why);
 		return;
 	}
+	c->client.tls_established = true;
 	if (sb_log_enabled(SB_LOG_DEBUG)) {
 		char desc[256];
 
@@ -381,7 +393,9 @@ on_io(struct sbd_watch *w, unsigned events)
 		sbd_loop_watch_del(w);
 		e->hup = true;
 	}
-	if (c->state == SBD_CONN_HANDSHAKE)
+	if (c->state == SBD_CONN_PROXY)
+		sbd_proxy_in_read(c);
+	else if (c->state == SBD_CONN_HANDSHAKE)
 		handshake(c);
 	else
 		sbd_conn_pump(c);
@@ -405,9 +419,13 @@ sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_
 	sbd_end_init(&c->client, fd, NULL);
 	sbd_end_init(&c->pair, -1, NULL);
 	sbd_end_init(&c->backend, -1, NULL);
+	/* Flows own pipe fds: a zeroed flow would "own" fd 0. */
+	sbd_flow_init(&c->up, NULL, NULL);
+	sbd_flow_init(&c->down, NULL, NULL);
 	c->started_ms = c->last_active_ms = sbd_now_ms();
-	c->deadline_ms = c->started_ms + cfg->policy->limits.handshake_timeout_s * 1000ull;
-	unsigned per_ip = cfg->policy->limits.max_per_ip;
+	c->handshake_timeout_ms = cfg->policy->limits.handshake_timeout_s * 1000ull;
+	c->deadline_ms = c->started_ms + c->handshake_timeout_ms;
+	c->per_ip_limit = cfg->policy->limits.max_per_ip;
 	sbd_config_unref(cfg);
 	sbd_stats_reserve(lconf->stats, 0);
 	atomic_fetch_add(&d->counters.active, 1);
@@ -415,27 +433,42 @@ sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_
 	sb_debug("conn %llu %s: accepted on %s", (unsigned long long)c->id, c->client_text,
 	    lconf->name);
 
-	if (!sbd_peers_acquire(d->peers, addr, per_ip)) {
+	if (lconf->proxy_protocol) {
+		/* Nothing else is read before the PROXY header says who the client is. */
+		c->state = SBD_CONN_PROXY;
+		sbd_conn_watch(c, &c->client, EPOLLIN);
+		return;
+	}
+	sbd_conn_admit(c);
+}
+
+void
+sbd_conn_admit(struct sbd_conn *c)
+{
+	struct sbd_daemon *d = c->daemon;
+	struct sbd_listener_conf *lconf = c->lconf;
+
+	if (!sbd_peers_acquire(d->peers, (struct sockaddr *)&c->client_addr, c->per_ip_limit)) {
 		sb_warn("conn %llu %s: turned away: %u connections from that address",
-		    (unsigned long long)c->id, c->client_text, per_ip);
+		    (unsigned long long)c->id, c->client_text, c->per_ip_limit);
 		atomic_fetch_add(&d->counters.rejected, 1);
 		sbd_registry_rejected(d->registry, 503, "too many connections from this address",
 		    c->client_text, lconf->name, NULL);
 		if (lconf->tls == NULL)
-			sbd_refusal_send_raw(fd, 503, "too many connections from this address");
+			sbd_refusal_send_raw(c->client.fd, 503, "too many connections from this address");
 		sbd_conn_close(c, "per-address limit");
 		return;
 	}
 	c->peer_counted = true;
 
 	if (lconf->tls != NULL) {
-		c->client.tls = sbd_tls_session_new(lconf->tls, fd);
+		c->client.tls = sbd_tls_session_new(lconf->tls, c->client.fd);
 		if (c->client.tls == NULL) {
 			sbd_conn_close(c, "cannot start a TLS session");
 			return;
 		}
 		c->state = SBD_CONN_HANDSHAKE;
-		watch_end(c, &c->client, EPOLLIN);
+		sbd_conn_watch(c, &c->client, EPOLLIN);
 		return;
 	}
 	start_http(c);
@@ -451,13 +484,19 @@ sbd_conn_sweep(struct sbd_loop *loop, uint64_t now)
 
 		if (c->pending_connect != NULL)
 			sbd_http_connect_sweep(c->pending_connect, now);
-		if (c->state == SBD_CONN_TUNNEL) {
+		if (c->state == SBD_CONN_TUNNEL && c->ws != NULL)
+			sbd_ws_tick(c, now);
+		if (c->state == SBD_CONN_TUNNEL && c->deadline_ms != 0) {
+			if (now >= c->deadline_ms)
+				sbd_conn_close(c, "tls upgrade handshake timeout");
+		} else if (c->state == SBD_CONN_TUNNEL) {
 			if (now - c->last_active_ms >= c->idle_timeout_s * 1000ull)
 				sbd_conn_close(c, "idle timeout");
 			else
 				sbd_registry_touch(c->daemon->registry, c);
 		} else if (c->deadline_ms != 0 && now >= c->deadline_ms) {
 			sbd_conn_close(c, c->state == SBD_CONN_LINGER ? "answered" :
+			    c->state == SBD_CONN_PROXY ? "no PROXY header in time" :
 			    c->state == SBD_CONN_HANDSHAKE ? "tls handshake timeout" :
 			    "request timeout");
 		}

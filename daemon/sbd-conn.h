@@ -15,6 +15,9 @@ struct sbd_daemon;
 struct sbd_listener_conf;
 struct sbd_route_stats;
 struct sbd_request;
+struct sbd_tls_ctx;
+struct sbd_tls_upgrade;
+struct sbd_h2c_filters;
 struct MHD_UpgradeResponseHandle;
 
 enum sbd_conn_state {
@@ -38,8 +41,14 @@ struct sbd_handover {
 	enum sb_mode mode;
 	unsigned idle_timeout_s;
 	enum sb_on_change on_change;
+	enum sb_proxy_version proxy_out; /* a PROXY header to send the backend first */
+	uint64_t max_message_bytes;
+	unsigned ping_interval_s;
+	bool text_messages;
 	struct sbd_route_stats *stats; /* a reserved slot, released at close */
 	char backend_text[SB_ADDR_TEXT_MAX];
+	struct sbd_tls_ctx *tls;       /* tls mode: the route's certificate, a reference */
+	struct sb_buf replay;          /* tls mode: the request for the backend */
 };
 
 struct sbd_conn {
@@ -61,7 +70,10 @@ struct sbd_conn {
 	struct sbd_flow up;     /* client -> pair, then client -> backend */
 	struct sbd_flow down;   /* pair -> client, then backend -> client */
 	bool in_mhd;            /* MHD holds the other end of the pair */
-	struct sbd_request *pending_connect; /* a suspended request waiting for its backend */
+	struct sbd_request *pending_connect;
+	struct sbd_ws *ws;       /* websocket mode: the codec between client and backend */
+	struct sbd_tls_upgrade *tls_upgrade; /* tls mode, until its handshake is done */
+	struct sbd_h2c_filters *h2c; /* h2c mode: the preface and ACK rewrites */ /* a suspended request waiting for its backend */
 
 	char *route;
 	enum sb_mode mode;
@@ -70,6 +82,7 @@ struct sbd_conn {
 	uint64_t started_ms;
 	uint64_t last_active_ms;
 	uint64_t deadline_ms;   /* handshake or linger deadline; 0 none */
+	uint64_t handshake_timeout_ms;
 	unsigned idle_timeout_s;
 	atomic_uint_fast64_t bytes_up;
 	atomic_uint_fast64_t bytes_down;
@@ -80,6 +93,8 @@ struct sbd_conn {
 	uint64_t reported_up, reported_down; /* counters of the last connection.updated */
 	atomic_bool half_closed; /* one direction finished (for snapshots) */
 	bool peer_counted;       /* counted in the per-address table */
+	unsigned per_ip_limit;
+	struct sb_buf proxy_in;  /* the PROXY header read so far */
 	bool rerun_posted;
 	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
 	const char *first_eof;   /* "client" or "backend": who ended the tunnel first */

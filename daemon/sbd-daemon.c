@@ -182,6 +182,16 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 		const struct sb_route *r = &policy->routes[i];
 
 		resolve_backend(d, r, &c->routes[i], i, errs);
+		if (r->mode == SB_MODE_TLS && r->tls != NULL) {
+			char what[96], path[48], *err = NULL;
+
+			snprintf(what, sizeof what, "route %s", r->name);
+			snprintf(path, sizeof path, "routes[%zu].tls", i);
+			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, &err);
+			if (c->routes[i].tls == NULL)
+				sb_errors_add(errs, path, "%s", err);
+			free(err);
+		}
 		c->routes[i].stats = sbd_stats_get(d, "route", r->name);
 	}
 	if (errs->count > before) {
@@ -263,35 +273,13 @@ apply_listeners(struct sbd_daemon *d, const struct sb_policy *policy, struct sb_
 	d->n_listeners = policy->n_listeners;
 	for (size_t i = 0; i < policy->n_listeners; i++) {
 		d->listeners[i] = pl[i].lis;
-		if (pl[i].is_new)
-			sbd_listener_start(pl[i].lis);
-		else
+		if (!pl[i].is_new)
 			sbd_listener_set_conf(pl[i].lis, pl[i].conf);
 	}
 out:
 	free(kept);
 	free(pl);
 	return rc;
-}
-
-/* Features the policy format has and this build does not carry yet are refused loudly. */
-static void
-warn_unavailable(const struct sb_policy *p)
-{
-	for (size_t i = 0; i < p->n_routes; i++) {
-		const struct sb_route *r = &p->routes[i];
-
-		if (r->mode != SB_MODE_TUNNEL)
-			sb_warn("routes[%zu] (%s): %s mode is not available in this version; "
-			    "its upgrades are refused with 501", i, r->name, sb_mode_name(r->mode));
-		if (r->proxy_protocol != SB_PROXY_NONE)
-			sb_warn("routes[%zu] (%s): PROXY protocol to backends is not available in "
-			    "this version; its upgrades are refused with 501", i, r->name);
-	}
-	for (size_t i = 0; i < p->n_listeners; i++)
-		if (p->listeners[i].proxy_protocol)
-			sb_warn("listeners[%zu] (%s): PROXY protocol is not available in this "
-			    "version; its connections are refused", i, p->listeners[i].name);
 }
 
 static void
@@ -330,8 +318,10 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 		sbd_config_unref(c);
 		return -1;
 	}
-	warn_unavailable(policy);
 	swap_config(d, c);
+	/* New listeners accept only now: a connection must always find a policy. */
+	for (size_t i = 0; i < d->n_listeners; i++)
+		sbd_listener_start(d->listeners[i]);
 	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
 	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
 	sbd_registry_policy_applied(d->registry, c->revision, by);
@@ -617,8 +607,9 @@ sbd_daemon_free(struct sbd_daemon *d)
 	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
 		if (d->loops[i] == NULL)
 			continue;
-		sbd_loop_free(d->loops[i]); /* runs what MHD posted last */
+		sbd_loop_run_pending(d->loops[i]); /* what MHD posted last */
 		sbd_conn_loop_fini(d->loops[i]);
+		sbd_loop_free(d->loops[i]);
 	}
 	free(d->loops);
 	sbd_echo_free(d->echo);

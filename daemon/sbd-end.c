@@ -2,6 +2,7 @@
 #include "sbd-end.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,46 @@ sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls)
 {
 	*e = (struct sbd_end){ .fd = fd, .tls = tls };
 	e->watch.fd = -1;
+}
+
+static ssize_t
+pull_preread(gnutls_transport_ptr_t ptr, void *buf, size_t n)
+{
+	struct sbd_end *e = ptr;
+	ssize_t r;
+
+	if (e->preread.len > 0) {
+		size_t take = n < e->preread.len ? n : e->preread.len;
+
+		memcpy(buf, sb_buf_head(&e->preread), take);
+		sb_buf_consume(&e->preread, take);
+		return (ssize_t)take;
+	}
+	r = recv(e->fd, buf, n, 0);
+	if (r < 0)
+		gnutls_transport_set_errno(e->tls, errno);
+	return r;
+}
+
+static ssize_t
+push_socket(gnutls_transport_ptr_t ptr, const void *buf, size_t n)
+{
+	struct sbd_end *e = ptr;
+	ssize_t w = send(e->fd, buf, n, MSG_NOSIGNAL);
+
+	if (w < 0)
+		gnutls_transport_set_errno(e->tls, errno);
+	return w;
+}
+
+void
+sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_buf *preread)
+{
+	e->tls = session;
+	sb_buf_move(&e->preread, preread);
+	gnutls_transport_set_ptr(session, e);
+	gnutls_transport_set_pull_function(session, pull_preread);
+	gnutls_transport_set_push_function(session, push_socket);
 }
 
 bool
@@ -123,11 +164,12 @@ sbd_end_close(struct sbd_end *e)
 	sbd_loop_watch_del(&e->watch);
 	if (e->tls != NULL) {
 		/* Best effort: a peer that still listens learns the close was deliberate. */
-		if (!e->tls_bye_sent && e->tls_write_pending == 0)
+		if (e->tls_established && !e->tls_bye_sent && e->tls_write_pending == 0)
 			gnutls_bye(e->tls, GNUTLS_SHUT_WR);
 		sbd_tls_session_free(e->tls);
 		e->tls = NULL;
 	}
+	sb_buf_free(&e->preread);
 	close(e->fd);
 	e->fd = -1;
 }

@@ -57,7 +57,8 @@ sbd_flow_wants_write(const struct sbd_flow *f)
 static void
 maybe_start_splice(struct sbd_flow *f, size_t last_read)
 {
-	if (last_read < CHUNK || f->pipe[0] >= 0 || f->src->tls != NULL || f->dst->tls != NULL)
+	if (last_read < CHUNK || f->no_splice || f->filter != NULL || f->pipe[0] >= 0 ||
+	    f->src->tls != NULL || f->dst->tls != NULL)
 		return;
 	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		f->pipe[0] = f->pipe[1] = -1;
@@ -186,6 +187,16 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 		if (r == SBD_END_ERROR)
 			return SBD_FLOW_SRC_ERROR;
 		budget += (uint64_t)r;
+		if (f->filter != NULL) {
+			int fr = f->filter(f->filter_ctx, (const uint8_t *)scratch, (size_t)r, &f->buf,
+			    &f->filter_error);
+
+			if (fr < 0)
+				return SBD_FLOW_FILTER_ERROR;
+			if (fr > 0)
+				f->filter = NULL;
+			continue;
+		}
 		maybe_start_splice(f, (size_t)r);
 
 		size_t off = 0;

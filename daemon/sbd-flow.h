@@ -13,7 +13,16 @@ enum sbd_flow_result {
 	SBD_FLOW_DONE,      /* source at EOF, everything delivered, sink shut for writing */
 	SBD_FLOW_SRC_ERROR, /* src->error says why */
 	SBD_FLOW_DST_ERROR, /* dst->error says why */
+	SBD_FLOW_FILTER_ERROR, /* filter_error says why */
 };
+
+/*
+ * Rewrites a direction's bytes on their way (h2c's preface and SETTINGS ACK):
+ * appends what dst must get to out. Returns 0, 1 when it has nothing left to
+ * do (the flow then passes bytes straight through), or -1 with *why.
+ */
+typedef int sbd_flow_filter(void *ctx, const uint8_t *in, size_t len, struct sb_buf *out,
+    const char **why);
 
 struct sbd_flow {
 	struct sbd_end *src;
@@ -23,6 +32,10 @@ struct sbd_flow {
 	bool src_eof;
 	bool done;
 	bool shut_dst;      /* shut dst for writing at EOF (false: leave dst open) */
+	bool no_splice;     /* the bytes must stay where a hand-over can find them */
+	sbd_flow_filter *filter;
+	void *filter_ctx;
+	const char *filter_error;
 	int pipe[2];        /* splice(2) between plain sockets, during bulk transfers only */
 	size_t pipe_len;    /* bytes in the pipe, not yet spliced to dst */
 };

@@ -14,15 +14,19 @@
 #include "sb-log.h"
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
+#include "sbd-h2c.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-refusal.h"
 #include "sbd-registry.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
+#include "sbd-tls.h"
+#include "sbd-ws-handshake.h"
 
 enum request_phase {
 	PHASE_NEW,
+	PHASE_BODY,       /* h2c: reading the request body before connecting */
 	PHASE_CONNECTING, /* suspended until the backend answers */
 	PHASE_ANSWERED,
 };
@@ -42,6 +46,17 @@ struct sbd_request {
 	uint64_t connect_deadline;
 	struct sbd_watch connect_watch;
 	char backend_text[SB_ADDR_TEXT_MAX];
+	char *raw_uri;             /* the request target as sent, query included */
+	bool decided;
+	struct sb_buf replay;      /* what the backend gets first: tls mode's request (RFC 2817
+	                            * §3.3), h2c mode's preface, SETTINGS and stream 1 */
+	const char *method;        /* MHD's, valid for the request */
+	uint8_t *h2_settings;      /* h2c: the decoded HTTP2-Settings */
+	size_t h2_settings_len;
+	struct sb_buf body;        /* h2c: the request body */
+	bool body_too_big;
+	char ws_accept[SBD_WS_ACCEPT_LEN + 1]; /* websocket mode */
+	const char *ws_protocol;               /* the subprotocol answered, or NULL */
 };
 
 struct sbd_http {
@@ -52,7 +67,7 @@ struct sbd_http {
 	size_t n_pending;
 };
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -140,6 +155,10 @@ free_request(struct sbd_request *r)
 	if (r->backend_fd >= 0)
 		close(r->backend_fd);
 	sbd_stats_release(r->stats);
+	sb_buf_free(&r->replay);
+	sb_buf_free(&r->body);
+	free(r->h2_settings);
+	free(r->raw_uri);
 	sbd_config_unref(r->config);
 	sbd_conn_unref(r->conn);
 	free(r);
@@ -309,6 +328,13 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	ho->mode = r->route->mode;
 	ho->idle_timeout_s = r->route->idle_timeout_s;
 	ho->on_change = r->route->on_policy_change;
+	ho->proxy_out = r->route->proxy_protocol;
+	ho->max_message_bytes = r->route->max_message_bytes;
+	ho->text_messages = r->route->text_messages;
+	if (r->route->mode == SB_MODE_TLS)
+		ho->tls = sbd_tls_ctx_ref(r->config->routes[r->verdict.route].tls);
+	sb_buf_move(&ho->replay, &r->replay);
+	ho->ping_interval_s = r->route->ping_interval_s;
 	ho->stats = r->stats;
 	r->stats = NULL;
 	memcpy(ho->backend_text, r->backend_text, sizeof ho->backend_text);
@@ -325,10 +351,224 @@ answer_upgrade(struct sbd_request *r)
 	if (resp == NULL)
 		return MHD_NO;
 	/* MHD adds "Connection: Upgrade" itself. */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, r->verdict.token);
+	if (r->route->mode == SB_MODE_WEBSOCKET) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+		MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->ws_accept);
+		if (r->ws_protocol != NULL)
+			MHD_add_response_header(resp, "Sec-WebSocket-Protocol", r->ws_protocol);
+	} else if (r->route->mode == SB_MODE_H2C) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "h2c");
+	} else if (r->route->mode == SB_MODE_TLS) {
+		/* RFC 2817 §3.2: the protocol stack the connection switches to. */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "TLS/1.2, HTTP/1.1");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, r->verdict.token);
+	}
 	ret = MHD_queue_response(r->mhd, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Headers that belong to this hop's upgrade, not to the request the backend answers. */
+static bool
+is_upgrade_header(const char *name)
+{
+	static const char *const hop[] = {
+		"connection", "upgrade", "keep-alive", "proxy-connection", "http2-settings",
+		"te", "trailer", "transfer-encoding",
+	};
+
+	for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	return false;
+}
+
+static enum MHD_Result
+replay_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct sb_buf *b = cls;
+	char *line;
+
+	if (is_upgrade_header(key))
+		return MHD_YES;
+	line = sb_xasprintf("%s: %s\r\n", key, value ? value : "");
+	sb_buf_append(b, line, strlen(line));
+	free(line);
+	return MHD_YES;
+}
+
+/* RFC 2817 §3.3: the answer to the request comes inside TLS, so the backend gets it again. */
+static void
+build_replay(struct sbd_request *r, const char *method)
+{
+	char *start = sb_xasprintf("%s %s HTTP/1.1\r\n", method, r->raw_uri);
+
+	sb_buf_append(&r->replay, start, strlen(start));
+	free(start);
+	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, replay_header, &r->replay);
+	sb_buf_append(&r->replay, "\r\n", 2);
+}
+
+struct count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result
+count_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct count *c = cls;
+
+	if (strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+/* RFC 7540 §3.2.1: exactly one HTTP2-Settings, decodable; a body that fits the window. */
+static bool
+h2c_checks(struct sbd_request *r)
+{
+	struct sbd_verdict *v = &r->verdict;
+	struct count n = { "HTTP2-Settings", 0 };
+	const char *why = NULL;
+	const char *cl;
+
+	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, count_one, &n);
+	if (n.n != 1) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "h2c needs exactly one HTTP2-Settings header, "
+		    "not %u", n.n);
+		return false;
+	}
+	if (sbd_h2c_decode_settings(MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+	    "HTTP2-Settings"), &r->h2_settings, &r->h2_settings_len, &why) < 0) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "HTTP2-Settings: %s", why);
+		return false;
+	}
+	cl = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Content-Length");
+	if (cl != NULL && strtoull(cl, NULL, 10) > SBD_H2C_BODY_MAX) {
+		v->status = 413;
+		snprintf(v->reason, sizeof v->reason, "an h2c request body may hold at most %u bytes",
+		    (unsigned)SBD_H2C_BODY_MAX);
+		return false;
+	}
+	return true;
+}
+
+struct header_list {
+	struct sbd_h2c_header *items;
+	size_t n, cap;
+};
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_list *l = cls;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->items = sb_xrealloc(l->items, l->cap * sizeof *l->items);
+	}
+	l->items[l->n].name = key;
+	l->items[l->n].value = value ? value : "";
+	l->n++;
+	return MHD_YES;
+}
+
+/* RFC 7540 §3.2: the request becomes stream 1 on a prior-knowledge connection. */
+static int
+build_h2c_preamble(struct sbd_request *r)
+{
+	struct header_list hl = { 0 };
+	int rc;
+
+	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, collect_header, &hl);
+	struct sbd_h2c_request req = {
+		.method = r->method,
+		.path = r->raw_uri,
+		.authority = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host"),
+		.headers = hl.items,
+		.n_headers = hl.n,
+		.body = (const uint8_t *)sb_buf_head(&r->body),
+		.body_len = r->body.len,
+	};
+	rc = sbd_h2c_build_preamble(&r->replay, r->h2_settings, r->h2_settings_len, &req);
+	free(hl.items);
+	return rc;
+}
+
+/* What the route's mode asks of the request; false with the refusal in r->verdict. */
+static bool
+mode_checks(struct sbd_request *r, const char *method)
+{
+	const struct sb_route *route = r->route;
+	struct sbd_verdict *v = &r->verdict;
+
+	if (route->mode == SB_MODE_TLS) {
+		build_replay(r, method);
+		return true;
+	}
+	if (route->mode == SB_MODE_H2C)
+		return h2c_checks(r);
+	if (route->mode != SB_MODE_WEBSOCKET)
+		return true;
+	if (strcmp(method, "GET") != 0) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "a WebSocket handshake must be a GET, not %s",
+		    method);
+		return false;
+	}
+
+	const char *key = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+	enum sbd_ws_check wc = sbd_ws_check_request(
+	    MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Version"), key);
+	if (wc != SBD_WS_CHECK_OK) {
+		v->status = sbd_ws_check_status(wc);
+		snprintf(v->reason, sizeof v->reason, "%s", sbd_ws_check_reason(wc));
+		return false;
+	}
+	if (!sbd_ws_accept(key, r->ws_accept)) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "cannot compute Sec-WebSocket-Accept");
+		return false;
+	}
+
+	char *offered = header_joined(r->mhd, "Sec-WebSocket-Protocol");
+	bool no_fit = false;
+	r->ws_protocol = sbd_ws_choose_subprotocol(offered, route->match.subprotocols,
+	    route->match.n_subprotocols, &no_fit);
+	if (no_fit) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "route %s needs a subprotocol it allows; "
+		    "offered: %s", route->name, offered ? offered : "none");
+	}
+	free(offered);
+	return !no_fit;
+}
+
+/* The backend is connected before the 101 goes out, so a dead one is a 502. */
+static enum MHD_Result
+connect_and_answer(struct sbd_request *r)
+{
+	char why[160];
+
+	if (r->route->mode == SB_MODE_H2C) {
+		if (r->body_too_big || build_h2c_preamble(r) < 0) {
+			snprintf(why, sizeof why, "an h2c request body may hold at most %u bytes",
+			    (unsigned)SBD_H2C_BODY_MAX);
+			return refuse(r, 413, why);
+		}
+	}
+	if (!start_connect(r, r->verdict.route)) {
+		snprintf(why, sizeof why, "backend %s unreachable: %s", r->backend_text,
+		    strerror(r->connect_error));
+		return refuse(r, 502, why);
+	}
+	if (r->phase == PHASE_CONNECTING)
+		return MHD_YES;
+	return answer_upgrade(r);
 }
 
 static enum MHD_Result
@@ -358,6 +598,8 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 		r->route = &r->config->policy->routes[r->verdict.route];
 	if (r->verdict.status != 101)
 		return refuse(r, r->verdict.status, r->verdict.reason);
+	if (!mode_checks(r, method))
+		return refuse(r, r->verdict.status, r->verdict.reason);
 
 	struct sbd_route_stats *stats = r->config->routes[r->verdict.route].stats;
 	if (!sbd_stats_reserve(stats, r->route->max_connections)) {
@@ -370,41 +612,58 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 	r->stats = stats;
 	if (atomic_load(&c->daemon->draining))
 		return refuse(r, 503, "switchboard is shutting down");
-	if (!start_connect(r, r->verdict.route))
-		goto failed;
-	if (r->phase == PHASE_CONNECTING)
+	if (r->route->mode == SB_MODE_H2C && q.has_body) {
+		r->phase = PHASE_BODY; /* the body is part of stream 1: read it first */
 		return MHD_YES;
-	return answer_upgrade(r);
-failed:;
-	char why[160];
-	snprintf(why, sizeof why, "backend %s unreachable: %s", r->backend_text,
-	    strerror(r->connect_error));
-	return refuse(r, 502, why);
+	}
+	return connect_and_answer(r);
+}
+
+/* MHD calls this first for every request: our request object starts here, with the raw URI. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+	struct sbd_http *h = cls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct sbd_conn *c = ci ? ci->socket_context : NULL;
+	struct sbd_request *r;
+
+	if (c == NULL)
+		return NULL;
+	r = sb_xcalloc(1, sizeof *r);
+	r->http = h;
+	r->mhd = mc;
+	r->conn = sbd_conn_ref(c);
+	r->config = sbd_daemon_config(h->d);
+	r->backend_fd = -1;
+	r->connect_watch.fd = -1;
+	r->raw_uri = sb_xstrdup(uri ? uri : "/");
+	return r;
 }
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-	struct sbd_http *h = cls;
 	struct sbd_request *r = *con_cls;
 
-	if (r == NULL) {
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-		struct sbd_conn *c = ci ? ci->socket_context : NULL;
-
-		if (c == NULL)
-			return MHD_NO;
-		r = sb_xcalloc(1, sizeof *r);
-		r->http = h;
-		r->mhd = mc;
-		r->conn = sbd_conn_ref(c);
-		r->config = sbd_daemon_config(h->d);
-		r->backend_fd = -1;
-		r->connect_watch.fd = -1;
-		*con_cls = r;
+	if (r == NULL)
+		return MHD_NO;
+	if (!r->decided) {
+		r->decided = true;
+		r->method = method;
 		return decide(r, url, method, version);
+	}
+	if (r->phase == PHASE_BODY) {
+		if (*upload_size == 0)
+			return connect_and_answer(r);
+		if (r->body.len + *upload_size > SBD_H2C_BODY_MAX)
+			r->body_too_big = true; /* answered 413 once the body is read */
+		else
+			sb_buf_append(&r->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
 	}
 	if (*upload_size > 0) {
 		*upload_size = 0; /* the body of a request already answered */
@@ -440,6 +699,7 @@ sbd_http_new(struct sbd_daemon *d, const struct sb_limits *limits)
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)limits->handshake_timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(32 * 1024), NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, h },
 		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_mhd_connection, h },
 		{ MHD_OPTION_END, 0, NULL },
 	};
