@@ -122,11 +122,19 @@ def _(t):
     d.start(ports=[8443, 8080])
     h.check(os.path.exists(os.path.join(d.state_dir, 'cert.pem')), 'a certificate in the state dir')
     for port, tls in ((8080, None), (8443, h.TlsOpts(verify=False))):
-        for token in ('websocket', 'anything'):
+        for token in ('x-custom/1', 'anything'):
             conn = t.tunnel(port, '/echo', token=token, tls=tls)
             conn.sendall(b'default policy')
             h.check_eq(conn.recv_exact(14), b'default policy', 'echo on port %d' % port)
             conn.close()
+        # WebSocket upgrades get the daemon's own WebSocket endpoint in front of the echo.
+        conn = t.connect(port, tls=tls)
+        resp = h.upgrade(conn, '/echo', token='websocket', headers=(
+            ('Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='), ('Sec-WebSocket-Version', '13')))
+        h.check_eq(resp.status, 101, 'WebSocket upgrade on port %d' % port)
+        h.check_eq(resp.header('Sec-WebSocket-Accept'), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=',
+            'Sec-WebSocket-Accept on port %d' % port)
+        conn.close()
     cert = open(os.path.join(d.state_dir, 'cert.pem'), 'rb').read()
     d.stop()
     # A second start keeps the certificate made by the first.
