@@ -1,0 +1,86 @@
+/* sbd-proxy-in.c - PROXY v1/v2 on listeners behind a load balancer: the real client first */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sb-log.h"
+#include "sbd-conn-private.h"
+#include "sbd-daemon.h"
+#include "sbd-listener.h"
+#include "sbd-proxy-proto.h"
+#include "sbd-registry.h"
+
+/* Headers with TLVs beyond this are refused rather than buffered. */
+#define PROXY_IN_MAX 4096
+
+static void
+refuse(struct sbd_conn *c, const char *why)
+{
+	char reason[160];
+
+	snprintf(reason, sizeof reason, "PROXY header: %s", why);
+	sb_info("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, reason);
+	atomic_fetch_add(&c->daemon->counters.rejected, 1);
+	sbd_registry_rejected(c->daemon->registry, 400, reason, c->client_text, c->lconf->name,
+	    NULL);
+	sbd_conn_close(c, reason);
+}
+
+void
+sbd_proxy_in_read(struct sbd_conn *c)
+{
+	struct sbd_proxy_header hdr;
+	size_t consumed = 0;
+	size_t want = 8; /* the shortest v1 header, "PROXY UNKNOWN\r\n", is longer */
+
+	for (;;) {
+		enum sbd_proxy_result pr = SBD_PROXY_NEED_MORE;
+
+		if (c->proxy_in.len > 0) {
+			pr = sbd_proxy_parse((const uint8_t *)sb_buf_head(&c->proxy_in),
+			    c->proxy_in.len, &hdr, &consumed);
+			if (pr == SBD_PROXY_INVALID) {
+				refuse(c, hdr.error);
+				return;
+			}
+			if (pr == SBD_PROXY_OK)
+				break;
+			want = hdr.need;
+		}
+		if (want > PROXY_IN_MAX) {
+			refuse(c, "longer than 4 KiB");
+			return;
+		}
+		/* Read only what the header still needs: the bytes after it are TLS or HTTP. */
+		size_t n = want > c->proxy_in.len ? want - c->proxy_in.len : 1;
+		ssize_t r = recv(c->client.fd, sb_buf_reserve(&c->proxy_in, n), n, 0);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			sbd_conn_close(c, r == 0 ? "client left before its PROXY header" :
+			    "client error before its PROXY header");
+			return;
+		}
+		sb_buf_commit(&c->proxy_in, (size_t)r);
+	}
+	if (consumed != c->proxy_in.len) {
+		refuse(c, "read past the header");
+		return;
+	}
+	sb_buf_free(&c->proxy_in);
+	if (!hdr.is_local) {
+		char was[SB_ADDR_TEXT_MAX];
+
+		snprintf(was, sizeof was, "%s", c->client_text);
+		c->client_len = hdr.src.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in);
+		memcpy(&c->client_addr, &hdr.src, c->client_len);
+		sb_addr_format((struct sockaddr *)&c->client_addr, c->client_text);
+		sb_debug("conn %llu: PROXY v%d: client %s via %s", (unsigned long long)c->id,
+		    (int)hdr.version, c->client_text, was);
+	}
+	sbd_conn_admit(c);
+}

@@ -1,0 +1,298 @@
+/* sbd-ws-bridge.c - RFC 6455 on the client side, a byte stream on the backend side */
+#include "sbd-ws-bridge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-conn-private.h"
+#include "sbd-daemon.h"
+#include "sbd-loop.h"
+#include "sbd-ws-frame.h"
+
+#define CHUNK        65536
+#define QUEUE_CAP    (256 * 1024) /* stop reading a side while this much waits for the other */
+#define RUN_BUDGET   (1024 * 1024)
+#define CLOSE_WAIT_MS 5000        /* how long our close frame waits for the client's */
+
+struct sbd_ws {
+	struct sbd_ws_parser parser;
+	struct sb_buf in;         /* client bytes not yet parsed */
+	struct sb_buf to_backend; /* message payloads */
+	struct sb_buf to_client;  /* whole frames */
+	bool text;                /* backend bytes go out as text messages */
+	bool client_eof;
+	bool close_received;      /* the client's close frame (or its EOF) */
+	bool close_sent;
+	bool backend_eof;
+	bool backend_shut;
+	bool failing;             /* close as soon as to_client is out */
+	unsigned ping_interval_s;
+	bool ping_outstanding;
+	uint64_t last_ping_ms;
+	uint64_t close_deadline_ms;
+	char reason[160];
+};
+
+static _Thread_local uint8_t scratch[CHUNK];
+
+struct sbd_ws *
+sbd_ws_new(uint64_t max_message_bytes, unsigned ping_interval_s, bool text,
+    struct sb_buf *early, struct sb_buf *to_client, struct sb_buf *to_backend)
+{
+	struct sbd_ws *ws = sb_xcalloc(1, sizeof *ws);
+
+	sbd_ws_parser_init(&ws->parser, max_message_bytes);
+	ws->ping_interval_s = ping_interval_s;
+	ws->text = text;
+	ws->last_ping_ms = sbd_now_ms();
+	sb_buf_move(&ws->in, early);
+	sb_buf_move(&ws->to_client, to_client);
+	sb_buf_move(&ws->to_backend, to_backend);
+	return ws;
+}
+
+void
+sbd_ws_free(struct sbd_ws *ws)
+{
+	if (ws == NULL)
+		return;
+	sb_buf_free(&ws->in);
+	sb_buf_free(&ws->to_backend);
+	sb_buf_free(&ws->to_client);
+	free(ws);
+}
+
+static void
+queue_frame(struct sbd_ws *ws, enum sbd_ws_opcode op, const void *payload, size_t len)
+{
+	uint8_t hdr[SBD_WS_HEADER_MAX];
+	size_t n = sbd_ws_frame_header(hdr, op, true, len);
+
+	sb_buf_append(&ws->to_client, hdr, n);
+	sb_buf_append(&ws->to_client, payload, len);
+}
+
+/* Our close frame, once; after it no data frame may follow. */
+static void
+queue_close(struct sbd_ws *ws, uint16_t code, const char *reason)
+{
+	uint8_t payload[SBD_WS_CONTROL_MAX];
+	size_t n;
+
+	if (ws->close_sent)
+		return;
+	n = sbd_ws_close_payload(payload, code, reason);
+	queue_frame(ws, SBD_WS_OP_CLOSE, payload, n);
+	ws->close_sent = true;
+	ws->close_deadline_ms = sbd_now_ms() + CLOSE_WAIT_MS;
+}
+
+static void
+fail(struct sbd_ws *ws, uint16_t code, const char *why, const char *detail)
+{
+	queue_close(ws, code, why);
+	if (!ws->failing)
+		snprintf(ws->reason, sizeof ws->reason, "%s%s%s", why, detail ? ": " : "",
+		    detail ? detail : "");
+	ws->failing = true;
+}
+
+/* Turns buffered client bytes into backend bytes and our answers to control frames. */
+static void
+parse_input(struct sbd_ws *ws, uint64_t *up)
+{
+	while (ws->in.len > 0 && ws->to_backend.len < QUEUE_CAP && !ws->failing) {
+		struct sbd_ws_event ev;
+		size_t n = sbd_ws_parse(&ws->parser, (uint8_t *)sb_buf_head(&ws->in), ws->in.len,
+		    &ev);
+
+		switch (ev.type) {
+		case SBD_WS_EV_DATA:
+			sb_buf_append(&ws->to_backend, ev.data, ev.len);
+			*up += ev.len;
+			break;
+		case SBD_WS_EV_PING:
+			if (!ws->close_sent)
+				queue_frame(ws, SBD_WS_OP_PONG, ev.data, ev.len);
+			break;
+		case SBD_WS_EV_PONG:
+			ws->ping_outstanding = false;
+			break;
+		case SBD_WS_EV_CLOSE:
+			ws->close_received = true;
+			if (!ws->reason[0])
+				snprintf(ws->reason, sizeof ws->reason, "client closed (%u%s%s)",
+				    ev.close_code, ev.reason[0] ? " " : "", ev.reason);
+			queue_close(ws, ev.close_code == SBD_WS_CLOSE_NO_STATUS ?
+			    SBD_WS_CLOSE_NORMAL : ev.close_code, NULL);
+			break;
+		case SBD_WS_EV_ERROR:
+			fail(ws, ev.close_code, ev.reason, NULL);
+			break;
+		case SBD_WS_EV_NONE:
+			break;
+		}
+		sb_buf_consume(&ws->in, n);
+		if (ev.type == SBD_WS_EV_NONE || ws->close_received)
+			break;
+	}
+	if (ws->close_received)
+		sb_buf_free(&ws->in);
+}
+
+static bool
+client_wants_read(const struct sbd_ws *ws)
+{
+	return !ws->client_eof && !ws->close_received && !ws->failing &&
+	    ws->in.len < QUEUE_CAP && ws->to_backend.len < QUEUE_CAP;
+}
+
+static bool
+backend_wants_read(const struct sbd_ws *ws)
+{
+	return !ws->backend_eof && !ws->close_sent && ws->to_client.len < QUEUE_CAP;
+}
+
+/* Writes a queue to an end: 0 when empty, SBD_END_AGAIN, or SBD_END_ERROR. */
+static int
+flush_queue(struct sbd_end *e, struct sb_buf *q)
+{
+	while (q->len > 0) {
+		ssize_t w = sbd_end_write(e, sb_buf_head(q), q->len);
+
+		if (w < 0)
+			return (int)w;
+		sb_buf_consume(q, (size_t)w);
+	}
+	return 0;
+}
+
+/* One round both ways; returns false when the connection was closed. */
+static bool
+pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
+{
+	struct sbd_ws *ws = c->ws;
+	char why[160];
+
+	while (client_wants_read(ws) && *budget < RUN_BUDGET) {
+		ssize_t r = sbd_end_read(&c->client, sb_buf_reserve(&ws->in, CHUNK), CHUNK);
+
+		if (r == SBD_END_AGAIN)
+			break;
+		if (r == SBD_END_ERROR) {
+			snprintf(why, sizeof why, "client error: %s", c->client.error);
+			sbd_conn_close(c, why);
+			return false;
+		}
+		if (r == 0) {
+			ws->client_eof = true;
+			if (!ws->close_received && !ws->reason[0])
+				snprintf(ws->reason, sizeof ws->reason,
+				    "client went away without a close frame");
+			ws->close_received = true;
+			break;
+		}
+		sb_buf_commit(&ws->in, (size_t)r);
+		*budget += (uint64_t)r;
+		parse_input(ws, up);
+	}
+	parse_input(ws, up);
+
+	if (flush_queue(&c->backend, &ws->to_backend) == SBD_END_ERROR) {
+		sb_buf_free(&ws->to_backend);
+		fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", c->backend.error);
+	}
+	if (ws->close_received && ws->to_backend.len == 0 && !ws->backend_shut) {
+		int rc = sbd_end_shutdown_write(&c->backend);
+
+		if (rc != SBD_END_AGAIN)
+			ws->backend_shut = true;
+	}
+
+	while (backend_wants_read(ws) && *budget < RUN_BUDGET) {
+		ssize_t r = sbd_end_read(&c->backend, scratch, sizeof scratch);
+
+		if (r == SBD_END_AGAIN)
+			break;
+		if (r == SBD_END_ERROR) {
+			fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", c->backend.error);
+			break;
+		}
+		if (r == 0) {
+			ws->backend_eof = true;
+			if (!ws->reason[0])
+				snprintf(ws->reason, sizeof ws->reason, "backend closed");
+			queue_close(ws, SBD_WS_CLOSE_NORMAL, "backend closed");
+			break;
+		}
+		queue_frame(ws, ws->text ? SBD_WS_OP_TEXT : SBD_WS_OP_BINARY, scratch, (size_t)r);
+		*down += (uint64_t)r;
+		*budget += (uint64_t)r;
+	}
+
+	int rc = flush_queue(&c->client, &ws->to_client);
+	if (rc == SBD_END_ERROR) {
+		snprintf(why, sizeof why, "client error: %s", c->client.error);
+		sbd_conn_close(c, why);
+		return false;
+	}
+	bool flushed = rc == 0 && c->client.tls_write_pending == 0;
+	bool handshake_done = ws->close_sent && ws->close_received && ws->to_backend.len == 0;
+	if (flushed && (ws->failing || handshake_done)) {
+		sbd_end_shutdown_write(&c->client);
+		sbd_conn_close(c, ws->reason[0] ? ws->reason : "websocket closed");
+		return false;
+	}
+	return true;
+}
+
+static void
+update_interest(struct sbd_conn *c)
+{
+	struct sbd_ws *ws = c->ws;
+
+	sbd_conn_watch(c, &c->client, (client_wants_read(ws) ? EPOLLIN : 0) |
+	    (ws->to_client.len > 0 || c->client.tls_write_pending ? EPOLLOUT : 0));
+	sbd_conn_watch(c, &c->backend, (backend_wants_read(ws) ? EPOLLIN : 0) |
+	    (ws->to_backend.len > 0 || (ws->close_received && !ws->backend_shut) ? EPOLLOUT : 0));
+}
+
+void
+sbd_ws_pump(struct sbd_conn *c)
+{
+	uint64_t up = 0, down = 0, budget = 0;
+	bool open = pump_once(c, &up, &down, &budget);
+
+	sbd_bridge_count(c, up, down);
+	if (!open)
+		return;
+	if (budget >= RUN_BUDGET)
+		sbd_conn_post_rerun(c);
+	update_interest(c);
+}
+
+void
+sbd_ws_tick(struct sbd_conn *c, uint64_t now)
+{
+	struct sbd_ws *ws = c->ws;
+
+	if (ws->close_sent) {
+		if (now >= ws->close_deadline_ms)
+			sbd_conn_close(c, ws->reason[0] ? ws->reason :
+			    "websocket close handshake timed out");
+		return;
+	}
+	if (ws->ping_interval_s == 0 || now - ws->last_ping_ms < ws->ping_interval_s * 1000ull)
+		return;
+	if (ws->ping_outstanding) {
+		fail(ws, SBD_WS_CLOSE_GOING_AWAY, "no pong to the last ping", NULL);
+	} else {
+		queue_frame(ws, SBD_WS_OP_PING, "sb", 2);
+		ws->ping_outstanding = true;
+	}
+	ws->last_ping_ms = now;
+	sbd_ws_pump(c);
+}
