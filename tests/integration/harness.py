@@ -168,6 +168,8 @@ class Suite:
             tap.ok(False, name)
             tap.diag(message)
             for d in ctx.daemons:
+                if d.proc is not None and not d.killed and not d.expected_exit:
+                    tap.diag('daemon %s had exited with %d' % (d.dir, d.proc.returncode))
                 tap.diag('--- daemon log %s (last %d lines) ---' % (d.log_path, LOG_TAIL_LINES))
                 tap.diag('\n'.join(d.log_text().splitlines()[-LOG_TAIL_LINES:]))
         else:
@@ -440,6 +442,7 @@ class Daemon:
         self.extra_args = list(args)
         self.proc = None
         self.expected_exit = False
+        self.killed = False
         self.policy = None
         if policy is not None:
             self.write_policy(policy)
@@ -553,6 +556,7 @@ class Daemon:
 
     def kill(self):
         if self.alive():
+            self.killed = True
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 

@@ -206,6 +206,17 @@ def _(t):
         closed_with_alert_at_most(conn, 5)
         h.check(time.monotonic() - start < 5, 'closed within 5 s')
         conn.close()
+    # Tunnels opened between such connections (they get the lowest free descriptors) live on.
+    for i in range(3):
+        fresh = t.tunnel(ports[None], '/echo')
+        fresh.sendall(b'fresh')
+        h.check_eq(fresh.recv_exact(5), b'fresh', 'echo on a tunnel opened afterwards')
+        conn = t.connect(ports[True])
+        send_quietly(conn, b'\x00not TLS either')
+        closed_with_alert_at_most(conn, 5)
+        fresh.sendall(b'still')
+        h.check_eq(fresh.recv_exact(5), b'still', 'echo on that tunnel after one more '
+            'connection with non-TLS bytes')
     finish(d, ws, 'non-TLS bytes on the TLS port')
 
 
