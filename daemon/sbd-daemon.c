@@ -23,6 +23,7 @@
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
+#include "sbd-metrics.h"
 #include "sbd-peers.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
@@ -291,6 +292,26 @@ log_errors(const char *what, const char *file, const struct sb_errors *errs)
 		    errs->items[i].message);
 }
 
+/* Metrics are an aid, not the service: a metrics address that cannot be had is logged. */
+static void
+apply_metrics(struct sbd_daemon *d, const char *addr)
+{
+	char *err = NULL;
+
+	if (d->metrics != NULL && addr != NULL &&
+	    strcmp(sbd_metrics_address(d->metrics), addr) == 0)
+		return;
+	sbd_metrics_free(d->metrics);
+	d->metrics = NULL;
+	if (addr == NULL)
+		return;
+	d->metrics = sbd_metrics_new(d, addr, &err);
+	if (d->metrics == NULL) {
+		sb_error("%s; no metrics until a policy names an address that works", err);
+		free(err);
+	}
+}
+
 struct recheck {
 	struct sbd_config *config;
 	struct sbd_loop *loop;
@@ -322,6 +343,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	/* New listeners accept only now: a connection must always find a policy. */
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);
+	apply_metrics(d, policy->metrics);
 	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
 	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
 	sbd_registry_policy_applied(d->registry, c->revision, by);
@@ -604,6 +626,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 	sbd_http_free(d->http);
 	sbd_control_free(d->control);
 	d->control = NULL;
+	sbd_metrics_free(d->metrics);
+	d->metrics = NULL;
 	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
 		if (d->loops[i] == NULL)
 			continue;

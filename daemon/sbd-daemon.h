@@ -75,6 +75,7 @@ struct sbd_daemon {
 	struct sbd_registry *registry;
 	struct sbd_peers *peers;
 	struct sbd_control *control; /* main thread */
+	struct sbd_metrics *metrics; /* main thread; NULL when the policy names no address */
 	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;
 	struct sockaddr_storage echo_addr;

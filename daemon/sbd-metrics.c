@@ -1,0 +1,190 @@
+/* sbd-metrics.c - a second, tiny MHD daemon with its own listen socket: counters as text */
+#include "sbd-metrics.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb-addr.h"
+#include "sb-alloc.h"
+#include "sb-buf.h"
+#include "sb-log.h"
+#include "sbd-daemon.h"
+#include "sbd-loop.h"
+
+struct sbd_metrics {
+	struct sbd_daemon *d;
+	struct MHD_Daemon *mhd;
+	char *address;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+add(struct sb_buf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void
+metric(struct sb_buf *b, const char *name, const char *type, const char *help,
+    unsigned long long value)
+{
+	add(b, "# HELP switchboard_%s %s\n# TYPE switchboard_%s %s\nswitchboard_%s %llu\n", name,
+	    help, name, type, name, value);
+}
+
+/* Label values are policy names ([A-Za-z0-9._-]), so they need no escaping. */
+static void
+route_metrics(struct sbd_daemon *d, struct sb_buf *b)
+{
+	add(b, "# HELP switchboard_route_active_connections Live tunnels per route.\n"
+	    "# TYPE switchboard_route_active_connections gauge\n");
+	pthread_mutex_lock(&d->stats_lock);
+	for (struct sbd_route_stats *s = d->route_stats; s != NULL; s = s->next)
+		if (strncmp(s->name, "route:", 6) == 0)
+			add(b, "switchboard_route_active_connections{route=\"%s\"} %u\n", s->name + 6,
+			    atomic_load(&s->active));
+	add(b, "# HELP switchboard_route_upgrades_total Tunnels opened per route.\n"
+	    "# TYPE switchboard_route_upgrades_total counter\n");
+	for (struct sbd_route_stats *s = d->route_stats; s != NULL; s = s->next)
+		if (strncmp(s->name, "route:", 6) == 0)
+			add(b, "switchboard_route_upgrades_total{route=\"%s\"} %llu\n", s->name + 6,
+			    (unsigned long long)atomic_load(&s->total));
+	pthread_mutex_unlock(&d->stats_lock);
+}
+
+char *
+sbd_metrics_render(struct sbd_daemon *d)
+{
+	struct sb_buf b = SB_BUF_INIT;
+	struct sbd_config *c = sbd_daemon_config(d);
+	char *text;
+
+	metric(&b, "connections_accepted_total", "counter", "Client connections accepted.",
+	    atomic_load(&d->counters.accepted));
+	metric(&b, "upgrades_total", "counter", "Upgrades answered with 101.",
+	    atomic_load(&d->counters.upgraded));
+	metric(&b, "rejected_total", "counter", "Upgrades and connections refused.",
+	    atomic_load(&d->counters.rejected));
+	metric(&b, "connections", "gauge", "Client connections open, in any phase.",
+	    atomic_load(&d->counters.active));
+	metric(&b, "tunnels", "gauge", "Upgraded connections open.",
+	    atomic_load(&d->counters.tunnels));
+	metric(&b, "bytes_up_total", "counter", "Tunnel payload bytes from clients to backends.",
+	    atomic_load(&d->counters.bytes_up));
+	metric(&b, "bytes_down_total", "counter", "Tunnel payload bytes from backends to clients.",
+	    atomic_load(&d->counters.bytes_down));
+	metric(&b, "policy_revision", "gauge", "Revision of the running policy.", c->revision);
+	metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.",
+	    (sbd_now_ms() - d->started_ms) / 1000);
+	route_metrics(d, &b);
+	sbd_config_unref(c);
+	text = sb_xstrndup(sb_buf_head(&b), b.len);
+	sb_buf_free(&b);
+	return text;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct sbd_metrics *m = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned status = MHD_HTTP_OK;
+	char *text;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		text = sb_xstrdup("405 only GET /metrics\n");
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	} else if (strcmp(url, "/metrics") != 0) {
+		text = sb_xstrdup("404 see /metrics\n");
+		status = MHD_HTTP_NOT_FOUND;
+	} else {
+		text = sbd_metrics_render(m->d);
+	}
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    status == MHD_HTTP_OK ? "text/plain; version=0.0.4; charset=utf-8" :
+	    "text/plain; charset=utf-8");
+	ret = MHD_queue_response(mc, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void __attribute__((format(printf, 2, 0)))
+on_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	sb_warn("metrics: %s", msg);
+}
+
+struct sbd_metrics *
+sbd_metrics_new(struct sbd_daemon *d, const char *addr, char **err)
+{
+	struct sbd_metrics *m = sb_xcalloc(1, sizeof *m);
+	struct sb_hostport hp = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *why = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	m->d = d;
+	m->address = sb_xstrdup(addr);
+	if (sb_hostport_parse(addr, &hp, &why) < 0 || sb_hostport_to_sockaddr(&hp, &ss, &len) < 0) {
+		*err = sb_xasprintf("metrics %s: %s", addr, why ? why : "not a numeric address");
+		goto err;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	m->mhd = MHD_start_daemon(flags, hp.port, NULL, NULL, on_request, m,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+	    MHD_OPTION_END);
+	if (m->mhd == NULL) {
+		*err = sb_xasprintf("metrics %s: cannot listen there", addr);
+		goto err;
+	}
+	sb_hostport_clear(&hp);
+	sb_info("metrics: GET http://%s/metrics", addr);
+	return m;
+err:
+	sb_hostport_clear(&hp);
+	free(m->address);
+	free(m);
+	return NULL;
+}
+
+const char *
+sbd_metrics_address(const struct sbd_metrics *m)
+{
+	return m->address;
+}
+
+void
+sbd_metrics_free(struct sbd_metrics *m)
+{
+	if (m == NULL)
+		return;
+	MHD_stop_daemon(m->mhd);
+	free(m->address);
+	free(m);
+}
