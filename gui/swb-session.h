@@ -1,0 +1,43 @@
+/*
+ * swb-session.h - one daemon the app watches: its client and the models its
+ * events feed (connections, refused upgrades, throughput, status)
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-c/json.h>
+
+#include "swb-client.h"
+#include "swb-connection-model.h"
+#include "swb-rejection-model.h"
+#include "swb-throughput.h"
+
+G_BEGIN_DECLS
+
+#define SWB_TYPE_SESSION (swb_session_get_type())
+G_DECLARE_FINAL_TYPE(SwbSession, swb_session, SWB, SESSION, GObject)
+
+/*
+ * Properties: "client", "status" (the last status result, SWB_TYPE_JSON; NULL
+ * before the first), "revision" (the daemon's policy revision; -1 unknown).
+ * Signal "policy-applied" (gint64 revision): someone applied a policy.
+ */
+SwbSession *swb_session_new(const char *socket_path);
+
+/* Connects (and keeps reconnecting); ticks the models once a second while connected. */
+void swb_session_start(SwbSession *self);
+
+const char *swb_session_get_socket_path(SwbSession *self);
+/* (transfer none) */
+SwbClient *swb_session_get_client(SwbSession *self);
+SwbConnectionModel *swb_session_get_connections(SwbSession *self);
+SwbRejectionModel *swb_session_get_rejections(SwbSession *self);
+SwbThroughput *swb_session_get_throughput(SwbSession *self);
+/* (transfer none) NULL before the first status answer. */
+json_object *swb_session_get_status(SwbSession *self);
+gint64 swb_session_get_revision(SwbSession *self);
+
+/* Asks for status (and with rows, connections.list) now. */
+void swb_session_refresh(SwbSession *self, gboolean rows);
+
+G_END_DECLS
