@@ -1,0 +1,21 @@
+/* swb-window.h - the main window: one daemon's connections, throughput, refusals, policy, status */
+#pragma once
+
+#include <adwaita.h>
+
+#include "swb-session.h"
+
+G_BEGIN_DECLS
+
+#define SWB_TYPE_WINDOW (swb_window_get_type())
+G_DECLARE_FINAL_TYPE(SwbWindow, swb_window, SWB, WINDOW, AdwApplicationWindow)
+
+/* app is a SwbApplication. */
+SwbWindow *swb_window_new(GtkApplication *app);
+/* Shows session (a new reference is taken); the previous one keeps running in the app. */
+void swb_window_set_session(SwbWindow *self, SwbSession *session);
+/* (transfer none) NULL before the first swb_window_set_session(). */
+SwbSession *swb_window_get_session(SwbWindow *self);
+void swb_window_toast(SwbWindow *self, const char *text);
+
+G_END_DECLS
