@@ -1,0 +1,617 @@
+/*
+ * test-window.c - the real app against a real daemon, under Xvfb: live rows,
+ * closing a connection, refused upgrades, the policy editor's errors and
+ * conflicts, reconnecting after a restart; saves a screenshot
+ */
+#include <adwaita.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <string.h>
+
+#include "swb-application.h"
+#include "swb-policy-editor.h"
+#include "swb-window.h"
+
+#define WAIT_MS 5000
+
+static struct {
+	char *dir;
+	char *policy;
+	char *socket;
+	guint16 port;
+	GSubprocess *daemon;
+	SwbApplication *app;
+	SwbWindow *window;
+	SwbSession *session;
+	GSocketConnection *client_a; /* upgraded test clients */
+	GSocketConnection *client_b;
+} t;
+
+/* Runs the main loop until check(data) holds or ms pass; returns whether it held. */
+static gboolean
+keep_nothing(gpointer data)
+{
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_for(gboolean (*check)(gpointer), gpointer data, guint ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (!check(data)) {
+		/* wakes the loop up at least every 10 ms, so the deadline is kept */
+		GSource *wake = g_timeout_source_new(10);
+
+		if (g_get_monotonic_time() > deadline) {
+			g_source_unref(wake);
+			return FALSE;
+		}
+		g_source_set_callback(wake, keep_nothing, NULL, NULL);
+		g_source_attach(wake, NULL);
+		g_main_context_iteration(NULL, TRUE);
+		g_source_destroy(wake);
+		g_source_unref(wake);
+	}
+	return TRUE;
+}
+
+static gboolean
+never(gpointer data)
+{
+	return FALSE;
+}
+
+static void
+spin(guint ms)
+{
+	wait_for(never, NULL, ms);
+}
+
+static GtkWidget *
+find_named(GtkWidget *root, const char *name)
+{
+	if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
+		return root;
+	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
+	    c = gtk_widget_get_next_sibling(c)) {
+		GtkWidget *found = find_named(c, name);
+
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
+static GtkWidget *
+widget(const char *name)
+{
+	GtkWidget *w = find_named(GTK_WIDGET(t.window), name);
+
+	g_assert_nonnull(w);
+	return w;
+}
+
+static guint16
+free_port(void)
+{
+	g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+	    G_SOCKET_PROTOCOL_TCP, NULL);
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) bound = NULL;
+
+	g_assert_true(g_socket_bind(s, any, TRUE, NULL));
+	bound = g_socket_get_local_address(s, NULL);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+static gboolean
+socket_exists(gpointer data)
+{
+	return g_file_test(t.socket, G_FILE_TEST_EXISTS);
+}
+
+/* The daemon must not outlive a test that aborts. */
+static void
+die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+start_daemon(void)
+{
+	g_autofree char *exe = g_build_filename(g_getenv("SB_BUILD_ROOT"), "daemon",
+	    "switchboardd", NULL);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+	t.daemon = g_subprocess_launcher_spawn(launcher, &error, exe, "--policy", t.policy,
+	    "--state-dir", t.dir, "--log-level", "warn", NULL);
+	g_assert_no_error(error);
+	g_assert_true(wait_for(socket_exists, NULL, WAIT_MS));
+}
+
+static void
+stop_daemon(void)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_send_signal(t.daemon, SIGTERM);
+	g_assert_true(g_subprocess_wait(t.daemon, NULL, &error));
+	g_assert_no_error(error);
+	g_clear_object(&t.daemon);
+}
+
+static gboolean
+is_connected(gpointer data)
+{
+	return swb_client_get_connected(swb_session_get_client(t.session));
+}
+
+static gboolean
+is_disconnected(gpointer data)
+{
+	return !is_connected(data);
+}
+
+/* Reads until "\r\n\r\n" or ms pass, running the main loop meanwhile. (transfer full) */
+static char *
+read_head(GSocketConnection *conn, guint ms)
+{
+	GSocket *sock = g_socket_connection_get_socket(conn);
+	g_autoptr(GString) head = g_string_new(NULL);
+	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (strstr(head->str, "\r\n\r\n") == NULL && g_get_monotonic_time() < deadline) {
+		char buf[512];
+		gssize n = g_socket_receive(sock, buf, sizeof buf, NULL, NULL);
+
+		if (n > 0)
+			g_string_append_len(head, buf, n);
+		else if (n == 0)
+			break;
+		else
+			spin(10);
+	}
+	return g_string_free(g_steal_pointer(&head), FALSE);
+}
+
+/* Sends an upgrade request for path; returns the connection and the answer's head. */
+static GSocketConnection *
+upgrade(const char *path, char **head)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *request = g_strdup_printf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: Upgrade\r\nUpgrade: x-test\r\n\r\n", path);
+	GSocketConnection *conn = g_socket_client_connect_to_host(client, "127.0.0.1", t.port,
+	    NULL, &error);
+
+	g_assert_no_error(error);
+	g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+	g_assert_cmpint(g_socket_send(g_socket_connection_get_socket(conn), request,
+	    strlen(request), NULL, &error), ==, (gssize)strlen(request));
+	*head = read_head(conn, WAIT_MS);
+	return conn;
+}
+
+static guint
+rows_shown(const char *view_name)
+{
+	GtkColumnView *view = GTK_COLUMN_VIEW(widget(view_name));
+
+	return g_list_model_get_n_items(G_LIST_MODEL(gtk_column_view_get_model(view)));
+}
+
+static gboolean
+has_rows(gpointer data)
+{
+	const guint *want = data;
+
+	return rows_shown("connection-view") == *want;
+}
+
+static gboolean
+has_rejection(gpointer data)
+{
+	return rows_shown("rejection-view") >= 1;
+}
+
+static void
+test_setup(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+
+	t.dir = g_dir_make_tmp("swb-gui-XXXXXX", &error);
+	g_assert_no_error(error);
+	t.socket = g_build_filename(t.dir, "control.sock", NULL);
+	t.policy = g_build_filename(t.dir, "policy.json", NULL);
+	t.port = free_port();
+	text = g_strdup_printf("{\"version\": 1,"
+	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
+	    " \"routes\": [{\"name\": \"echo\","
+	    "   \"match\": {\"path\": \"/echo\", \"upgrade\": \"*\"},"
+	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"}],"
+	    " \"control\": {\"socket\": \"%s\"},"
+	    " \"limits\": {\"drain_timeout_s\": 1}}\n", t.port, t.socket);
+	g_assert_true(g_file_set_contents(t.policy, text, -1, &error));
+	start_daemon();
+
+	t.app = swb_application_new();
+	g_application_set_flags(G_APPLICATION(t.app), G_APPLICATION_NON_UNIQUE);
+	g_assert_true(g_application_register(G_APPLICATION(t.app), NULL, &error));
+	g_assert_no_error(error);
+	t.window = g_object_ref(swb_application_open_socket(t.app, t.socket));
+	t.session = swb_window_get_session(t.window);
+	g_assert_true(wait_for(is_connected, NULL, WAIT_MS));
+}
+
+/* A connection a client opens shows up within 2 s of its 101. */
+static void
+test_rows_appear(void)
+{
+	g_autofree char *head_a = NULL;
+	g_autofree char *head_b = NULL;
+	guint two = 2;
+	gint64 upgraded;
+
+	t.client_a = upgrade("/echo", &head_a);
+	g_assert_true(g_str_has_prefix(head_a, "HTTP/1.1 101"));
+	upgraded = g_get_monotonic_time();
+	t.client_b = upgrade("/echo/b", &head_b);
+	g_assert_true(g_str_has_prefix(head_b, "HTTP/1.1 101"));
+	g_assert_true(wait_for(has_rows, &two, 2000));
+	g_assert_cmpint(g_get_monotonic_time() - upgraded, <, 2 * G_USEC_PER_SEC);
+}
+
+/* A refused upgrade appears in the Refused list with its status. */
+static void
+test_refused_upgrade(void)
+{
+	g_autofree char *head = NULL;
+	g_autoptr(GSocketConnection) conn = upgrade("/nowhere", &head);
+	g_autoptr(GListModel) rows = NULL;
+	g_autoptr(GObject) first = NULL;
+	guint status = 0;
+
+	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 404"));
+	g_assert_true(wait_for(has_rejection, NULL, 2000));
+	rows = G_LIST_MODEL(g_object_ref(gtk_column_view_get_model(
+	    GTK_COLUMN_VIEW(widget("rejection-view")))));
+	first = g_list_model_get_item(rows, 0);
+	g_object_get(first, "status", &status, NULL);
+	g_assert_cmpuint(status, ==, 404);
+}
+
+static void
+save_screenshot(void)
+{
+	GtkWidget *w = GTK_WIDGET(t.window);
+	int width = gtk_widget_get_width(w);
+	int height = gtk_widget_get_height(w);
+	g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(w);
+	GtkSnapshot *snapshot = gtk_snapshot_new();
+	g_autoptr(GskRenderNode) node = NULL;
+	g_autoptr(GdkTexture) texture = NULL;
+	g_autofree char *path = g_build_filename(g_getenv("SB_BUILD_ROOT"), "tests", "gui",
+	    "screenshot.png", NULL);
+	const char *docs = g_getenv("SWB_SCREENSHOT_DOCS");
+
+	gdk_paintable_snapshot(paintable, snapshot, width, height);
+	node = gtk_snapshot_free_to_node(snapshot);
+	g_assert_nonnull(node);
+	texture = gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(w)), node,
+	    &GRAPHENE_RECT_INIT(0, 0, width, height));
+	g_assert_true(gdk_texture_save_to_png(texture, path));
+	g_test_message("screenshot: %s", path);
+	if (docs != NULL && docs[0] != '\0')
+		g_assert_true(gdk_texture_save_to_png(texture, docs));
+}
+
+static gboolean
+window_drawn(gpointer data)
+{
+	return gtk_widget_get_mapped(GTK_WIDGET(t.window)) &&
+	    gtk_widget_get_width(GTK_WIDGET(t.window)) > 0 && *(const guint *)data >= 2;
+}
+
+static void
+on_after_paint(GdkFrameClock *clock, guint *frames)
+{
+	(*frames)++;
+}
+
+/* Bytes through a tunnel: what goes up comes back down from the echo backend. */
+static void
+echo_some(GSocketConnection *conn, gsize n)
+{
+	GSocket *sock = g_socket_connection_get_socket(conn);
+	g_autofree char *data = g_malloc0(n);
+	char buf[65536];
+
+	g_assert_cmpint(g_socket_send(sock, data, n, NULL, NULL), >, 0);
+	spin(20);
+	while (g_socket_receive(sock, buf, sizeof buf, NULL, NULL) > 0)
+		;
+}
+
+/* The main window with live rows, as the README shows it. */
+static void
+test_screenshot(void)
+{
+	GdkFrameClock *clock;
+	guint frames = 0;
+	gulong handler;
+
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "connections");
+	/* traffic for a few ticks: counters, rates, ages and the graph fill in */
+	for (int i = 0; i < 12; i++) {
+		echo_some(t.client_a, 24000 + 1000 * (gsize)i);
+		echo_some(t.client_b, 6000);
+		spin(200);
+	}
+	clock = gtk_widget_get_frame_clock(GTK_WIDGET(t.window));
+	g_assert_nonnull(clock);
+	handler = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), &frames);
+	gtk_widget_queue_draw(GTK_WIDGET(t.window));
+	g_assert_true(wait_for(window_drawn, &frames, WAIT_MS));
+	g_signal_handler_disconnect(clock, handler);
+	save_screenshot();
+}
+
+static GtkWidget *
+find_dialog(void)
+{
+	GListModel *tops = gtk_window_get_toplevels();
+
+	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
+		g_autoptr(GObject) w = g_list_model_get_item(tops, i);
+
+		if (ADW_IS_MESSAGE_DIALOG(w) && gtk_widget_get_visible(GTK_WIDGET(w)))
+			return GTK_WIDGET(w);
+	}
+	return NULL;
+}
+
+static gboolean
+dialog_shown(gpointer data)
+{
+	return find_dialog() != NULL;
+}
+
+static gboolean
+peer_closed(gpointer data)
+{
+	GSocket *sock = g_socket_connection_get_socket(data);
+	char buf[256];
+	gssize n = g_socket_receive(sock, buf, sizeof buf, NULL, NULL);
+
+	return n == 0;
+}
+
+/* "Close connection" from the app, confirmed, ends the client's tunnel. */
+static void
+test_close_from_app(void)
+{
+	GtkSingleSelection *selection = GTK_SINGLE_SELECTION(gtk_column_view_get_model(
+	    GTK_COLUMN_VIEW(widget("connection-view"))));
+	guint one = 1;
+
+	gtk_single_selection_set_selected(selection, 0);
+	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(t.window), "win.close-connection",
+	    NULL));
+	g_assert_true(wait_for(dialog_shown, NULL, WAIT_MS));
+	adw_message_dialog_response(ADW_MESSAGE_DIALOG(find_dialog()), "close");
+	g_assert_true(wait_for(has_rows, &one, WAIT_MS));
+	/* which of the two it was depends on the sort; one of them must see the end */
+	g_assert_true(wait_for(peer_closed, t.client_a, 500) ||
+	    wait_for(peer_closed, t.client_b, WAIT_MS));
+}
+
+static SwbPolicyEditor *
+editor(void)
+{
+	return SWB_POLICY_EDITOR(widget("policy-editor"));
+}
+
+static gboolean
+policy_loaded(gpointer data)
+{
+	SwbPolicyModel *model = swb_policy_editor_get_model(editor());
+
+	return swb_policy_model_get_revision(model) >= *(const gint64 *)data &&
+	    swb_policy_model_get_n_items(model, SWB_SECTION_ROUTE) == 1;
+}
+
+static gboolean
+apply_sensitive(gpointer data)
+{
+	return gtk_widget_is_sensitive(widget("apply-button"));
+}
+
+static void
+set_field(const char *name, const char *text)
+{
+	gtk_editable_set_text(GTK_EDITABLE(widget(name)), text);
+}
+
+/* A bad port shows its error at the backend field, and Apply stays insensitive. */
+static void
+test_editor_bad_port(void)
+{
+	gint64 first = 1;
+	GtkWidget *backend;
+	g_autofree char *title = NULL;
+
+	g_assert_true(wait_for(policy_loaded, &first, WAIT_MS));
+	swb_policy_editor_select(editor(), SWB_SECTION_ROUTE, 0);
+	backend = widget("field-backend");
+	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(backend)), ==, "builtin:echo");
+	set_field("field-backend", "127.0.0.1:99999");
+	spin(700); /* past the delay before the daemon is asked */
+	g_assert_true(gtk_widget_has_css_class(backend, "error"));
+	g_object_get(backend, "title", &title, NULL);
+	g_assert_nonnull(strstr(title, "port"));
+	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
+	g_assert_true(gtk_widget_get_visible(widget("errors-list")));
+
+	/* fixed, and something else changed: the daemon agrees, Apply is offered */
+	set_field("field-backend", "builtin:echo");
+	g_assert_false(gtk_widget_has_css_class(backend, "error"));
+	set_field("field-idle_timeout_s", "120");
+	g_assert_true(wait_for(apply_sensitive, NULL, WAIT_MS));
+}
+
+static gboolean
+applied(gpointer data)
+{
+	SwbPolicyModel *model = swb_policy_editor_get_model(editor());
+
+	return !swb_policy_model_get_modified(model) &&
+	    swb_policy_model_get_revision(model) == *(const gint64 *)data;
+}
+
+static gboolean
+conflict_shown(gpointer data)
+{
+	return gtk_revealer_get_reveal_child(GTK_REVEALER(widget("conflict-revealer")));
+}
+
+/* Applies the daemon's current policy unchanged from a second client, as someone else. */
+static void
+apply_elsewhere(void)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(t.socket);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketConnection) conn = g_socket_client_connect(client,
+	    G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_autoptr(GDataInputStream) in = NULL;
+	g_autofree char *answer = NULL;
+	g_autofree char *policy = NULL;
+	g_autofree char *request = NULL;
+	GOutputStream *out;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(t.policy, &policy, NULL, NULL));
+	g_strchomp(policy);
+	request = g_strdup_printf("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"policy.apply\","
+	    " \"params\": {\"policy\": %s}}\n", policy);
+	out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+	g_assert_true(g_output_stream_write_all(out, request, strlen(request), NULL, NULL, &error));
+	in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+	answer = g_data_input_stream_read_line(in, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(answer, "\"result\""));
+}
+
+/* Apply with the revision we started from; a stale one shows the conflict, Overwrite wins. */
+static void
+test_editor_apply_and_conflict(void)
+{
+	gint64 third = 3;
+	gint64 fourth = 4;
+
+	/* someone else applies first: ours is now stale */
+	apply_elsewhere();
+	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
+	g_assert_true(wait_for(conflict_shown, NULL, WAIT_MS));
+	g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(widget("conflict-label"))),
+	    "revision 2"));
+	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.overwrite",
+	    NULL));
+	/* revision 3 is ours */
+	g_assert_true(wait_for(applied, &third, WAIT_MS));
+	g_assert_false(conflict_shown(NULL));
+	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
+	set_field("field-idle_timeout_s", "");
+	g_assert_true(wait_for(apply_sensitive, NULL, WAIT_MS));
+	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
+	g_assert_true(wait_for(applied, &fourth, WAIT_MS));
+}
+
+static gboolean
+offline_page_shown(gpointer data)
+{
+	GtkStack *stack = GTK_STACK(widget("main-stack"));
+
+	return g_strcmp0(gtk_stack_get_visible_child_name(stack), "disconnected") == 0;
+}
+
+/* The daemon restarts: a "not connected" page with the reason, then back by itself. */
+static void
+test_reconnect(void)
+{
+	g_autofree char *head = NULL;
+	const char *description;
+	guint zero = 0;
+	guint one = 1;
+
+	g_clear_object(&t.client_a);
+	g_clear_object(&t.client_b);
+	stop_daemon();
+	g_assert_true(wait_for(is_disconnected, NULL, WAIT_MS));
+	g_assert_true(wait_for(offline_page_shown, NULL, WAIT_MS));
+	description = adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
+	g_assert_nonnull(strstr(description, t.socket));
+	start_daemon();
+	/* the backoff is at most 8 s */
+	g_assert_true(wait_for(is_connected, NULL, 10000));
+	g_assert_false(offline_page_shown(NULL));
+	g_assert_true(wait_for(has_rows, &zero, WAIT_MS));
+	t.client_a = upgrade("/echo", &head);
+	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
+	g_assert_true(wait_for(has_rows, &one, 2000));
+}
+
+static void
+test_teardown(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDir) dir = NULL;
+	const char *name;
+
+	g_clear_object(&t.client_a);
+	g_clear_object(&t.client_b);
+	gtk_window_destroy(GTK_WINDOW(t.window));
+	g_clear_object(&t.window);
+	stop_daemon();
+	spin(100);
+	g_clear_object(&t.app);
+	dir = g_dir_open(t.dir, 0, &error);
+	g_assert_no_error(error);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree char *path = g_build_filename(t.dir, name, NULL);
+
+		g_unlink(path);
+	}
+	g_rmdir(t.dir);
+	g_clear_pointer(&t.dir, g_free);
+	g_clear_pointer(&t.socket, g_free);
+	g_clear_pointer(&t.policy, g_free);
+}
+
+int
+main(int argc, char **argv)
+{
+	gtk_test_init(&argc, &argv, NULL);
+	adw_init();
+	g_test_add_func("/window/setup", test_setup);
+	g_test_add_func("/window/rows-appear", test_rows_appear);
+	g_test_add_func("/window/refused-upgrade", test_refused_upgrade);
+	g_test_add_func("/window/screenshot", test_screenshot);
+	g_test_add_func("/window/close-from-app", test_close_from_app);
+	g_test_add_func("/window/editor-bad-port", test_editor_bad_port);
+	g_test_add_func("/window/editor-apply-and-conflict", test_editor_apply_and_conflict);
+	g_test_add_func("/window/reconnect", test_reconnect);
+	g_test_add_func("/window/teardown", test_teardown);
+	return g_test_run();
+}
