@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 
 #include "sb-alloc.h"
 #include "sb-log.h"
@@ -23,6 +24,8 @@ struct sbd_ws {
 	struct sb_buf to_backend; /* message payloads */
 	struct sb_buf to_client;  /* whole frames */
 	bool text;                /* backend bytes go out as text messages */
+	uint8_t partial[4];       /* text: the start of a character split by a read */
+	size_t partial_len;
 	bool client_eof;
 	bool close_received;      /* the client's close frame (or its EOF) */
 	bool close_sent;
@@ -170,6 +173,40 @@ flush_queue(struct sbd_end *e, struct sb_buf *q)
 	return 0;
 }
 
+/*
+ * Text messages must be whole UTF-8: a character cut by a read waits for its
+ * end, and bytes that are not UTF-8 end the connection (1011) rather than reach
+ * a client that would have to reject them.
+ */
+static int
+queue_text(struct sbd_ws *ws, const uint8_t *data, size_t len)
+{
+	uint8_t joined[sizeof ws->partial + CHUNK];
+	size_t n = 0, valid;
+
+	memcpy(joined, ws->partial, ws->partial_len);
+	n = ws->partial_len;
+	memcpy(joined + n, data, len);
+	n += len;
+	enum sbd_utf8_state st = sbd_utf8_feed(SBD_UTF8_ACCEPT, joined, n, &valid);
+	if (st == SBD_UTF8_REJECT) {
+		fail(ws, SBD_WS_CLOSE_INTERNAL, "the backend sent bytes that are not UTF-8", NULL);
+		return -1;
+	}
+	/* Cut before the character still in progress (at most 3 bytes long). */
+	size_t keep = 0;
+	if (st != SBD_UTF8_ACCEPT) {
+		while (keep < 3 && keep < n && (joined[n - 1 - keep] & 0xc0) == 0x80)
+			keep++;
+		keep++; /* its lead byte */
+	}
+	if (n - keep > 0)
+		queue_frame(ws, SBD_WS_OP_TEXT, joined, n - keep);
+	memcpy(ws->partial, joined + n - keep, keep);
+	ws->partial_len = keep;
+	return 0;
+}
+
 /* One round both ways; returns false when the connection was closed. */
 static bool
 pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
@@ -228,7 +265,12 @@ pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
 			queue_close(ws, SBD_WS_CLOSE_NORMAL, "backend closed");
 			break;
 		}
-		queue_frame(ws, ws->text ? SBD_WS_OP_TEXT : SBD_WS_OP_BINARY, scratch, (size_t)r);
+		if (ws->text) {
+			if (queue_text(ws, scratch, (size_t)r) < 0)
+				break;
+		} else {
+			queue_frame(ws, SBD_WS_OP_BINARY, scratch, (size_t)r);
+		}
 		*down += (uint64_t)r;
 		*budget += (uint64_t)r;
 	}
