@@ -162,7 +162,10 @@ void
 sb_time_rfc3339(int64_t unix_ms, char out[SB_TIME_RFC3339_MAX])
 {
 	int64_t days = floor_div(unix_ms, 86400000);
-	int64_t ms_of_day = unix_ms - days * 86400000;
+	int64_t ms_of_day = unix_ms % 86400000; /* days * 86400000 overflows near INT64_MIN */
+
+	if (ms_of_day < 0)
+		ms_of_day += 86400000;
 	int64_t year;
 	int month, day;
 
