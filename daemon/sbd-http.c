@@ -527,6 +527,8 @@ mode_checks(struct sbd_request *r, const char *method)
 	if (wc != SBD_WS_CHECK_OK) {
 		v->status = sbd_ws_check_status(wc);
 		snprintf(v->reason, sizeof v->reason, "%s", sbd_ws_check_reason(wc));
+		/* RFC 9110 §15.5.22: a 426 names the protocol to switch to. */
+		snprintf(v->upgrade_hint, sizeof v->upgrade_hint, "websocket");
 		return false;
 	}
 	if (!sbd_ws_accept(key, r->ws_accept)) {
