@@ -12,6 +12,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -120,6 +121,63 @@ def _(t):
             h.check(back == text, 'the echoed text differs from what was sent')
     for tls, name in TLS_KINDS:
         run(body(ports[tls], tls), 60)
+    d.stop()
+
+
+class ScriptBackend(h.Backend):
+    """Writes each (bytes, pause seconds) of a script in turn, then closes its side."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.script = script
+
+    def serve(self, sock, rec):
+        for data, pause in self.script:
+            sock.sendall(data)
+            time.sleep(pause)
+        sock.shutdown(socket.SHUT_WR)
+        self.read_to_eof(sock, rec)
+
+
+def text_frames_until_close(ws, what):
+    """The text payloads the daemon sends, then its close frame."""
+    texts = []
+    for _ in range(100):
+        fr = w.read_frame(ws.conn)
+        if fr.op == w.OP_CLOSE:
+            return texts, fr
+        h.check_eq(fr.op, w.OP_TEXT, '%s: frame kind' % what)
+        texts.append(fr.payload)
+    raise h.Fail('%s: no close frame among 100 frames' % what)
+
+
+@suite.case('text_messages: a character cut by the backend waits for its end; non-UTF-8 is 1011')
+def _(t):
+    cut = t.backend(ScriptBackend, [(b'price: \xe2\x82', 0.3), (b'\xac 5', 0.3),
+        (b' \xf0\x9f', 0.3), (b'\x98\x80', 0)])
+    invalid = t.backend(ScriptBackend, [(b'fine', 0.3), (b' \xff then more', 0)])
+    truncated = t.backend(ScriptBackend, [(b'ends in \xe2\x82', 0)])
+    d, ports = w.ws_daemon(t, [
+        w.ws_route('cut', cut, '/cut', text_messages=True),
+        w.ws_route('invalid', invalid, '/invalid', text_messages=True),
+        w.ws_route('truncated', truncated, '/truncated', text_messages=True)])
+    for tls, name in TLS_KINDS:
+        ws = w.open_ws(t, ports[tls], '/cut', tls)
+        texts, fr = text_frames_until_close(ws, 'cut characters over %s' % name)
+        for p in texts:
+            p.decode('utf-8')  # each message on its own must be UTF-8
+        h.check_eq(b''.join(texts), 'price: \u20ac 5 \U0001f600'.encode(), 'text over %s' % name)
+        h.check_eq(fr.close_code(), 1000, 'close after the backend\'s EOF over %s' % name)
+        ws.conn.sendall(w.frame(w.OP_CLOSE, w.close_payload(1000)))
+        ws.conn.wait_eof(10)
+        for path, before in (('/invalid', b'fine'), ('/truncated', b'ends in ')):
+            ws = w.open_ws(t, ports[tls], path, tls)
+            texts, fr = text_frames_until_close(ws, '%s over %s' % (path, name))
+            h.check_eq(b''.join(texts), before, 'text before the bad bytes, %s over %s' %
+                (path, name))
+            h.check_eq(fr.close_code(), w.CLOSE_INTERNAL, 'close code for %s over %s (reason '
+                '%r)' % (path, name, fr.close_reason()))
+            ws.conn.wait_eof(10)
     d.stop()
 
 
