@@ -222,6 +222,35 @@ def _(t):
     d.stop()
 
 
+@suite.case('backend closes, the client never answers the close frame: the daemon ends it')
+def _(t):
+    source = t.backend(h.SourceBackend, 1000, 4)
+    d, ports = frames_daemon(t, w.ws_route('source', source, '/source'))
+    for tls, kind in TLS_KINDS:
+        ws = w.open_ws(t, ports[tls], '/source', tls)
+        h.check_eq(ws.recv_exact(1000), h.pattern_bytes(1000, 4), 'the backend\'s bytes')
+        h.check_eq(ws.recv(), b'', 'a close frame after them (%s)' % kind)
+        h.check_eq(ws.close_code, 1000, 'its code (%s)' % kind)
+        took = ws.conn.wait_eof(15)
+        h.check(took <= 10, 'the daemon waited %.1f s for the close frame (%s)' % (took, kind))
+    d.stop()
+
+
+@suite.case('after its close frame the client sends more: ignored, the backend never sees it')
+def _(t):
+    rec = t.backend(h.RecordBackend)
+    d, ports = frames_daemon(t, w.ws_route('rec', rec, '/rec'))
+    for i, (tls, kind) in enumerate(TLS_KINDS):
+        ws = w.open_ws(t, ports[tls], '/rec', tls)
+        ws.conn.sendall(w.frame(w.OP_BINARY, b'kept') + w.frame(w.OP_CLOSE, w.close_payload(1000))
+            + w.frame(w.OP_BINARY, b'after close') + w.frame(w.OP_PING, b'late'))
+        w.expect_close(ws.conn, 1000, 'close with trailing frames (%s)' % kind, skip_data=False)
+        r = rec.wait_record(i)
+        h.check_eq(bytes(r.data), b'kept', 'bytes at the backend (%s)' % kind)
+        h.check(r.eof, 'the backend saw EOF (%s)' % kind)
+    d.stop()
+
+
 @suite.case('a frame split into 1-byte writes is parsed; 100 frames in one write too')
 def _(t):
     d, ports = frames_daemon(t)
