@@ -86,6 +86,17 @@ def _(t):
     d.stop()
 
 
+@suite.case('426: Upgrade offered but Connection lacks the upgrade token')
+def _(t):
+    d, ports = setup(t)
+    for tls, name in KINDS:
+        for connection in (None, 'keep-alive', 'upgraded'):
+            resp = refused(t, ports[tls], tls, 426, ['Connection'], path='/echo',
+                token='sb-echo', connection=connection)
+            h.check_in('sb-echo', resp.header('Upgrade') or '', 'Upgrade header of the 426')
+    d.stop()
+
+
 @suite.case('426: HTTP/1.0 upgrade attempt')
 def _(t):
     d, ports = setup(t)
@@ -140,6 +151,33 @@ def _(t):
             finally:
                 conn.close()
         h.wait_for(admitted, 5, 'the route to admit a tunnel again', interval=0.1)
+    d.stop()
+
+
+@suite.case('503: daemon-wide limits.max_connections 1 with one live tunnel (plain)')
+def _(t):
+    echo = t.backend(h.EchoBackend)
+    port = h.free_port()
+    d = t.daemon(h.policy([h.plain_listener('plain', port)],
+        [h.route('echo', echo, path='/echo')], limits={'max_connections': 1}))
+
+    def admitted():
+        """A tunnel once the daemon has room (closed connections leave it a moment later)."""
+        conn = t.connect(port)
+        if h.upgrade(conn, '/echo').status == 101:
+            return conn
+        conn.close()
+        return None
+    first = h.wait_for(admitted, 5, 'a first tunnel to be admitted', interval=0.1)
+    conn = t.connect(port)
+    resp = h.read_response(conn)
+    h.check_eq(resp.status, 503, 'status past the daemon-wide limit')
+    h.check_in('limit', resp.body.decode(errors='replace'), 'the reason')
+    conn.wait_eof(5)
+    first.sendall(b'ping')
+    h.check_eq(first.recv_exact(4), b'ping', 'the live tunnel still works')
+    first.close()
+    h.wait_for(admitted, 5, 'the daemon to admit a tunnel again', interval=0.1).close()
     d.stop()
 
 
