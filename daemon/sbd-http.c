@@ -444,7 +444,7 @@ h2c_checks(struct sbd_request *r)
 	if (sbd_h2c_decode_settings(MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
 	    "HTTP2-Settings"), &r->h2_settings, &r->h2_settings_len, &why) < 0) {
 		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "HTTP2-Settings: %s", why);
+		snprintf(v->reason, sizeof v->reason, "%s", why);
 		return false;
 	}
 	cl = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Content-Length");
@@ -467,6 +467,9 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 {
 	struct header_list *l = cls;
 
+	/* MHD answered "Expect: 100-continue" itself; the backend must not answer it again. */
+	if (strcasecmp(key, "Expect") == 0)
+		return MHD_YES;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->items = sb_xrealloc(l->items, l->cap * sizeof *l->items);
