@@ -18,7 +18,10 @@ struct _SwbConnectionModel {
 	GObject parent_instance;
 
 	GPtrArray *items;    /* SwbConnection, in order of arrival */
-	GHashTable *by_id;   /* &connection id -> SwbConnection, borrowed from items */
+	GPtrArray *pending;  /* opened, not yet in items: a burst of them is one change */
+	GHashTable *closing; /* closed, still in items until the flush (same reason) */
+	guint flush_source;
+	GHashTable *by_id;   /* &connection id -> SwbConnection, borrowed from items or pending */
 	GListStore *routes;  /* SwbRouteStats */
 	GHashTable *by_route; /* route name -> struct route_acc */
 	guint64 closed_delta_up; /* bytes of connections closed since the last tick */
@@ -89,15 +92,15 @@ route_acc_for(SwbConnectionModel *self, SwbConnection *conn)
 	return acc;
 }
 
-/* Takes the first reference of conn; does not emit items-changed. */
+/* Takes the first reference of conn into rows; does not emit items-changed. */
 static void
-add_connection(SwbConnectionModel *self, SwbConnection *conn)
+add_connection(SwbConnectionModel *self, GPtrArray *rows, SwbConnection *conn)
 {
 	struct route_acc *acc = route_acc_for(self, conn);
 	guint64 *key = g_new(guint64, 1);
 
 	*key = swb_connection_get_id(conn);
-	g_ptr_array_add(self->items, conn);
+	g_ptr_array_add(rows, conn);
 	g_hash_table_insert(self->by_id, key, conn);
 	acc->opened++;
 	swb_route_stats_set_opened(acc->stats, acc->opened);
@@ -124,16 +127,75 @@ retire_connection(SwbConnectionModel *self, SwbConnection *conn)
 	g_hash_table_remove(self->by_id, &id);
 }
 
+/* Drops the closing rows from items: one change from the first to the last of them. */
+static void
+flush_closing(SwbConnectionModel *self)
+{
+	g_autoptr(GPtrArray) kept = NULL;
+	guint first = G_MAXUINT;
+	guint last = 0;
+	guint n_closing = g_hash_table_size(self->closing);
+
+	if (n_closing == 0)
+		return;
+	kept = g_ptr_array_new_full(self->items->len - n_closing, g_object_unref);
+	for (guint i = 0; i < self->items->len; i++) {
+		SwbConnection *conn = g_ptr_array_index(self->items, i);
+
+		if (g_hash_table_contains(self->closing, conn)) {
+			first = MIN(first, i);
+			last = i;
+			continue;
+		}
+		g_ptr_array_add(kept, g_object_ref(conn));
+	}
+	g_hash_table_remove_all(self->closing);
+	g_ptr_array_unref(self->items);
+	self->items = g_steal_pointer(&kept);
+	g_list_model_items_changed(G_LIST_MODEL(self), first, last - first + 1,
+	    last - first + 1 - n_closing);
+}
+
+void
+swb_connection_model_flush(SwbConnectionModel *self)
+{
+	guint position;
+	guint added = self->pending->len;
+
+	g_return_if_fail(SWB_IS_CONNECTION_MODEL(self));
+	g_clear_handle_id(&self->flush_source, g_source_remove);
+	flush_closing(self);
+	position = self->items->len;
+	if (added == 0)
+		return;
+	/* the references move from pending to items */
+	g_ptr_array_extend_and_steal(self->items, g_steal_pointer(&self->pending));
+	self->pending = g_ptr_array_new_with_free_func(g_object_unref);
+	g_list_model_items_changed(G_LIST_MODEL(self), position, 0, added);
+}
+
+static gboolean
+on_flush(gpointer data)
+{
+	SwbConnectionModel *self = data;
+
+	self->flush_source = 0;
+	swb_connection_model_flush(self);
+	return G_SOURCE_REMOVE;
+}
+
 void
 swb_connection_model_reset(SwbConnectionModel *self, json_object *list, gint64 now_us)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 	    NULL);
 	g_autoptr(GPtrArray) old = NULL;
-	guint removed = self->items->len;
+	guint removed;
 	size_t n = 0;
 
 	g_return_if_fail(SWB_IS_CONNECTION_MODEL(self));
+	swb_connection_model_flush(self);
+	removed = self->items->len;
 	if (list != NULL && json_object_is_type(list, json_type_array))
 		n = json_object_array_length(list);
 	old = g_steal_pointer(&self->items);
@@ -158,7 +220,7 @@ swb_connection_model_reset(SwbConnectionModel *self, json_object *list, gint64 n
 			swb_connection_update(known, obj, now_us);
 			g_ptr_array_add(self->items, g_object_ref(known));
 		} else {
-			add_connection(self, conn);
+			add_connection(self, self->items, conn);
 		}
 	}
 	/* rows the new list no longer has were closed while we were not listening */
@@ -170,6 +232,14 @@ swb_connection_model_reset(SwbConnectionModel *self, json_object *list, gint64 n
 			retire_connection(self, conn);
 	}
 	g_list_model_items_changed(G_LIST_MODEL(self), 0, removed, self->items->len);
+}
+
+static void
+schedule_flush(SwbConnectionModel *self)
+{
+	/* before the next frame is drawn (GDK_PRIORITY_REDRAW is lower) */
+	if (self->flush_source == 0)
+		self->flush_source = g_idle_add_full(G_PRIORITY_HIGH_IDLE, on_flush, self, NULL);
 }
 
 static void
@@ -189,8 +259,8 @@ on_opened(SwbConnectionModel *self, json_object *params, gint64 now_us)
 		g_object_unref(conn);
 		return;
 	}
-	add_connection(self, conn);
-	g_list_model_items_changed(G_LIST_MODEL(self), self->items->len - 1, 0, 1);
+	add_connection(self, self->pending, conn);
+	schedule_flush(self);
 }
 
 /* The row the params' "id" names; NULL when unknown. */
@@ -225,13 +295,18 @@ on_closed(SwbConnectionModel *self, json_object *params, gint64 now_us)
 	SwbConnection *conn = find_by_params(self, params);
 	guint position;
 
-	if (conn == NULL || !g_ptr_array_find(self->items, conn, &position))
+	if (conn == NULL)
 		return;
 	/* the final counters come with the event */
 	swb_connection_update(conn, params, now_us);
 	retire_connection(self, conn);
-	g_ptr_array_remove_index(self->items, position);
-	g_list_model_items_changed(G_LIST_MODEL(self), position, 1, 0);
+	if (g_ptr_array_find(self->pending, conn, &position)) {
+		/* never shown: nothing to tell */
+		g_ptr_array_remove_index(self->pending, position);
+		return;
+	}
+	g_hash_table_add(self->closing, conn);
+	schedule_flush(self);
 }
 
 static void (*const event_handlers[SB_EVENT_COUNT])(SwbConnectionModel *self,
@@ -271,6 +346,7 @@ swb_connection_model_tick(SwbConnectionModel *self, gint64 now_us, gint64 wall_u
 	gpointer value;
 
 	g_return_if_fail(SWB_IS_CONNECTION_MODEL(self));
+	swb_connection_model_flush(self);
 	if (self->last_tick_us > 0 && now_us > self->last_tick_us)
 		dt = (double)(now_us - self->last_tick_us) / G_USEC_PER_SEC;
 	self->last_tick_us = now_us;
@@ -356,8 +432,11 @@ swb_connection_model_finalize(GObject *object)
 {
 	SwbConnectionModel *self = SWB_CONNECTION_MODEL(object);
 
+	g_clear_handle_id(&self->flush_source, g_source_remove);
 	g_clear_pointer(&self->by_id, g_hash_table_unref);
 	g_clear_pointer(&self->items, g_ptr_array_unref);
+	g_clear_pointer(&self->pending, g_ptr_array_unref);
+	g_clear_pointer(&self->closing, g_hash_table_unref);
 	g_clear_pointer(&self->by_route, g_hash_table_unref);
 	g_clear_object(&self->routes);
 	G_OBJECT_CLASS(swb_connection_model_parent_class)->finalize(object);
@@ -377,6 +456,8 @@ static void
 swb_connection_model_init(SwbConnectionModel *self)
 {
 	self->items = g_ptr_array_new_with_free_func(g_object_unref);
+	self->pending = g_ptr_array_new_with_free_func(g_object_unref);
+	self->closing = g_hash_table_new(g_direct_hash, g_direct_equal);
 	self->by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	self->routes = g_list_store_new(SWB_TYPE_ROUTE_STATS);
 	self->by_route = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

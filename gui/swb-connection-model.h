@@ -23,11 +23,15 @@ SwbConnectionModel *swb_connection_model_new(void);
 void swb_connection_model_reset(SwbConnectionModel *self, json_object *list, gint64 now_us);
 /*
  * Applies the params of a connection.opened, .updated or .closed event.
- * Returns FALSE for other types and for params without an id.
+ * Returns FALSE for other types and for params without an id. New rows join
+ * the list together, at the next idle (before the next frame) or flush: a
+ * burst of thousands is one items-changed, not thousands.
  */
 gboolean swb_connection_model_handle_event(SwbConnectionModel *self, const char *type,
     json_object *params, gint64 now_us);
-/* Once a second: rates per connection, per route and in total; ages. */
+/* Adds the rows opened since the last flush to the list now. */
+void swb_connection_model_flush(SwbConnectionModel *self);
+/* Once a second (flushing first): rates per connection, per route and in total; ages. */
 void swb_connection_model_tick(SwbConnectionModel *self, gint64 now_us, gint64 wall_us);
 
 /* (transfer none) NULL when absent. */

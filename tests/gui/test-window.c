@@ -572,6 +572,122 @@ test_reconnect(void)
 	g_assert_true(wait_for(has_rows, &one, 2000));
 }
 
+static GtkColumnViewColumn *
+column(GtkColumnView *view, const char *title)
+{
+	GListModel *columns = gtk_column_view_get_columns(view);
+
+	for (guint i = 0; i < g_list_model_get_n_items(columns); i++) {
+		g_autoptr(GtkColumnViewColumn) c = g_list_model_get_item(columns, i);
+
+		if (g_str_equal(gtk_column_view_column_get_title(c), title))
+			return c; /* the view keeps it */
+	}
+	g_assert_not_reached();
+}
+
+static gboolean
+frames_past(gpointer data)
+{
+	const guint *frames = data;
+
+	return frames[0] >= frames[1];
+}
+
+/* Runs until the window has painted n more frames; returns how long that took, in ms. */
+static double
+paint(guint n)
+{
+	GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(t.window));
+	guint frames[2] = { 0, n };
+	gint64 start = g_get_monotonic_time();
+	gulong handler = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint),
+	    &frames[0]);
+
+	gtk_widget_queue_draw(GTK_WIDGET(t.window));
+	g_assert_true(wait_for(frames_past, frames, WAIT_MS));
+	g_signal_handler_disconnect(clock, handler);
+	return (double)(g_get_monotonic_time() - start) / 1000;
+}
+
+/*
+ * 5,000 rows, sorted by rate, each updated once (a second's worth of
+ * connection.updated events), then scrolled through, stay fluid. The bounds
+ * are generous (software rendering on a shared machine); the figures are logged.
+ */
+static void
+test_many_rows(void)
+{
+	SwbConnectionModel *model = swb_session_get_connections(t.session);
+	GtkColumnView *view = GTK_COLUMN_VIEW(widget("connection-view"));
+	guint before = rows_shown("connection-view");
+	guint want = before + 5000;
+	g_autoptr(GString) list = g_string_new("[");
+	json_object *rows;
+	gint64 start;
+	double seed_ms;
+	double update_ms;
+	double frame_ms = 0;
+	double close_ms;
+	GtkAdjustment *adjustment;
+
+	/* this socket's live row first, then ids the daemon will not reach */
+	for (guint i = 0; i < 5000; i++)
+		g_string_append_printf(list, "%s{\"id\": %u, \"route\": \"bulk%u\","
+		    " \"mode\": \"tunnel\", \"client\": \"10.0.%u.%u:%u\","
+		    " \"backend\": \"127.0.0.1:9\", \"started\": \"2024-05-01T12:00:00Z\","
+		    " \"bytes_up\": %u, \"bytes_down\": %u}", i ? "," : "", 1000000 + i, i % 9,
+		    i / 250, i % 250, 1024 + i, i * 10, i * 20);
+	g_string_append(list, "]");
+	rows = json_tokener_parse(list->str);
+	g_assert_nonnull(rows);
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "connections");
+	gtk_column_view_sort_by_column(view, column(view, "Rate"), GTK_SORT_DESCENDING);
+
+	start = g_get_monotonic_time();
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i);
+
+		json_object_object_add(row, "type", json_object_new_string("connection.opened"));
+		swb_connection_model_handle_event(model, "connection.opened", row,
+		    g_get_monotonic_time());
+	}
+	g_assert_true(wait_for(has_rows, &want, WAIT_MS));
+	seed_ms = paint(1) + (double)(g_get_monotonic_time() - start) / 1000;
+
+	start = g_get_monotonic_time();
+	for (size_t i = 0; i < json_object_array_length(rows); i++) {
+		json_object *row = json_object_array_get_idx(rows, i);
+
+		json_object_object_add(row, "bytes_up", json_object_new_int64((int64_t)i * 5000));
+		swb_connection_model_handle_event(model, "connection.updated", row,
+		    g_get_monotonic_time());
+	}
+	swb_connection_model_tick(model, g_get_monotonic_time(), g_get_real_time());
+	update_ms = (double)(g_get_monotonic_time() - start) / 1000 + paint(1);
+	/* scrolling through them, a tenth at a time: the time to each frame */
+	adjustment = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(view));
+	for (int i = 1; i <= 10; i++) {
+		gtk_adjustment_set_value(adjustment, gtk_adjustment_get_upper(adjustment) * i / 10);
+		frame_ms = MAX(frame_ms, paint(1));
+	}
+	/* and they all go */
+	start = g_get_monotonic_time();
+	for (size_t i = 0; i < json_object_array_length(rows); i++)
+		swb_connection_model_handle_event(model, "connection.closed",
+		    json_object_array_get_idx(rows, i), g_get_monotonic_time());
+	g_assert_true(wait_for(has_rows, &before, WAIT_MS));
+	close_ms = (double)(g_get_monotonic_time() - start) / 1000 + paint(1);
+	json_object_put(rows);
+	g_test_message("5000 rows: opened and drawn in %.0f ms, a second of updates and a tick "
+	    "in %.0f ms, the slowest frame while scrolling %.0f ms, all closed in %.0f ms",
+	    seed_ms, update_ms, frame_ms, close_ms);
+	g_assert_cmpfloat(seed_ms, <, 5000);
+	g_assert_cmpfloat(update_ms, <, 1000);
+	g_assert_cmpfloat(frame_ms, <, 250);
+	g_assert_cmpfloat(close_ms, <, 3000);
+}
+
 static void
 test_teardown(void)
 {
@@ -612,6 +728,7 @@ main(int argc, char **argv)
 	g_test_add_func("/window/editor-bad-port", test_editor_bad_port);
 	g_test_add_func("/window/editor-apply-and-conflict", test_editor_apply_and_conflict);
 	g_test_add_func("/window/reconnect", test_reconnect);
+	g_test_add_func("/window/many-rows", test_many_rows);
 	g_test_add_func("/window/teardown", test_teardown);
 	return g_test_run();
 }

@@ -55,6 +55,12 @@ typedef struct {
 } Changes;
 
 static void
+count_signal(guint *n)
+{
+	(*n)++;
+}
+
+static void
 on_items_changed(GListModel *model, guint position, guint removed, guint added, Changes *c)
 {
 	c->added += added;
@@ -98,6 +104,10 @@ test_seed_and_events(void)
 	    " \"route\": \"echo\", \"mode\": \"tunnel\", \"client\": \"127.0.0.1:5001\","
 	    " \"backend\": \"builtin:echo\","
 	    " \"started\": \"2024-05-01T12:00:00Z\", \"bytes_up\": 0, \"bytes_down\": 0}", 0));
+	/* it joins the list at the next idle, or now on a flush */
+	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 2);
+	g_assert_nonnull(swb_connection_model_lookup(model, 3));
+	swb_connection_model_flush(model);
 	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 3);
 	g_assert_cmpuint(changes.added, ==, 3);
 	g_assert_cmpuint(swb_route_stats_get_opened(route(model, "echo")), ==, 2);
@@ -137,8 +147,10 @@ test_seed_and_events(void)
 	g_assert_true(feed(model, "{\"type\": \"connection.closed\", \"id\": 3,"
 	    " \"bytes_up\": 5000, \"bytes_down\": 700, \"reason\": \"client closed\"}", 6 * SEC));
 	g_assert_null(swb_connection_model_lookup(model, 3));
+	swb_connection_model_flush(model);
 	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 2);
 	g_assert_cmpuint(changes.removed, ==, 1);
+	g_assert_cmpuint(changes.added, ==, 3);
 	swb_connection_model_tick(model, 6 * SEC, WALL_BASE + 6 * SEC);
 	/* the last 2000 up and 200 down arrived with the close, within this tick */
 	g_assert_cmpfloat_with_epsilon(swb_connection_model_get_rate_up(model), 2000, 0.01);
@@ -165,6 +177,7 @@ test_foreign_and_bad_events(void)
 	/* an update for a row never seen (we joined late) adds it */
 	g_assert_true(feed(model, "{\"type\": \"connection.updated\", \"id\": 7, \"route\": \"r\","
 	    " \"bytes_up\": 10, \"bytes_down\": 0}", 0));
+	swb_connection_model_flush(model);
 	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 1);
 }
 
@@ -192,6 +205,56 @@ test_reset_keeps_known_rows(void)
 	g_assert_cmpuint(swb_route_stats_get_active(route(model, "b")), ==, 1);
 	json_object_put(first);
 	json_object_put(second);
+}
+
+/* A burst of opened events is one change of the list; one closed before it shows is none. */
+static void
+test_burst(void)
+{
+	g_autoptr(SwbConnectionModel) model = swb_connection_model_new();
+	Changes changes = { 0, 0 };
+	guint signals = 0;
+
+	g_signal_connect(model, "items-changed", G_CALLBACK(on_items_changed), &changes);
+	g_signal_connect_swapped(model, "items-changed", G_CALLBACK(count_signal), &signals);
+	for (int i = 1; i <= 1000; i++) {
+		g_autofree char *ev = g_strdup_printf(
+		    "{\"type\": \"connection.opened\", \"id\": %d, \"route\": \"r\"}", i);
+
+		g_assert_true(feed(model, ev, 0));
+	}
+	g_assert_true(feed(model, "{\"type\": \"connection.closed\", \"id\": 500}", 0));
+	g_assert_null(swb_connection_model_lookup(model, 500));
+	g_assert_cmpuint(signals, ==, 0);
+	/* the idle flush */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(signals, ==, 1);
+	g_assert_cmpuint(changes.added, ==, 999);
+	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 999);
+
+	/* closing 100, 200 ... 900 (500 is gone already): one change from the first to the last */
+	for (int i = 100; i <= 900; i += 100) {
+		g_autofree char *ev = g_strdup_printf(
+		    "{\"type\": \"connection.closed\", \"id\": %d}", i);
+
+		g_assert_true(feed(model, ev, 0));
+	}
+	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 999);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpuint(signals, ==, 2);
+	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(model)), ==, 991);
+	/* positions 99 (id 100) to 898 (id 900) went, and the 792 between them came back */
+	g_assert_cmpuint(changes.removed, ==, 800);
+	g_assert_cmpuint(changes.added, ==, 999 + 792);
+	for (guint i = 0; i < 991; i++) {
+		g_autoptr(SwbConnection) conn = g_list_model_get_item(G_LIST_MODEL(model), i);
+
+		guint64 id = swb_connection_get_id(conn);
+
+		g_assert_true(id % 100 != 0 || id == 1000);
+	}
 }
 
 static void
@@ -289,6 +352,7 @@ main(int argc, char **argv)
 	g_test_add_func("/connection-model/seed-and-events", test_seed_and_events);
 	g_test_add_func("/connection-model/foreign-and-bad-events", test_foreign_and_bad_events);
 	g_test_add_func("/connection-model/reset-keeps-known-rows", test_reset_keeps_known_rows);
+	g_test_add_func("/connection-model/burst", test_burst);
 	g_test_add_func("/connection-model/search", test_search);
 	g_test_add_func("/connection-model/many-rows", test_many_rows);
 	g_test_add_func("/connection-model/throughput-ring", test_throughput_ring);
