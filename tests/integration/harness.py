@@ -307,6 +307,8 @@ def refuses(port, host='127.0.0.1'):
         socket.create_connection((host, port), timeout=2).close()
     except ConnectionRefusedError:
         return True
+    except OSError:
+        return False  # e.g. reset by a listener closing right then: ask again
     return False
 
 
