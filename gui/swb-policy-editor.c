@@ -278,21 +278,36 @@ move_activated(GtkWidget *widget, const char *action, GVariant *param)
 		swb_policy_editor_select(self, self->section, self->index + delta);
 }
 
-static void
-save_to(SwbPolicyEditor *self, const char *path)
+gboolean
+swb_policy_editor_save_file(SwbPolicyEditor *self, const char *path, GError **error)
 {
-	g_autofree char *text = swb_policy_model_dup_text(self->model);
-	g_autofree char *base = g_path_get_basename(path);
-	g_autofree char *message = NULL;
+	g_autofree char *text = NULL;
+	int saved;
 
+	g_return_val_if_fail(SWB_IS_POLICY_EDITOR(self), FALSE);
+	text = swb_policy_model_dup_text(self->model);
 	if (sb_policy_save_text(path, text) < 0) {
-		message = g_strdup_printf("Could not save %s: %s", base, g_strerror(errno));
-	} else {
-		message = g_strdup_printf("Saved %s", base);
-		swb_policy_model_set_file(self->model, path);
+		saved = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s",
+		    g_strerror(saved));
+		return FALSE;
 	}
-	_swb_policy_editor_toast(self, message);
+	swb_policy_model_set_file(self->model, path);
 	update_labels(self);
+	return TRUE;
+}
+
+gboolean
+swb_policy_editor_open_file(SwbPolicyEditor *self, const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+
+	g_return_val_if_fail(SWB_IS_POLICY_EDITOR(self), FALSE);
+	if (!g_file_get_contents(path, &text, NULL, error) ||
+	    !swb_policy_model_load_text(self->model, text, path, error))
+		return FALSE;
+	swb_policy_editor_select(self, SWB_SECTION_ROUTE, 0);
+	return TRUE;
 }
 
 static void
@@ -301,23 +316,22 @@ on_file_chosen(GtkNativeDialog *dialog, int response, gpointer data)
 	SwbPolicyEditor *self = data;
 	g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
 	g_autofree char *path = file != NULL ? g_file_get_path(file) : NULL;
-	g_autofree char *text = NULL;
+	g_autofree char *base = path != NULL ? g_path_get_basename(path) : NULL;
+	g_autofree char *message = NULL;
 	g_autoptr(GError) error = NULL;
+	gboolean save = gtk_file_chooser_get_action(GTK_FILE_CHOOSER(dialog)) ==
+	    GTK_FILE_CHOOSER_ACTION_SAVE;
 
 	if (response == GTK_RESPONSE_ACCEPT && path != NULL) {
-		if (gtk_file_chooser_get_action(GTK_FILE_CHOOSER(dialog)) ==
-		    GTK_FILE_CHOOSER_ACTION_SAVE) {
-			save_to(self, path);
-		} else if (!g_file_get_contents(path, &text, NULL, &error) ||
-		    !swb_policy_model_load_text(self->model, text, path, &error)) {
-			g_autofree char *message = g_strdup_printf("Could not open %s: %s", path,
-			    error->message);
-
-			_swb_policy_editor_toast(self, message);
-		} else {
-			swb_policy_editor_select(self, SWB_SECTION_ROUTE, 0);
-		}
+		if (save && swb_policy_editor_save_file(self, path, &error))
+			message = g_strdup_printf("Saved %s", base);
+		else if (!save && !swb_policy_editor_open_file(self, path, &error))
+			message = g_strdup_printf("Could not open %s: %s", base, error->message);
+		else if (save)
+			message = g_strdup_printf("Could not save %s: %s", base, error->message);
 	}
+	if (message != NULL)
+		_swb_policy_editor_toast(self, message);
 	g_object_unref(dialog);
 	g_object_unref(self);
 }
@@ -353,11 +367,20 @@ save_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
 	SwbPolicyEditor *self = SWB_POLICY_EDITOR(widget);
 	const char *file = swb_policy_model_get_file(self->model);
+	g_autofree char *base = NULL;
+	g_autofree char *message = NULL;
+	g_autoptr(GError) error = NULL;
 
-	if (file != NULL && !g_str_equal(action, "editor.save-as"))
-		save_to(self, file);
-	else
+	if (file == NULL || g_str_equal(action, "editor.save-as")) {
 		choose_file(self, GTK_FILE_CHOOSER_ACTION_SAVE);
+		return;
+	}
+	base = g_path_get_basename(file);
+	if (swb_policy_editor_save_file(self, file, &error))
+		message = g_strdup_printf("Saved %s", base);
+	else
+		message = g_strdup_printf("Could not save %s: %s", base, error->message);
+	_swb_policy_editor_toast(self, message);
 }
 
 void

@@ -21,6 +21,13 @@ GtkWidget *swb_policy_editor_new(void);
 void swb_policy_editor_set_session(SwbPolicyEditor *self, SwbSession *session);
 /* (transfer none) */
 SwbPolicyModel *swb_policy_editor_get_model(SwbPolicyEditor *self);
+/*
+ * What Open and Save do once a file is chosen: load a policy file into the
+ * editor (relative paths then start at its folder; Apply sends it to the
+ * daemon), and save the edited policy atomically (canonical JSON when valid).
+ */
+gboolean swb_policy_editor_open_file(SwbPolicyEditor *self, const char *path, GError **error);
+gboolean swb_policy_editor_save_file(SwbPolicyEditor *self, const char *path, GError **error);
 /* Shows a listener or route (index), or the general settings. */
 void swb_policy_editor_select(SwbPolicyEditor *self, SwbSection section, int index);
 

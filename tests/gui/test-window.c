@@ -11,11 +11,13 @@
 #include <sys/prctl.h>
 #include <string.h>
 
+#include "sb-policy.h"
 #include "swb-application.h"
 #include "swb-policy-editor.h"
 #include "swb-window.h"
 
 #define WAIT_MS 5000
+#define N_CLIENTS 4
 
 static struct {
 	char *dir;
@@ -26,8 +28,7 @@ static struct {
 	SwbApplication *app;
 	SwbWindow *window;
 	SwbSession *session;
-	GSocketConnection *client_a; /* upgraded test clients */
-	GSocketConnection *client_b;
+	GSocketConnection *clients[N_CLIENTS]; /* upgraded test clients */
 } t;
 
 /* Runs the main loop until check(data) holds or ms pass; returns whether it held. */
@@ -239,6 +240,8 @@ test_setup(void)
 	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
 	    " \"routes\": [{\"name\": \"echo\","
 	    "   \"match\": {\"path\": \"/echo\", \"upgrade\": \"*\"},"
+	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"},"
+	    "  {\"name\": \"chat\", \"match\": {\"path\": \"/chat\", \"upgrade\": \"*\"},"
 	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"}],"
 	    " \"control\": {\"socket\": \"%s\"},"
 	    " \"limits\": {\"drain_timeout_s\": 1}}\n", t.port, t.socket);
@@ -254,21 +257,24 @@ test_setup(void)
 	g_assert_true(wait_for(is_connected, NULL, WAIT_MS));
 }
 
-/* A connection a client opens shows up within 2 s of its 101. */
+/* Connections clients open show up within 2 s of their 101. */
 static void
 test_rows_appear(void)
 {
-	g_autofree char *head_a = NULL;
-	g_autofree char *head_b = NULL;
-	guint two = 2;
-	gint64 upgraded;
+	static const char *const paths[N_CLIENTS] = { "/echo", "/chat/room1", "/echo/b",
+		"/chat/room2" };
+	guint all = N_CLIENTS;
+	gint64 upgraded = 0;
 
-	t.client_a = upgrade("/echo", &head_a);
-	g_assert_true(g_str_has_prefix(head_a, "HTTP/1.1 101"));
-	upgraded = g_get_monotonic_time();
-	t.client_b = upgrade("/echo/b", &head_b);
-	g_assert_true(g_str_has_prefix(head_b, "HTTP/1.1 101"));
-	g_assert_true(wait_for(has_rows, &two, 2000));
+	for (int i = 0; i < N_CLIENTS; i++) {
+		g_autofree char *head = NULL;
+
+		t.clients[i] = upgrade(paths[i], &head);
+		g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
+		if (i == 0)
+			upgraded = g_get_monotonic_time();
+	}
+	g_assert_true(wait_for(has_rows, &all, 2000));
 	g_assert_cmpint(g_get_monotonic_time() - upgraded, <, 2 * G_USEC_PER_SEC);
 }
 
@@ -354,8 +360,8 @@ test_screenshot(void)
 	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "connections");
 	/* traffic for a few ticks: counters, rates, ages and the graph fill in */
 	for (int i = 0; i < 12; i++) {
-		echo_some(t.client_a, 24000 + 1000 * (gsize)i);
-		echo_some(t.client_b, 6000);
+		for (int c = 0; c < N_CLIENTS; c++)
+			echo_some(t.clients[c], (gsize)(6000 * (c + 1) + 1000 * i));
 		spin(200);
 	}
 	clock = gtk_widget_get_frame_clock(GTK_WIDGET(t.window));
@@ -403,17 +409,19 @@ test_close_from_app(void)
 {
 	GtkSingleSelection *selection = GTK_SINGLE_SELECTION(gtk_column_view_get_model(
 	    GTK_COLUMN_VIEW(widget("connection-view"))));
-	guint one = 1;
+	guint rest = N_CLIENTS - 1;
+	gboolean ended = FALSE;
 
 	gtk_single_selection_set_selected(selection, 0);
 	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(t.window), "win.close-connection",
 	    NULL));
 	g_assert_true(wait_for(dialog_shown, NULL, WAIT_MS));
 	adw_message_dialog_response(ADW_MESSAGE_DIALOG(find_dialog()), "close");
-	g_assert_true(wait_for(has_rows, &one, WAIT_MS));
-	/* which of the two it was depends on the sort; one of them must see the end */
-	g_assert_true(wait_for(peer_closed, t.client_a, 500) ||
-	    wait_for(peer_closed, t.client_b, WAIT_MS));
+	g_assert_true(wait_for(has_rows, &rest, WAIT_MS));
+	/* which one it was depends on the order shown; one of them must see the end */
+	for (int i = 0; i < N_CLIENTS && !ended; i++)
+		ended = wait_for(peer_closed, t.clients[i], 500);
+	g_assert_true(ended);
 }
 
 static SwbPolicyEditor *
@@ -428,7 +436,7 @@ policy_loaded(gpointer data)
 	SwbPolicyModel *model = swb_policy_editor_get_model(editor());
 
 	return swb_policy_model_get_revision(model) >= *(const gint64 *)data &&
-	    swb_policy_model_get_n_items(model, SWB_SECTION_ROUTE) == 1;
+	    swb_policy_model_get_n_items(model, SWB_SECTION_ROUTE) == 2;
 }
 
 static gboolean
@@ -538,6 +546,47 @@ test_editor_apply_and_conflict(void)
 	g_assert_true(wait_for(applied, &fourth, WAIT_MS));
 }
 
+/* Save writes the policy a daemon can load; Open shows a file's errors at their fields. */
+static void
+test_editor_files(void)
+{
+	g_autofree char *saved = g_build_filename(t.dir, "saved.json", NULL);
+	g_autofree char *broken = g_build_filename(t.dir, "broken.json", NULL);
+	g_autoptr(GError) error = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
+	struct sb_policy *policy;
+	g_autofree char *title = NULL;
+	gint64 fourth = 4;
+
+	g_assert_true(swb_policy_editor_save_file(editor(), saved, &error));
+	g_assert_no_error(error);
+	policy = sb_policy_load(saved, &errs);
+	g_assert_cmpuint(errs.count, ==, 0);
+	g_assert_nonnull(policy);
+	g_assert_cmpuint(policy->n_routes, ==, 2);
+	sb_policy_free(policy);
+
+	g_assert_true(g_file_set_contents(broken, "{\"version\": 1, \"listeners\": [{\"name\":"
+	    " \"plain\", \"bind\": \"127.0.0.1:0\"}], \"routes\": [{\"name\": \"x\","
+	    " \"match\": {\"upgrade\": \"websocket\"}, \"backend\": \"localhost:70000\"}]}",
+	    -1, NULL));
+	g_assert_true(swb_policy_editor_open_file(editor(), broken, &error));
+	g_object_get(widget("field-backend"), "title", &title, NULL);
+	g_assert_true(gtk_widget_has_css_class(widget("field-backend"), "error"));
+	g_assert_nonnull(strstr(title, "port"));
+	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
+	g_assert_false(swb_policy_editor_open_file(editor(), "/nonexistent/policy.json",
+	    &error));
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+
+	/* back to what runs */
+	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.reload", NULL));
+	g_assert_true(wait_for(applied, &fourth, WAIT_MS));
+	g_unlink(saved);
+	g_unlink(broken);
+	sb_errors_clear(&errs);
+}
+
 static gboolean
 offline_page_shown(gpointer data)
 {
@@ -555,8 +604,8 @@ test_reconnect(void)
 	guint zero = 0;
 	guint one = 1;
 
-	g_clear_object(&t.client_a);
-	g_clear_object(&t.client_b);
+	for (int i = 0; i < N_CLIENTS; i++)
+		g_clear_object(&t.clients[i]);
 	stop_daemon();
 	g_assert_true(wait_for(is_disconnected, NULL, WAIT_MS));
 	g_assert_true(wait_for(offline_page_shown, NULL, WAIT_MS));
@@ -567,7 +616,7 @@ test_reconnect(void)
 	g_assert_true(wait_for(is_connected, NULL, 10000));
 	g_assert_false(offline_page_shown(NULL));
 	g_assert_true(wait_for(has_rows, &zero, WAIT_MS));
-	t.client_a = upgrade("/echo", &head);
+	t.clients[0] = upgrade("/echo", &head);
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
 	g_assert_true(wait_for(has_rows, &one, 2000));
 }
@@ -695,8 +744,8 @@ test_teardown(void)
 	g_autoptr(GDir) dir = NULL;
 	const char *name;
 
-	g_clear_object(&t.client_a);
-	g_clear_object(&t.client_b);
+	for (int i = 0; i < N_CLIENTS; i++)
+		g_clear_object(&t.clients[i]);
 	gtk_window_destroy(GTK_WINDOW(t.window));
 	g_clear_object(&t.window);
 	stop_daemon();
@@ -727,6 +776,7 @@ main(int argc, char **argv)
 	g_test_add_func("/window/close-from-app", test_close_from_app);
 	g_test_add_func("/window/editor-bad-port", test_editor_bad_port);
 	g_test_add_func("/window/editor-apply-and-conflict", test_editor_apply_and_conflict);
+	g_test_add_func("/window/editor-files", test_editor_files);
 	g_test_add_func("/window/reconnect", test_reconnect);
 	g_test_add_func("/window/many-rows", test_many_rows);
 	g_test_add_func("/window/teardown", test_teardown);
