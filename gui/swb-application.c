@@ -58,6 +58,17 @@ swb_application_open_socket(SwbApplication *self, const char *socket_path)
 	return self->window;
 }
 
+void
+swb_application_forget_socket(SwbApplication *self, const char *socket_path)
+{
+	SwbSession *shown = self->window != NULL ? swb_window_get_session(self->window) : NULL;
+
+	g_return_if_fail(SWB_IS_APPLICATION(self));
+	swb_settings_forget_socket(self->settings, socket_path);
+	if (shown == NULL || !g_str_equal(swb_session_get_socket_path(shown), socket_path))
+		g_hash_table_remove(self->sessions, socket_path);
+}
+
 /* The last socket used, else the daemon's default. (transfer full) */
 static char *
 initial_socket(SwbApplication *self)

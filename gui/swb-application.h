@@ -22,6 +22,8 @@ SwbApplication *swb_application_new(void);
 SwbSettings *swb_application_get_settings(SwbApplication *self);
 /* The session of a socket, made and started on first use. (transfer none) */
 SwbSession *swb_application_get_session(SwbApplication *self, const char *socket_path);
+/* Forgets a socket: no longer remembered, and its session ends unless it is shown. */
+void swb_application_forget_socket(SwbApplication *self, const char *socket_path);
 /*
  * Shows the daemon at socket_path in the main window (made when needed) and
  * remembers the socket. Returns the window. (transfer none)

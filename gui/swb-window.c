@@ -362,8 +362,7 @@ forget_socket_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
 	SwbWindow *self = SWB_WINDOW(widget);
 
-	swb_settings_forget_socket(swb_application_get_settings(app_of(self)),
-	    g_variant_get_string(param, NULL));
+	swb_application_forget_socket(app_of(self), g_variant_get_string(param, NULL));
 }
 
 static void
@@ -593,13 +592,13 @@ swb_window_class_init(SwbWindowClass *klass)
 	    open_socket_activated);
 	gtk_widget_class_install_action(widget_class, "win.forget-socket", "s",
 	    forget_socket_activated);
-	gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Delete, 0,
-	    "win.close-connection", NULL);
 }
 
 static void
 swb_window_init(SwbWindow *self)
 {
+	GtkEventController *shortcuts;
+
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->listener_rows = g_ptr_array_new();
 	self->counter_rows = g_hash_table_new(g_str_hash, g_str_equal);
@@ -612,6 +611,12 @@ swb_window_init(SwbWindow *self)
 		adw_preferences_group_add(self->counters_group, row);
 		g_hash_table_insert(self->counter_rows, (gpointer)counters[i].field, row);
 	}
+	/* Delete closes the selected connection, from the list only */
+	shortcuts = gtk_shortcut_controller_new();
+	gtk_shortcut_controller_add_shortcut(GTK_SHORTCUT_CONTROLLER(shortcuts),
+	    gtk_shortcut_new(gtk_keyval_trigger_new(GDK_KEY_Delete, 0),
+	    gtk_named_action_new("win.close-connection")));
+	gtk_widget_add_controller(GTK_WIDGET(self->connection_view), shortcuts);
 	gtk_custom_filter_set_filter_func(self->connection_search, filter_connection, self, NULL);
 	gtk_sort_list_model_set_sorter(self->connection_sort,
 	    gtk_column_view_get_sorter(self->connection_view));

@@ -588,6 +588,12 @@ test_editor_files(void)
 }
 
 static gboolean
+has_error(gpointer data)
+{
+	return swb_client_get_error(swb_session_get_client(data)) != NULL;
+}
+
+static gboolean
 offline_page_shown(gpointer data)
 {
 	GtkStack *stack = GTK_STACK(widget("main-stack"));
@@ -619,6 +625,42 @@ test_reconnect(void)
 	t.clients[0] = upgrade("/echo", &head);
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
 	g_assert_true(wait_for(has_rows, &one, 2000));
+}
+
+static gboolean
+shows_socket(gpointer data)
+{
+	SwbSession *session = swb_window_get_session(t.window);
+
+	return session != NULL && g_str_equal(swb_session_get_socket_path(session), data);
+}
+
+/* A second daemon (not running): its own Not Connected page; then back to the first. */
+static void
+test_switch_daemons(void)
+{
+	g_autofree char *other = g_build_filename(t.dir, "other.sock", NULL);
+	SwbSettings *settings = swb_application_get_settings(t.app);
+	const char *description;
+
+	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.open-socket", "s", other);
+	g_assert_true(wait_for(shows_socket, other, WAIT_MS));
+	g_assert_true(wait_for(offline_page_shown, NULL, WAIT_MS));
+	g_assert_true(wait_for(has_error, swb_window_get_session(t.window), WAIT_MS));
+	description = adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
+	g_assert_nonnull(strstr(description, other));
+	g_assert_nonnull(strstr(description, "No such file"));
+	g_assert_cmpstr(swb_settings_get_sockets(settings)[0], ==, other);
+	g_assert_cmpstr(swb_settings_get_sockets(settings)[1], ==, t.socket);
+
+	/* the first daemon's session kept running meanwhile */
+	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.open-socket", "s", t.socket);
+	g_assert_true(wait_for(shows_socket, t.socket, WAIT_MS));
+	g_assert_false(offline_page_shown(NULL));
+	g_assert_cmpstr(swb_settings_get_last_socket(settings), ==, t.socket);
+	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.forget-socket", "s", other);
+	g_assert_cmpstr(swb_settings_get_sockets(settings)[0], ==, t.socket);
+	g_assert_null(swb_settings_get_sockets(settings)[1]);
 }
 
 static GtkColumnViewColumn *
@@ -778,6 +820,7 @@ main(int argc, char **argv)
 	g_test_add_func("/window/editor-apply-and-conflict", test_editor_apply_and_conflict);
 	g_test_add_func("/window/editor-files", test_editor_files);
 	g_test_add_func("/window/reconnect", test_reconnect);
+	g_test_add_func("/window/switch-daemons", test_switch_daemons);
 	g_test_add_func("/window/many-rows", test_many_rows);
 	g_test_add_func("/window/teardown", test_teardown);
 	return g_test_run();
