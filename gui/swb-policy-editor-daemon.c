@@ -137,10 +137,12 @@ on_got_policy(GObject *source, GAsyncResult *result, gpointer data)
 	swb_policy_model_load(self->model, policy, json_object_is_type(revision, json_type_int) ?
 	    json_object_get_int64(revision) : -1, NULL);
 	/* the daemon's file, when it says, is where its relative paths start */
+	g_clear_pointer(&self->daemon_file, g_free);
 	if (json_object_object_get_ex(answer, "file", &file) &&
 	    json_object_is_type(file, json_type_string)) {
 		g_autofree char *dir = g_path_get_dirname(json_object_get_string(file));
 
+		self->daemon_file = g_strdup(json_object_get_string(file));
 		swb_policy_model_set_base_dir(self->model, dir);
 	}
 	_swb_policy_editor_show_conflict(self, -1, "");
@@ -214,7 +216,9 @@ _swb_policy_editor_apply(SwbPolicyEditor *self, gint64 revision)
 
 	if (revision >= 0)
 		json_object_object_add(params, SB_FIELD_REVISION, json_object_new_int64(revision));
-	json_object_object_add(params, SB_FIELD_PERSIST, json_object_new_boolean(persist));
+	/* a daemon running without a policy file has nowhere to persist to */
+	if (self->daemon_file != NULL)
+		json_object_object_add(params, SB_FIELD_PERSIST, json_object_new_boolean(persist));
 	self->busy = TRUE;
 	_swb_policy_editor_update_actions(self);
 	call_daemon(self, SB_METHOD_POLICY_APPLY, params, on_applied, self);

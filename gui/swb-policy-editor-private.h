@@ -26,6 +26,7 @@ struct _SwbPolicyEditor {
 	guint generation; /* of the document sent for checking */
 	gboolean busy;    /* an apply or a reload in flight */
 	gint64 conflict_revision; /* -1: no conflict shown */
+	char *daemon_file;        /* the daemon's policy file, as policy.get says; NULL: none */
 	GCancellable *cancellable;
 
 	GtkRevealer *conflict_revealer;

@@ -446,6 +446,7 @@ swb_policy_editor_finalize(GObject *object)
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->model);
 	g_clear_pointer(&self->check_error, g_free);
+	g_clear_pointer(&self->daemon_file, g_free);
 	G_OBJECT_CLASS(swb_policy_editor_parent_class)->finalize(object);
 }
 
