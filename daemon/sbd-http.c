@@ -1,5 +1,6 @@
 /* sbd-http.c - the access handler: verdict, backend connect before the 101, upgrade hand-over */
 #include "sbd-http.h"
+#include "sbd-http-private.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -24,40 +25,6 @@
 #include "sbd-tls.h"
 #include "sbd-ws-handshake.h"
 
-enum request_phase {
-	PHASE_NEW,
-	PHASE_BODY,       /* h2c: reading the request body before connecting */
-	PHASE_CONNECTING, /* suspended until the backend answers */
-	PHASE_ANSWERED,
-};
-
-struct sbd_request {
-	struct sbd_http *http;
-	struct MHD_Connection *mhd;
-	struct sbd_conn *conn;     /* a reference */
-	struct sbd_config *config; /* a reference: route pointers stay valid */
-	enum request_phase phase;
-	struct sbd_verdict verdict;
-	const struct sb_route *route;
-	struct sbd_route_stats *stats; /* a reserved slot, until handed over */
-	int backend_fd;
-	int connect_error;         /* errno of a failed connect; ETIMEDOUT past the deadline */
-	bool connected;
-	uint64_t connect_deadline;
-	struct sbd_watch connect_watch;
-	char backend_text[SB_ADDR_TEXT_MAX];
-	char *raw_uri;             /* the request target as sent, query included */
-	bool decided;
-	struct sb_buf replay;      /* what the backend gets first: tls mode's request (RFC 2817
-	                            * §3.3), h2c mode's preface, SETTINGS and stream 1 */
-	const char *method;        /* MHD's, valid for the request */
-	uint8_t *h2_settings;      /* h2c: the decoded HTTP2-Settings */
-	size_t h2_settings_len;
-	struct sb_buf body;        /* h2c: the request body */
-	bool body_too_big;
-	char ws_accept[SBD_WS_ACCEPT_LEN + 1]; /* websocket mode */
-	const char *ws_protocol;               /* the subprotocol answered, or NULL */
-};
 
 struct sbd_http {
 	struct sbd_daemon *d;
@@ -193,8 +160,8 @@ join_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 	return MHD_YES;
 }
 
-static char *
-header_joined(struct MHD_Connection *mc, const char *name)
+char *
+sbd_http_header_joined(struct MHD_Connection *mc, const char *name)
 {
 	struct join j = { name, NULL };
 
@@ -369,189 +336,6 @@ answer_upgrade(struct sbd_request *r)
 	return ret;
 }
 
-/* Headers that belong to this hop's upgrade, not to the request the backend answers. */
-static bool
-is_upgrade_header(const char *name)
-{
-	static const char *const hop[] = {
-		"connection", "upgrade", "keep-alive", "proxy-connection", "http2-settings",
-		"te", "trailer", "transfer-encoding",
-	};
-
-	for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++)
-		if (strcasecmp(name, hop[i]) == 0)
-			return true;
-	return false;
-}
-
-static enum MHD_Result
-replay_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct sb_buf *b = cls;
-	char *line;
-
-	if (is_upgrade_header(key))
-		return MHD_YES;
-	line = sb_xasprintf("%s: %s\r\n", key, value ? value : "");
-	sb_buf_append(b, line, strlen(line));
-	free(line);
-	return MHD_YES;
-}
-
-/* RFC 2817 §3.3: the answer to the request comes inside TLS, so the backend gets it again. */
-static void
-build_replay(struct sbd_request *r, const char *method)
-{
-	char *start = sb_xasprintf("%s %s HTTP/1.1\r\n", method, r->raw_uri);
-
-	sb_buf_append(&r->replay, start, strlen(start));
-	free(start);
-	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, replay_header, &r->replay);
-	sb_buf_append(&r->replay, "\r\n", 2);
-}
-
-struct count {
-	const char *name;
-	unsigned n;
-};
-
-static enum MHD_Result
-count_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct count *c = cls;
-
-	if (strcasecmp(key, c->name) == 0)
-		c->n++;
-	return MHD_YES;
-}
-
-/* RFC 7540 §3.2.1: exactly one HTTP2-Settings, decodable; a body that fits the window. */
-static bool
-h2c_checks(struct sbd_request *r)
-{
-	struct sbd_verdict *v = &r->verdict;
-	struct count n = { "HTTP2-Settings", 0 };
-	const char *why = NULL;
-	const char *cl;
-
-	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, count_one, &n);
-	if (n.n != 1) {
-		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "h2c needs exactly one HTTP2-Settings header, "
-		    "not %u", n.n);
-		return false;
-	}
-	if (sbd_h2c_decode_settings(MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
-	    "HTTP2-Settings"), &r->h2_settings, &r->h2_settings_len, &why) < 0) {
-		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "%s", why);
-		return false;
-	}
-	cl = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Content-Length");
-	if (cl != NULL && strtoull(cl, NULL, 10) > SBD_H2C_BODY_MAX) {
-		v->status = 413;
-		snprintf(v->reason, sizeof v->reason, "an h2c request body may hold at most %u bytes",
-		    (unsigned)SBD_H2C_BODY_MAX);
-		return false;
-	}
-	return true;
-}
-
-struct header_list {
-	struct sbd_h2c_header *items;
-	size_t n, cap;
-};
-
-static enum MHD_Result
-collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct header_list *l = cls;
-
-	/* MHD answered "Expect: 100-continue" itself; the backend must not answer it again. */
-	if (strcasecmp(key, "Expect") == 0)
-		return MHD_YES;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->items = sb_xrealloc(l->items, l->cap * sizeof *l->items);
-	}
-	l->items[l->n].name = key;
-	l->items[l->n].value = value ? value : "";
-	l->n++;
-	return MHD_YES;
-}
-
-/* RFC 7540 §3.2: the request becomes stream 1 on a prior-knowledge connection. */
-static int
-build_h2c_preamble(struct sbd_request *r)
-{
-	struct header_list hl = { 0 };
-	int rc;
-
-	MHD_get_connection_values(r->mhd, MHD_HEADER_KIND, collect_header, &hl);
-	struct sbd_h2c_request req = {
-		.method = r->method,
-		.path = r->raw_uri,
-		.authority = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host"),
-		.headers = hl.items,
-		.n_headers = hl.n,
-		.body = (const uint8_t *)sb_buf_head(&r->body),
-		.body_len = r->body.len,
-	};
-	rc = sbd_h2c_build_preamble(&r->replay, r->h2_settings, r->h2_settings_len, &req);
-	free(hl.items);
-	return rc;
-}
-
-/* What the route's mode asks of the request; false with the refusal in r->verdict. */
-static bool
-mode_checks(struct sbd_request *r, const char *method)
-{
-	const struct sb_route *route = r->route;
-	struct sbd_verdict *v = &r->verdict;
-
-	if (route->mode == SB_MODE_TLS) {
-		build_replay(r, method);
-		return true;
-	}
-	if (route->mode == SB_MODE_H2C)
-		return h2c_checks(r);
-	if (route->mode != SB_MODE_WEBSOCKET)
-		return true;
-	if (strcmp(method, "GET") != 0) {
-		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "a WebSocket handshake must be a GET, not %s",
-		    method);
-		return false;
-	}
-
-	const char *key = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Key");
-	enum sbd_ws_check wc = sbd_ws_check_request(
-	    MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Sec-WebSocket-Version"), key);
-	if (wc != SBD_WS_CHECK_OK) {
-		v->status = sbd_ws_check_status(wc);
-		snprintf(v->reason, sizeof v->reason, "%s", sbd_ws_check_reason(wc));
-		/* RFC 9110 §15.5.22: a 426 names the protocol to switch to. */
-		snprintf(v->upgrade_hint, sizeof v->upgrade_hint, "websocket");
-		return false;
-	}
-	if (!sbd_ws_accept(key, r->ws_accept)) {
-		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "cannot compute Sec-WebSocket-Accept");
-		return false;
-	}
-
-	char *offered = header_joined(r->mhd, "Sec-WebSocket-Protocol");
-	bool no_fit = false;
-	r->ws_protocol = sbd_ws_choose_subprotocol(offered, route->match.subprotocols,
-	    route->match.n_subprotocols, &no_fit);
-	if (no_fit) {
-		v->status = 400;
-		snprintf(v->reason, sizeof v->reason, "route %s needs a subprotocol it allows; "
-		    "offered: %s", route->name, offered ? offered : "none");
-	}
-	free(offered);
-	return !no_fit;
-}
 
 /* The backend is connected before the 101 goes out, so a dead one is a 502. */
 static enum MHD_Result
@@ -560,7 +344,7 @@ connect_and_answer(struct sbd_request *r)
 	char why[160];
 
 	if (r->route->mode == SB_MODE_H2C) {
-		if (r->body_too_big || build_h2c_preamble(r) < 0) {
+		if (r->body_too_big || sbd_http_h2c_preamble(r) < 0) {
 			snprintf(why, sizeof why, "an h2c request body may hold at most %u bytes",
 			    (unsigned)SBD_H2C_BODY_MAX);
 			return refuse(r, 413, why);
@@ -590,8 +374,8 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 		.has_body = has_body(r->mhd),
 		.client = (const struct sockaddr *)&c->client_addr,
 	};
-	char *connection = header_joined(r->mhd, "Connection");
-	char *upgrade = header_joined(r->mhd, "Upgrade");
+	char *connection = sbd_http_header_joined(r->mhd, "Connection");
+	char *upgrade = sbd_http_header_joined(r->mhd, "Upgrade");
 
 	q.connection = connection;
 	q.upgrade = upgrade;
@@ -603,7 +387,7 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 		r->route = &r->config->policy->routes[r->verdict.route];
 	if (r->verdict.status != 101)
 		return refuse(r, r->verdict.status, r->verdict.reason);
-	if (!mode_checks(r, method))
+	if (!sbd_http_mode_checks(r, method))
 		return refuse(r, r->verdict.status, r->verdict.reason);
 
 	struct sbd_route_stats *stats = r->config->routes[r->verdict.route].stats;
