@@ -260,6 +260,11 @@ pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
 		}
 		if (r == 0) {
 			ws->backend_eof = true;
+			if (ws->partial_len > 0) {
+				fail(ws, SBD_WS_CLOSE_INTERNAL,
+				    "the backend closed in the middle of a UTF-8 character", NULL);
+				break;
+			}
 			if (!ws->reason[0])
 				snprintf(ws->reason, sizeof ws->reason, "backend closed");
 			queue_close(ws, SBD_WS_CLOSE_NORMAL, "backend closed");
