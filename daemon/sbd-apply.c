@@ -1,0 +1,227 @@
+/* sbd-apply.c - a policy put in place: backends resolved, listeners reconciled, swapped, re-checked */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-conn.h"
+#include "sbd-daemon.h"
+#include "sbd-listener.h"
+#include "sbd-loop.h"
+#include "sbd-metrics.h"
+#include "sbd-registry.h"
+#include "sbd-stats.h"
+#include "sbd-tls.h"
+
+static int
+resolve_backend(struct sbd_daemon *d, const struct sb_route *r, struct sbd_route_rt *rt,
+    size_t index, struct sb_errors *errs)
+{
+	char path[64];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char port[8];
+	int rc;
+
+	snprintf(path, sizeof path, "routes[%zu].backend", index);
+	if (strcmp(r->backend, SB_BACKEND_BUILTIN_ECHO) == 0) {
+		memcpy(&rt->backend, &d->echo_addr, d->echo_addr_len);
+		rt->backend_len = d->echo_addr_len;
+		return 0;
+	}
+	if (sb_hostport_to_sockaddr(&r->backend_hp, &rt->backend, &rt->backend_len) == 0)
+		return 0;
+	snprintf(port, sizeof port, "%u", r->backend_hp.port);
+	rc = getaddrinfo(r->backend_hp.host, port, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		sb_errors_add(errs, path, "cannot resolve %s: %s", r->backend_hp.host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&rt->backend, res->ai_addr, res->ai_addrlen);
+	rt->backend_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* The run-time side of a policy: backends resolved, counters found. Takes the policy. */
+static struct sbd_config *
+config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
+{
+	struct sbd_config *c = sb_xcalloc(1, sizeof *c);
+	size_t before = errs->count;
+
+	atomic_init(&c->refs, 1);
+	c->policy = policy;
+	c->routes = sb_xcalloc(policy->n_routes, sizeof *c->routes);
+	for (size_t i = 0; i < policy->n_routes; i++) {
+		const struct sb_route *r = &policy->routes[i];
+
+		resolve_backend(d, r, &c->routes[i], i, errs);
+		if (r->mode == SB_MODE_TLS && r->tls != NULL) {
+			char what[96], path[48], *err = NULL;
+
+			snprintf(what, sizeof what, "route %s", r->name);
+			snprintf(path, sizeof path, "routes[%zu].tls", i);
+			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, &err);
+			if (c->routes[i].tls == NULL)
+				sb_errors_add(errs, path, "%s", err);
+			free(err);
+		}
+		c->routes[i].stats = sbd_stats_get(d, "route", r->name);
+	}
+	if (errs->count > before) {
+		sbd_config_unref(c);
+		return NULL;
+	}
+	c->revision = ++d->last_revision;
+	return c;
+}
+
+static void
+swap_config(struct sbd_daemon *d, struct sbd_config *c)
+{
+	struct sbd_config *old;
+
+	pthread_mutex_lock(&d->config_lock);
+	old = d->config;
+	d->config = c;
+	pthread_mutex_unlock(&d->config_lock);
+	sbd_config_unref(old);
+}
+
+struct pending_listener {
+	struct sbd_listener *lis;     /* existing, or newly opened */
+	struct sbd_listener_conf *conf; /* new settings for an existing one */
+	bool is_new;
+};
+
+/*
+ * Opens what the policy adds and prepares new settings for what it keeps;
+ * nothing changes unless everything succeeded.
+ */
+static int
+apply_listeners(struct sbd_daemon *d, const struct sb_policy *policy, struct sb_errors *errs)
+{
+	struct pending_listener *pl = sb_xcalloc(policy->n_listeners, sizeof *pl);
+	bool *kept = sb_xcalloc(d->n_listeners + 1, sizeof *kept);
+	int rc = 0;
+
+	for (size_t i = 0; i < policy->n_listeners && rc == 0; i++) {
+		const struct sb_listener *l = &policy->listeners[i];
+		char path[64], *err = NULL;
+
+		snprintf(path, sizeof path, "listeners[%zu]", i);
+		for (size_t j = 0; j < d->n_listeners; j++) {
+			if (!kept[j] && sbd_listener_serves(d->listeners[j], l)) {
+				kept[j] = true;
+				pl[i].lis = d->listeners[j];
+				pl[i].conf = sbd_listener_conf_new(d, policy, l, &err);
+				break;
+			}
+		}
+		if (pl[i].lis == NULL) {
+			pl[i].lis = sbd_listener_open(d, policy, l, &err);
+			pl[i].is_new = pl[i].lis != NULL;
+		} else if (pl[i].conf == NULL) {
+			pl[i].lis = NULL;
+		}
+		if (pl[i].lis == NULL) {
+			sb_errors_add(errs, path, "%s", err ? err : "cannot open");
+			rc = -1;
+		}
+		free(err);
+	}
+	if (rc < 0) {
+		for (size_t i = 0; i < policy->n_listeners; i++) {
+			if (pl[i].is_new)
+				sbd_listener_close(pl[i].lis);
+			sbd_listener_conf_unref(pl[i].conf);
+		}
+		goto out;
+	}
+
+	for (size_t j = 0; j < d->n_listeners; j++)
+		if (!kept[j])
+			sbd_listener_close(d->listeners[j]);
+	free(d->listeners);
+	d->listeners = sb_xcalloc(policy->n_listeners, sizeof *d->listeners);
+	d->n_listeners = policy->n_listeners;
+	for (size_t i = 0; i < policy->n_listeners; i++) {
+		d->listeners[i] = pl[i].lis;
+		if (!pl[i].is_new)
+			sbd_listener_set_conf(pl[i].lis, pl[i].conf);
+	}
+out:
+	free(kept);
+	free(pl);
+	return rc;
+}
+
+
+/* Metrics are an aid, not the service: a metrics address that cannot be had is logged. */
+static void
+apply_metrics(struct sbd_daemon *d, const char *addr)
+{
+	char *err = NULL;
+
+	if (d->metrics != NULL && addr != NULL &&
+	    strcmp(sbd_metrics_address(d->metrics), addr) == 0)
+		return;
+	sbd_metrics_free(d->metrics);
+	d->metrics = NULL;
+	if (addr == NULL)
+		return;
+	d->metrics = sbd_metrics_new(d, addr, &err);
+	if (d->metrics == NULL) {
+		sb_error("%s; no metrics until a policy names an address that works", err);
+		free(err);
+	}
+}
+
+struct recheck {
+	struct sbd_config *config;
+	struct sbd_loop *loop;
+};
+
+static void
+recheck_task(void *arg)
+{
+	struct recheck *rc = arg;
+
+	sbd_conn_recheck(rc->loop, rc->config);
+	sbd_config_unref(rc->config);
+	free(rc);
+}
+
+int
+sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
+    struct sb_errors *errs)
+{
+	struct sbd_config *c = config_build(d, policy, errs);
+
+	if (c == NULL)
+		return -1;
+	if (apply_listeners(d, policy, errs) < 0) {
+		sbd_config_unref(c);
+		return -1;
+	}
+	swap_config(d, c);
+	/* New listeners accept only now: a connection must always find a policy. */
+	for (size_t i = 0; i < d->n_listeners; i++)
+		sbd_listener_start(d->listeners[i]);
+	apply_metrics(d, policy->metrics);
+	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
+	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
+	sbd_registry_policy_applied(d->registry, c->revision, by);
+	/* Live tunnels are looked at again, each on its own loop. */
+	for (unsigned i = 0; c->revision > 1 && i < d->n_loops; i++) {
+		struct recheck *rc = sb_xcalloc(1, sizeof *rc);
+
+		rc->config = sbd_config_ref(c);
+		rc->loop = d->loops[i];
+		sbd_loop_post(d->loops[i], recheck_task, rc);
+	}
+	return 0;
+}
