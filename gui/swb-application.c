@@ -164,6 +164,8 @@ swb_application_startup(GApplication *app)
 	static const char *const search_accels[] = { "<Control>f", NULL };
 
 	G_APPLICATION_CLASS(swb_application_parent_class)->startup(app);
+	/* here, not at init: --help and --version need no schema */
+	SWB_APPLICATION(app)->settings = swb_settings_new();
 	g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions,
 	    G_N_ELEMENTS(app_actions), app);
 	gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", quit_accels);
@@ -208,7 +210,6 @@ swb_application_class_init(SwbApplicationClass *klass)
 static void
 swb_application_init(SwbApplication *self)
 {
-	self->settings = swb_settings_new();
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	g_application_add_main_option_entries(G_APPLICATION(self), cli_options);
 }

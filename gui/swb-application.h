@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE(SwbApplication, swb_application, SWB, APPLICATION, AdwAppli
  * --socket to the first.
  */
 SwbApplication *swb_application_new(void);
-/* (transfer none) */
+/* (transfer none) From startup (registration) on. */
 SwbSettings *swb_application_get_settings(SwbApplication *self);
 /* The session of a socket, made and started on first use. (transfer none) */
 SwbSession *swb_application_get_session(SwbApplication *self, const char *socket_path);
