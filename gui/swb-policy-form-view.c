@@ -26,6 +26,7 @@ struct _SwbPolicyFormView {
 	gboolean built;
 	gboolean syncing; /* writing the model's text into the rows: not an edit */
 	GtkWidget *page;  /* AdwPreferencesPage */
+	GtkWidget *item_group; /* shown only when the item itself has an error */
 	GtkWidget *item_error;
 	GArray *rows;     /* FieldRow */
 };
@@ -117,6 +118,7 @@ clear_rows(SwbPolicyFormView *self)
 {
 	self->syncing = TRUE;
 	g_clear_pointer(&self->page, gtk_widget_unparent);
+	self->item_group = NULL;
 	self->item_error = NULL;
 	for (guint i = 0; i < self->rows->len; i++)
 		g_clear_object(&g_array_index(self->rows, FieldRow, i).choices);
@@ -132,20 +134,20 @@ build(SwbPolicyFormView *self)
 	const SwbField *fields = swb_policy_fields(self->section, &n);
 	AdwPreferencesGroup *group = NULL;
 	const char *group_name = NULL;
-	GtkWidget *first;
 
 	clear_rows(self);
 	self->syncing = TRUE;
 	self->page = adw_preferences_page_new();
 	gtk_widget_set_parent(self->page, GTK_WIDGET(self));
-	first = adw_preferences_group_new();
+	self->item_group = adw_preferences_group_new();
 	self->item_error = gtk_label_new(NULL);
 	gtk_label_set_wrap(GTK_LABEL(self->item_error), TRUE);
 	gtk_label_set_xalign(GTK_LABEL(self->item_error), 0);
 	gtk_widget_add_css_class(self->item_error, "error");
 	gtk_widget_set_name(self->item_error, "item-error");
-	adw_preferences_group_add(ADW_PREFERENCES_GROUP(first), self->item_error);
-	adw_preferences_page_add(ADW_PREFERENCES_PAGE(self->page), ADW_PREFERENCES_GROUP(first));
+	adw_preferences_group_add(ADW_PREFERENCES_GROUP(self->item_group), self->item_error);
+	adw_preferences_page_add(ADW_PREFERENCES_PAGE(self->page),
+	    ADW_PREFERENCES_GROUP(self->item_group));
 	/* rows point into the array: size it once so that it never moves */
 	g_array_set_size(self->rows, n);
 	for (guint i = 0; i < n; i++) {
@@ -249,7 +251,7 @@ refresh_errors(SwbPolicyFormView *self)
 	item = self->section == SWB_SECTION_GENERAL ? NULL :
 	    swb_policy_model_get_field_error(self->model, self->section, self->index, NULL, NULL);
 	gtk_label_set_label(GTK_LABEL(self->item_error), item != NULL ? item : "");
-	gtk_widget_set_visible(self->item_error, item != NULL);
+	gtk_widget_set_visible(self->item_group, item != NULL);
 }
 
 void

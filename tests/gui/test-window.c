@@ -459,6 +459,7 @@ test_editor_bad_port(void)
 	GtkWidget *backend;
 	g_autofree char *title = NULL;
 
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "policy");
 	g_assert_true(wait_for(policy_loaded, &first, WAIT_MS));
 	swb_policy_editor_select(editor(), SWB_SECTION_ROUTE, 0);
 	backend = widget("field-backend");
