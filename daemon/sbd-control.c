@@ -21,6 +21,8 @@
 #define READ_CHUNK     65536
 /* A subscriber this far behind is dropped rather than let it hold the daemon's memory. */
 #define SUBSCRIBER_MAX (4u << 20)
+/* A client this far behind in reading its answers is not read until it catches up. */
+#define ANSWERS_MAX (1u << 20)
 
 static void on_client_io(struct sbd_watch *w, unsigned events);
 
@@ -76,7 +78,7 @@ client_flush(struct sbd_control_client *cl)
 		client_close(cl, "closed after its last answer");
 		return false;
 	}
-	sbd_loop_watch_set(&cl->watch, (cl->closing ? 0 : EPOLLIN) |
+	sbd_loop_watch_set(&cl->watch, (cl->closing || cl->out.len >= ANSWERS_MAX ? 0 : EPOLLIN) |
 	    (cl->out.len > 0 ? EPOLLOUT : 0));
 	return true;
 }
@@ -119,36 +121,58 @@ handle_line(struct sbd_control_client *cl, const char *line, size_t len)
 	sb_rpc_request_clear(&req);
 }
 
+/*
+ * Answers the complete lines read so far, while the client keeps up with
+ * reading them; true when it stopped with lines perhaps left for later.
+ */
+static bool
+answer_lines(struct sbd_control_client *cl)
+{
+	const char *line;
+	size_t len;
+
+	for (;;) {
+		if (cl->out.len >= ANSWERS_MAX || cl->closing)
+			return true;
+
+		enum sb_line_result lr = sb_line_reader_next(&cl->reader, &line, &len);
+
+		if (lr == SB_LINE_NEED_MORE)
+			return false;
+		if (lr == SB_LINE_TOO_LONG)
+			client_queue(cl, sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST,
+			    "invalid request: line longer than 1 MiB", NULL));
+		else
+			handle_line(cl, line, len);
+	}
+}
+
 static void
 on_client_io(struct sbd_watch *w, unsigned events)
 {
 	struct sbd_control_client *cl = w->arg;
 	static char chunk[READ_CHUNK];
+	bool paused = cl->out.len >= ANSWERS_MAX;
 
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if ((events & (EPOLLHUP | EPOLLERR)) && paused) {
+		client_close(cl, "hung up with answers unread");
+		return;
+	}
+	if (!paused && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		ssize_t n = recv(cl->fd, chunk, sizeof chunk, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_close(cl, n == 0 ? "disconnected" : "read failed");
 			return;
 		}
-		if (n > 0) {
-			const char *line;
-			size_t len;
-			enum sb_line_result lr;
-
+		if (n > 0)
 			sb_line_reader_feed(&cl->reader, chunk, (size_t)n);
-			while ((lr = sb_line_reader_next(&cl->reader, &line, &len)) !=
-			    SB_LINE_NEED_MORE) {
-				if (lr == SB_LINE_TOO_LONG)
-					client_queue(cl, sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST,
-					    "invalid request: line longer than 1 MiB", NULL));
-				else
-					handle_line(cl, line, len);
-			}
-		}
 	}
-	client_flush(cl);
+	bool more = answer_lines(cl);
+
+	/* Answers that went out make room for the lines that waited for it. */
+	while (client_flush(cl) && more && cl->out.len < ANSWERS_MAX && !cl->closing)
+		more = answer_lines(cl);
 }
 
 static bool
