@@ -1,6 +1,8 @@
 /* sb-policy-write.c - model -> canonical JSON; atomic save of a policy file */
 #include "sb-policy.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -247,6 +249,49 @@ write_all(int fd, const char *text, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* "XXXXXX" as mkstemp fills it in: six characters from [A-Za-z0-9]. */
+static bool
+is_mkstemp_suffix(const char *s)
+{
+	if (strlen(s) != 6)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
+unsigned
+sb_policy_remove_stale_temps(const char *file)
+{
+	const char *slash = strrchr(file, '/');
+	const char *base = slash ? slash + 1 : file;
+	char *dir = slash == NULL ? sb_xstrdup(".") :
+	    slash == file ? sb_xstrdup("/") : sb_xstrndup(file, (size_t)(slash - file));
+	char *prefix = sb_xasprintf(".%s.", base);
+	char *bak_prefix = sb_xasprintf(".%s.bak.", base);
+	size_t plen = strlen(prefix), blen = strlen(bak_prefix);
+	unsigned removed = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		bool stale = (strncmp(name, bak_prefix, blen) == 0 &&
+		    is_mkstemp_suffix(name + blen)) ||
+		    (strncmp(name, prefix, plen) == 0 && is_mkstemp_suffix(name + plen));
+
+		if (stale && unlinkat(dirfd(d), name, 0) == 0)
+			removed++;
+	}
+	if (d != NULL)
+		closedir(d);
+	free(bak_prefix);
+	free(prefix);
+	free(dir);
+	return removed;
 }
 
 int

@@ -185,6 +185,11 @@ bool sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b);
  * final fsync of the folder failed: the new text is in place, maybe not durably).
  */
 int sb_policy_save_text(const char *file, const char *text);
+/*
+ * Removes temp files an interrupted sb_policy_save_text left beside file
+ * (".FILE.XXXXXX", ".FILE.bak.XXXXXX"); returns how many.
+ */
+unsigned sb_policy_remove_stale_temps(const char *file);
 
 /* path relative to policy->base_dir, or path itself when absolute. free() it. */
 char *sb_policy_resolve_path(const struct sb_policy *policy, const char *path);

@@ -359,6 +359,12 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		goto err;
 	}
 	d->policy_dir = sb_xstrdup(policy->base_dir ? policy->base_dir : ".");
+	if (opts->policy_file != NULL) {
+		unsigned n = sb_policy_remove_stale_temps(opts->policy_file);
+
+		if (n > 0)
+			sb_info("policy: removed %u temp file(s) an interrupted save left behind", n);
+	}
 	d->http = sbd_http_new(d, &policy->limits);
 	if (d->http == NULL) {
 		sb_policy_free(policy);

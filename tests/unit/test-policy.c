@@ -579,6 +579,44 @@ test_save_written_policy(void)
 	g_free(dir);
 }
 
+/* Temp files a killed save left behind go; files that only look alike stay. */
+static void
+test_remove_stale_temps(void)
+{
+	char *dir = g_dir_make_tmp("sb-policy-XXXXXX", NULL);
+	char *file = g_build_filename(dir, "policy.json", NULL);
+	static const char *const stale[] = { ".policy.json.a1B2c3", ".policy.json.bak.Zz9y8X" };
+	static const char *const kept[] = {
+		"policy.json", "policy.json.bak", ".policy.json.toolong7", ".policy.json.ab-cde",
+		".other.json.a1B2c3",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(stale); i++) {
+		char *p = g_build_filename(dir, stale[i], NULL);
+
+		g_assert_true(g_file_set_contents(p, "{", -1, NULL));
+		g_free(p);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+		char *p = g_build_filename(dir, kept[i], NULL);
+
+		g_assert_true(g_file_set_contents(p, "{}", -1, NULL));
+		g_free(p);
+	}
+	g_assert_cmpuint(sb_policy_remove_stale_temps(file), ==, G_N_ELEMENTS(stale));
+	g_assert_cmpuint(count_entries(dir), ==, G_N_ELEMENTS(kept));
+	g_assert_cmpuint(sb_policy_remove_stale_temps(file), ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(kept); i++) {
+		char *p = g_build_filename(dir, kept[i], NULL);
+
+		g_remove(p);
+		g_free(p);
+	}
+	g_rmdir(dir);
+	g_free(file);
+	g_free(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -596,6 +634,7 @@ main(int argc, char **argv)
 	g_test_add_func("/policy/deep-nesting", test_deep_nesting);
 	g_test_add_func("/policy/load-errors", test_load_errors);
 	g_test_add_func("/policy/save", test_save);
+	g_test_add_func("/policy/remove-stale-temps", test_remove_stale_temps);
 	g_test_add_func("/policy/save-written", test_save_written_policy);
 	return g_test_run();
 }
