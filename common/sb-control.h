@@ -77,6 +77,7 @@ enum sb_control_error {
 #define SB_FIELD_NAME "name"
 #define SB_FIELD_BIND "bind"
 #define SB_FIELD_TLS "tls"
+#define SB_FIELD_FILE "file"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

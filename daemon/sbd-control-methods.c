@@ -156,7 +156,7 @@ m_policy_get(struct sbd_control_client *cl, json_object *id, json_object *params
 
 	json_object_object_add(r, SB_FIELD_POLICY, sb_policy_to_json(c->policy));
 	json_object_object_add(r, SB_FIELD_REVISION, u64(c->revision));
-	json_object_object_add(r, "file", d->opts.policy_file ?
+	json_object_object_add(r, SB_FIELD_FILE, d->opts.policy_file ?
 	    json_object_new_string(d->opts.policy_file) : NULL);
 	line = sb_rpc_result(id, r);
 	json_object_put(r);

@@ -138,7 +138,7 @@ on_got_policy(GObject *source, GAsyncResult *result, gpointer data)
 	    json_object_get_int64(revision) : -1, NULL);
 	/* the daemon's file, when it says, is where its relative paths start */
 	g_clear_pointer(&self->daemon_file, g_free);
-	if (json_object_object_get_ex(answer, "file", &file) &&
+	if (json_object_object_get_ex(answer, SB_FIELD_FILE, &file) &&
 	    json_object_is_type(file, json_type_string)) {
 		g_autofree char *dir = g_path_get_dirname(json_object_get_string(file));
 
