@@ -251,6 +251,35 @@ def _(t):
     d.stop()
 
 
+@suite.case('bursts the client sends, then waits in silence: each reaches the backend whole')
+def _(t):
+    # Bursts larger than the daemon's queue toward the backend, sent in one write: the
+    # daemon must go on parsing what it already read once the backend took the queue,
+    # without a new read event from the silent client.
+    rec = t.backend(h.RecordBackend, 0)
+    d, ports = frames_daemon(t, w.ws_route('rec', rec, '/rec'))
+    for i, (tls, kind) in enumerate(TLS_KINDS):
+        ws = w.open_ws(t, ports[tls], '/rec', tls)
+        h.wait_for(lambda: rec.accepted() > i, 5, 'the backend connection')
+        r = rec.records[i]
+        total = 0
+        for burst in range(30):
+            size = (300 << 10) + burst * 23456
+            piece = 1024 + burst * 97
+            data = h.pattern_bytes(size, burst)
+            ws.conn.sendall(b''.join(w.frame(w.OP_BINARY, data[k:k + piece])
+                for k in range(0, size, piece)))
+            total += size
+            try:
+                h.wait_for(lambda: r.count >= total, 5, 'burst %d at the backend' % burst)
+            except h.Fail as e:
+                raise h.Fail('%s (%s): it has %d of %d bytes' % (e, kind, r.count, total))
+        ws.send_frame(w.OP_CLOSE, w.close_payload(1000))
+        w.expect_close(ws.conn, 1000, 'close after the bursts (%s)' % kind)
+        h.check_eq(rec.wait_record(i).count, total, 'bytes at the backend (%s)' % kind)
+    d.stop()
+
+
 @suite.case('a frame split into 1-byte writes is parsed; 100 frames in one write too')
 def _(t):
     d, ports = frames_daemon(t)
