@@ -74,9 +74,19 @@ class Procs:
             self.stop(p)
 
 
+RUN_TIMEOUT = 120
+
+
+class Stalled(Exception):
+    """A run made no end within RUN_TIMEOUT seconds."""
+
+
 def run_client(exe, port, path, kind, direction, total):
-    r = subprocess.run([exe, 'run', str(port), path, kind, direction, str(total), str(MSG)],
-        capture_output=True, text=True, timeout=600)
+    try:
+        r = subprocess.run([exe, 'run', str(port), path, kind, direction, str(total),
+            str(MSG)], capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Stalled()
     if r.returncode != 0:
         raise RuntimeError('%s %s %s: %s' % (kind, path, direction, r.stderr.strip()))
     n, secs, _ = r.stdout.split()
@@ -84,12 +94,19 @@ def run_client(exe, port, path, kind, direction, total):
 
 
 def median_rate(runs, fn):
-    rates = []
+    """The median MB/s of the runs that finished, marked when some stalled."""
+    rates, stalled = [], 0
     for _ in range(runs):
         try:
             rates.append(fn())
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
+        except (Stalled, asyncio.TimeoutError):
+            stalled += 1
+        except RuntimeError as e:
             return 'error: %s' % str(e).splitlines()[0][:60]
+    if not rates:
+        return 'stalled'
+    if stalled:
+        return '%.0f (%d/%d stalled)' % (statistics.median(rates), stalled, runs)
     return statistics.median(rates)
 
 
@@ -114,13 +131,13 @@ async def python_client_up(port, total):
             for _ in range(total // MSG):
                 await ws.send(msg)
         sender = asyncio.ensure_future(send())
-        stream = b''
+        stream = b''  # the sink's 8-byte counts; trimmed by whole counts only
         while True:
             stream += await ws.recv()
             done = len(stream) // 8 * 8
             if done and int.from_bytes(stream[done - 8:done], 'big') >= total:
                 break
-            stream = stream[-16:]
+            stream = stream[max(0, done - 8):]
         await sender
         return total / (time.monotonic() - start) / 1e6
 
@@ -187,7 +204,7 @@ def main():
                     file=sys.stderr, flush=True)
 
         py_rate = median_rate(args.runs, lambda: asyncio.run(asyncio.wait_for(
-            python_client_up(plain_port, args.python_bytes), 300)))
+            python_client_up(plain_port, args.python_bytes), RUN_TIMEOUT)))
         d.stop(30)
     finally:
         procs.stop_all()
@@ -224,7 +241,7 @@ def fmt(v):
 
 def print_table(columns, table, args, py_rate, websockify):
     names = [n for n, _ in columns]
-    width = max(len(n) for n in names) + 2
+    width = max(len(x) for x in names + [fmt(v) for v in table.values()]) + 2
     print('WebSocket-to-TCP throughput, MB/s (median of %d runs; %d-byte messages; '
         '%d MiB a run, websockify %d MiB)' % (args.runs, MSG, args.bytes >> 20,
         args.websockify_bytes >> 20))
@@ -233,6 +250,8 @@ def print_table(columns, table, args, py_rate, websockify):
         print('%-6s' % direction + ''.join('%*s' % (width, fmt(table[n, direction]))
             for n in names))
     print('python3-websockets client, ws:// up through switchboardd: %s MB/s' % fmt(py_rate))
+    print('"stalled": no end within %d s (the client waits for bytes the proxy kept)' %
+        RUN_TIMEOUT)
     print('machine: %d CPUs; daemon %s; websockify %s' % (os.cpu_count(), h.daemon_path(),
         package_version('websockify') if websockify else 'not installed'))
 
