@@ -129,6 +129,9 @@ sbd_conn_update_interest(struct sbd_conn *c)
 			if (flows[f]->dst == ends[i] && sbd_flow_wants_write(flows[f]))
 				ev |= EPOLLOUT;
 		}
+		/* Records GnuTLS already decrypted raise no epoll event: come back for them. */
+		if ((ev & EPOLLIN) && sbd_end_has_pending(ends[i]))
+			sbd_conn_post_rerun(c);
 		sbd_conn_watch(c, ends[i], ev);
 	}
 }

@@ -301,6 +301,15 @@ update_interest(struct sbd_conn *c)
 {
 	struct sbd_ws *ws = c->ws;
 
+	/*
+	 * No epoll event will come for work already in hand: records GnuTLS
+	 * decrypted, or frames read but left unparsed while the backend's queue
+	 * was full and has room again.
+	 */
+	if ((client_wants_read(ws) && sbd_end_has_pending(&c->client)) ||
+	    (ws->in.len > 0 && ws->to_backend.len < QUEUE_CAP && !ws->failing &&
+	    !ws->close_received))
+		sbd_conn_post_rerun(c);
 	sbd_conn_watch(c, &c->client, (client_wants_read(ws) ? EPOLLIN : 0) |
 	    (ws->to_client.len > 0 || c->client.tls_write_pending ? EPOLLOUT : 0));
 	sbd_conn_watch(c, &c->backend, (backend_wants_read(ws) ? EPOLLIN : 0) |
