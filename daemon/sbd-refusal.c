@@ -15,7 +15,6 @@ static const struct {
 	{ 413, "Content Too Large" },
 	{ 426, "Upgrade Required" },
 	{ 502, "Bad Gateway" },
-	{ 501, "Not Implemented" },
 	{ 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" },
 };
