@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Methods a client may call (CONTRACT.md, "Control socket"). */
+/* Methods a client may call on the control socket. */
 enum sb_control_method {
 	SB_METHOD_STATUS,            /* "status" */
 	SB_METHOD_CONNECTIONS_LIST,  /* "connections.list" */

@@ -76,7 +76,7 @@ prepend_proxy_header(struct sbd_conn *c, enum sb_proxy_version v, struct sb_buf 
 }
 
 /*
- * The order of early client bytes is the whole point (MHD.md §8): what MHD
+ * The order of early client bytes is the whole point: what MHD
  * read past the request, then what sits unread in MHD's end of the pair, then
  * what we read from the client but had not yet written into the pair.
  */
