@@ -289,7 +289,8 @@ def _(t):
         for i in range(len(data)):
             ws.conn.sendall(data[i:i + 1])
         got, pongs = b'', []
-        for _ in range(100):
+        # Each dribbled byte may reach the echo alone and come back as a message of its own.
+        for _ in range(1000):
             fr = w.read_frame(ws.conn)
             if fr.op == w.OP_PONG:
                 pongs.append(fr.payload)
