@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "sb-alloc.h"
+#include "sb-path.h"
 #include "sb-json.h"
 #include "sb-policy-private.h"
 
@@ -485,11 +485,9 @@ sb_policy_from_string(const char *text, size_t len, const char *base_dir,
 static char *
 folder_of(const char *file)
 {
-	char *copy = sb_xstrdup(file);
-	char *dir = sb_xstrdup(dirname(copy));
+	char *dir = sb_path_dir(file);
 	char *abs = realpath(dir, NULL);
 
-	free(copy);
 	if (abs == NULL)
 		return dir;
 	free(dir);

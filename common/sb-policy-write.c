@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sb-alloc.h"
+#include "sb-path.h"
 #include "sb-json.h"
 #include "sb-policy-private.h"
 
@@ -266,10 +267,8 @@ is_mkstemp_suffix(const char *s)
 unsigned
 sb_policy_remove_stale_temps(const char *file)
 {
-	const char *slash = strrchr(file, '/');
-	const char *base = slash ? slash + 1 : file;
-	char *dir = slash == NULL ? sb_xstrdup(".") :
-	    slash == file ? sb_xstrdup("/") : sb_xstrndup(file, (size_t)(slash - file));
+	const char *base = sb_path_base(file);
+	char *dir = sb_path_dir(file);
 	char *prefix = sb_xasprintf(".%s.", base);
 	char *bak_prefix = sb_xasprintf(".%s.bak.", base);
 	size_t plen = strlen(prefix), blen = strlen(bak_prefix);
@@ -297,10 +296,8 @@ sb_policy_remove_stale_temps(const char *file)
 int
 sb_policy_save_text(const char *file, const char *text)
 {
-	const char *slash = strrchr(file, '/');
-	const char *base = slash ? slash + 1 : file;
-	char *dir = slash == NULL ? sb_xstrdup(".") :
-	    slash == file ? sb_xstrdup("/") : sb_xstrndup(file, (size_t)(slash - file));
+	const char *base = sb_path_base(file);
+	char *dir = sb_path_dir(file);
 	char *tmp = sb_xasprintf("%s/.%s.XXXXXX", dir, base);
 	char *bak = sb_xasprintf("%s.bak", file);
 	char *bak_tmp = sb_xasprintf("%s/.%s.bak.XXXXXX", dir, base);

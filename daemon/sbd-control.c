@@ -13,6 +13,7 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sb-path.h"
 #include "sbd-control-private.h"
 #include "sbd-daemon.h"
 #include "sbd-registry.h"
@@ -291,29 +292,6 @@ on_event(void *ctx, json_object *params)
 	sbd_loop_post(d->main_loop, broadcast, msg);
 }
 
-static int
-mkdir_parent(const char *path)
-{
-	char *dir = sb_xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	int rc = 0;
-
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		for (char *s = dir + 1; *s != '\0'; s++) {
-			if (*s != '/')
-				continue;
-			*s = '\0';
-			mkdir(dir, 0755);
-			*s = '/';
-		}
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-	}
-	free(dir);
-	return rc;
-}
-
 /* A socket file nobody answers on is left from a crash: remove it. One that answers is in use. */
 static int
 claim_path(const char *path, const struct sockaddr_un *sun, char **err)
@@ -355,11 +333,15 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 		goto err;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
-	if (mkdir_parent(path) < 0) {
-		*err = sb_xasprintf("control socket %s: cannot create its folder: %s", path,
+	char *dir = sb_path_dir(path);
+
+	if (sb_mkdir_p(dir, 0755) < 0) {
+		*err = sb_xasprintf("control socket %s: cannot create its folder %s: %s", path, dir,
 		    strerror(errno));
+		free(dir);
 		goto err;
 	}
+	free(dir);
 	if (claim_path(path, &sun, err) < 0)
 		goto err;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -15,6 +15,7 @@
 #include "sb-alloc.h"
 #include "sb-config.h"
 #include "sb-log.h"
+#include "sb-path.h"
 #include "sb-control.h"
 #include "sbd-conn.h"
 #include "sbd-control.h"
@@ -89,26 +90,6 @@ notify_systemd(const char *state)
 	close(fd);
 }
 
-static int
-mkdir_p(const char *dir, mode_t mode)
-{
-	char *p = sb_xstrdup(dir);
-	int rc = 0;
-
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 struct sb_policy *
 sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors *errs)
 {
@@ -119,7 +100,7 @@ sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors
 		return sb_policy_load(file, errs);
 
 	/* The embedded policy's certificate is made on first start and kept. */
-	if (mkdir_p(state_dir, 0700) < 0) {
+	if (sb_mkdir_p(state_dir, 0700) < 0) {
 		sb_errors_add(errs, "", "state dir %s: %s", state_dir, strerror(errno));
 		return NULL;
 	}

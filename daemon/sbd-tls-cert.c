@@ -15,6 +15,7 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sb-path.h"
 
 #define SELF_SIGNED_DAYS    365
 #define SELF_SIGNED_RENEW_S (30 * 86400)
@@ -25,9 +26,7 @@ write_atomic(const char *role, const char *path, const gnutls_datum_t *data, mod
     char **err)
 {
 	char *tmp = sb_xasprintf("%s.XXXXXX", path);
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? sb_xstrdup(".") :
-	    sb_xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	char *dir = sb_path_dir(path);
 	const char *step = "create";
 	bool created = false;
 	size_t done = 0;
