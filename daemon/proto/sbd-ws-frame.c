@@ -1,4 +1,5 @@
-/* sbd-ws-frame.c - WebSocket frame parser (client frames) and builders */
+/* sbd-ws-frame.c - WebSocket frames: the parser of client frames, a decoder of server
+ * frames, and the builders */
 #include "sbd-ws-frame.h"
 
 #include <string.h>
@@ -440,6 +441,64 @@ sbd_ws_parse(struct sbd_ws_parser *p, uint8_t *buf, size_t len, struct sbd_ws_ev
 			return pos;
 	}
 	return pos;
+}
+
+const char *
+sbd_ws_opcode_name(unsigned opcode)
+{
+	switch (opcode) {
+	case SBD_WS_OP_CONTINUATION:
+		return "continuation";
+	case SBD_WS_OP_TEXT:
+		return "text";
+	case SBD_WS_OP_BINARY:
+		return "binary";
+	case SBD_WS_OP_CLOSE:
+		return "close";
+	case SBD_WS_OP_PING:
+		return "ping";
+	case SBD_WS_OP_PONG:
+		return "pong";
+	}
+	return NULL;
+}
+
+/* ---- decoding a server's frames ---- */
+
+enum sbd_ws_frame_result
+sbd_ws_frame_decode(uint8_t *buf, size_t len, struct sbd_ws_frame *out)
+{
+	size_t h = 2;
+	uint64_t n;
+
+	memset(out, 0, sizeof *out);
+	if (len < 2)
+		return SBD_WS_FRAME_INCOMPLETE;
+	out->fin = (buf[0] & 0x80) != 0;
+	out->opcode = buf[0] & 0x0f;
+	out->masked = (buf[1] & 0x80) != 0;
+	if ((buf[0] & 0x70) != 0 || !opcode_is_known(out->opcode))
+		return SBD_WS_FRAME_INVALID;
+	n = buf[1] & 0x7f;
+	if (n >= 126) {
+		h = n == 126 ? 4 : 10;
+		if (len < h)
+			return SBD_WS_FRAME_INCOMPLETE;
+		n = 0;
+		for (size_t i = 2; i < h; i++)
+			n = n << 8 | buf[i];
+		if ((n >> 63) != 0)
+			return SBD_WS_FRAME_INVALID;
+	}
+	out->length = n;
+	if (out->masked)
+		h += 4;
+	out->header_len = h;
+	if (len < h || len - h < n)
+		return SBD_WS_FRAME_INCOMPLETE;
+	if (out->masked)
+		sbd_ws_mask(buf + h, (size_t)n, buf + h - 4, 0);
+	return SBD_WS_FRAME_OK;
 }
 
 /* ---- building ---- */

@@ -28,6 +28,9 @@ enum sbd_ws_opcode {
 	SBD_WS_OP_PONG = 0xa,
 };
 
+/* "text", "binary", "close", ...; NULL for an opcode RFC 6455 does not define. */
+const char *sbd_ws_opcode_name(unsigned opcode);
+
 /* ---- Incremental UTF-8 validation (RFC 3629: no overlongs, surrogates or > U+10FFFF) ---- */
 
 enum sbd_utf8_state {
@@ -151,6 +154,31 @@ size_t sbd_ws_parse(struct sbd_ws_parser *p, uint8_t *buf, size_t len, struct sb
 
 /* Whether a close frame may carry code (RFC 6455 §7.4: 1000-1003, 1007-1011, 3000-4999). */
 bool sbd_ws_close_code_is_valid(uint16_t code);
+
+/* ---- Reading a server's frames, one whole frame at a time (the client side) ---- */
+
+struct sbd_ws_frame {
+	bool fin;
+	unsigned opcode;   /* 0..15: an undefined one makes the frame invalid */
+	bool masked;       /* a server must not mask: reported, and unmasked here */
+	uint64_t length;   /* payload length, once the header is whole */
+	size_t header_len; /* once the header is whole */
+};
+
+enum sbd_ws_frame_result {
+	SBD_WS_FRAME_INCOMPLETE, /* need more bytes: the header, or a payload of out->length */
+	SBD_WS_FRAME_OK,         /* payload at buf + header_len, length bytes (unmasked in place) */
+	SBD_WS_FRAME_INVALID,    /* reserved bits or opcode, or a length with its top bit set */
+};
+
+/*
+ * Decodes the frame at the start of buf, as a client reads what a server
+ * sends: it says what the frame is and leaves the protocol's rules on
+ * sequences, control frames and masking to the caller, who may want to show a
+ * peer's mistakes rather than stop at them. Once the first two bytes are there,
+ * out->fin, opcode and masked are filled in whatever the result.
+ */
+enum sbd_ws_frame_result sbd_ws_frame_decode(uint8_t *buf, size_t len, struct sbd_ws_frame *out);
 
 /* ---- Building frames ---- */
 

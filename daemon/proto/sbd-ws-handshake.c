@@ -5,7 +5,6 @@
 #include <gnutls/gnutls.h>
 #include <string.h>
 
-#define KEY_B64_LEN 24 /* 16 bytes */
 #define SHA1_LEN    20
 
 static const char b64_alphabet[] =
@@ -47,7 +46,7 @@ sbd_ws_key_is_valid(const char *key)
 		return false;
 	key = trim(key, &n);
 	/* 16 bytes are five 3-byte groups and one byte: 22 characters, then "==" */
-	if (n != KEY_B64_LEN || key[22] != '=' || key[23] != '=')
+	if (n != SBD_WS_KEY_LEN || key[22] != '=' || key[23] != '=')
 		return false;
 	for (size_t i = 0; i < 22; i++)
 		if (!is_b64(key[i]))
@@ -75,10 +74,16 @@ b64_encode(const unsigned char *in, size_t n, char *out)
 	out[o] = '\0';
 }
 
+void
+sbd_ws_key_encode(const uint8_t nonce[SBD_WS_NONCE_LEN], char out[SBD_WS_KEY_LEN + 1])
+{
+	b64_encode(nonce, SBD_WS_NONCE_LEN, out);
+}
+
 bool
 sbd_ws_accept(const char *key, char out[SBD_WS_ACCEPT_LEN + 1])
 {
-	char text[KEY_B64_LEN + sizeof SBD_WS_GUID];
+	char text[SBD_WS_KEY_LEN + sizeof SBD_WS_GUID];
 	unsigned char digest[SHA1_LEN];
 	size_t n;
 
@@ -86,8 +91,8 @@ sbd_ws_accept(const char *key, char out[SBD_WS_ACCEPT_LEN + 1])
 	if (key == NULL)
 		return false;
 	key = trim(key, &n);
-	if (n > KEY_B64_LEN) /* not a valid key; hash what fits, the caller checked it */
-		n = KEY_B64_LEN;
+	if (n > SBD_WS_KEY_LEN) /* not a valid key; hash what fits, the caller checked it */
+		n = SBD_WS_KEY_LEN;
 	memcpy(text, key, n);
 	memcpy(text + n, SBD_WS_GUID, sizeof SBD_WS_GUID - 1);
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text, n + sizeof SBD_WS_GUID - 1, digest) < 0)

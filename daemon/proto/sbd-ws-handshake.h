@@ -3,9 +3,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* RFC 6455 §1.3: appended to the client's key before hashing. */
 #define SBD_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+/* Sec-WebSocket-Key is base64 of a 16-byte nonce: 24 characters. */
+#define SBD_WS_NONCE_LEN 16
+#define SBD_WS_KEY_LEN   24
 /* Sec-WebSocket-Accept is base64 of a SHA-1 digest: 28 characters. */
 #define SBD_WS_ACCEPT_LEN 28
 /* The only version spoken, as Sec-WebSocket-Version says it. */
@@ -17,6 +21,13 @@
  * around them. NULL is not valid.
  */
 bool sbd_ws_key_is_valid(const char *key);
+
+/*
+ * The Sec-WebSocket-Key a client sends (RFC 6455 §4.1): nonce in base64,
+ * NUL-terminated in out. The nonce must be fresh random bytes for each
+ * handshake; drawing them is the caller's business.
+ */
+void sbd_ws_key_encode(const uint8_t nonce[SBD_WS_NONCE_LEN], char out[SBD_WS_KEY_LEN + 1]);
 
 /*
  * Sec-WebSocket-Accept for a valid key (spaces and tabs around it are ignored):

@@ -1,14 +1,15 @@
 /*
- * fuzz-ws-frame.c - libFuzzer target: the WebSocket client-frame parser and the
- * frame builders.
+ * fuzz-ws-frame.c - libFuzzer target: the WebSocket client-frame parser, the
+ * server-frame decoder and the frame builders.
  *
  * Input: two bytes of split point (big-endian, modulo the stream's length + 1),
  * one byte of message cap (0: none, else that many bytes), then the stream.
  * The stream is parsed all at once, in two pieces cut at the split point, and
  * (when short) a byte at a time; each piece is its own heap copy, so reading
  * past one is caught. All three must give the same events, once data runs are
- * joined (a run's length depends on the cuts). The payload is also framed as a
- * client frame and parsed back, and cut into a close payload.
+ * joined (a run's length depends on the cuts). The stream is also decoded as a
+ * server's frames; and it is framed as a client frame and parsed back, framed as
+ * a server and a client frame and decoded back, and cut into a close payload.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -188,6 +189,66 @@ round_trip(const uint8_t *payload, size_t n)
 	free(frame);
 }
 
+/*
+ * The stream read as a server's frames, one whole frame after another, from a
+ * heap copy: each frame lies within the stream, a prefix of it is incomplete,
+ * and a masked payload comes out as the bytes XORed with its key.
+ */
+static void
+server_frames(const uint8_t *in, size_t n)
+{
+	uint8_t *copy = malloc(n > 0 ? n : 1);
+	struct sbd_ws_frame fr;
+	size_t pos = 0;
+
+	check(copy != NULL, "out of memory");
+	if (n > 0)
+		memcpy(copy, in, n);
+	while (sbd_ws_frame_decode(copy + pos, n - pos, &fr) == SBD_WS_FRAME_OK) {
+		size_t h = fr.header_len;
+		struct sbd_ws_frame again;
+
+		check(h >= 2 && h <= SBD_WS_HEADER_MAX && h <= n - pos &&
+		    fr.length <= n - pos - h, "frame past the stream");
+		check(sbd_ws_opcode_name(fr.opcode) != NULL, "frame with an unknown opcode");
+		check(h == 2 + (fr.masked ? 4 : 0) + (in[pos + 1] % 128 == 126 ? 2 :
+		    in[pos + 1] % 128 == 127 ? 8 : 0), "header length");
+		for (size_t i = 0; i < fr.length; i++) {
+			uint8_t key = fr.masked ? in[pos + h - 4 + i % 4] : 0;
+			check(copy[pos + h + i] == (in[pos + h + i] ^ key), "payload unmasked wrong");
+		}
+		check(sbd_ws_frame_decode(copy + pos, h + (size_t)fr.length - 1, &again) ==
+		    SBD_WS_FRAME_INCOMPLETE, "a prefix decodes");
+		check(h + fr.length == 2 || again.opcode == fr.opcode, "a prefix's opcode");
+		pos += h + (size_t)fr.length;
+	}
+	free(copy);
+}
+
+/* A server frame and a client frame of the stream as payload decode back to it. */
+static void
+server_round_trip(const uint8_t *payload, size_t n)
+{
+	static const uint8_t mask[4] = { 0x3c, 0x00, 0xff, 0x81 };
+	size_t cap = n + SBD_WS_HEADER_MAX;
+	uint8_t *frame = malloc(cap);
+	struct sbd_ws_frame fr;
+	size_t len;
+
+	check(frame != NULL, "out of memory");
+	len = sbd_ws_frame_header(frame, SBD_WS_OP_TEXT, false, n);
+	if (n > 0)
+		memcpy(frame + len, payload, n);
+	check(sbd_ws_frame_decode(frame, len + n, &fr) == SBD_WS_FRAME_OK && !fr.fin &&
+	    !fr.masked && fr.opcode == SBD_WS_OP_TEXT && fr.header_len == len &&
+	    fr.length == n, "server frame decodes");
+	len = sbd_ws_client_frame(frame, cap, SBD_WS_OP_BINARY, true, mask, payload, n);
+	check(sbd_ws_frame_decode(frame, len, &fr) == SBD_WS_FRAME_OK && fr.fin && fr.masked &&
+	    fr.opcode == SBD_WS_OP_BINARY && fr.header_len + fr.length == len &&
+	    (n == 0 || memcmp(frame + fr.header_len, payload, n) == 0), "client frame decodes");
+	free(frame);
+}
+
 /* Any text cut into a close payload is a valid, complete UTF-8 prefix of it. */
 static void
 close_payload(const uint8_t *text, size_t n)
@@ -240,6 +301,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	transcript_free(&split);
 
 	round_trip(in, n);
+	server_frames(in, n);
+	server_round_trip(in, n);
 	close_payload(in, n);
 	return 0;
 }

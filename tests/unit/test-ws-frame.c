@@ -1,4 +1,4 @@
-/* test-ws-frame.c - WebSocket frame parser and builders */
+/* test-ws-frame.c - WebSocket frame parser, decoder and builders */
 #include <glib.h>
 #include <string.h>
 
@@ -604,6 +604,91 @@ test_builders(void)
 	    ==, 6);
 }
 
+static void
+test_opcode_name(void)
+{
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_CONTINUATION), ==, "continuation");
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_TEXT), ==, "text");
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_BINARY), ==, "binary");
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_CLOSE), ==, "close");
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_PING), ==, "ping");
+	g_assert_cmpstr(sbd_ws_opcode_name(SBD_WS_OP_PONG), ==, "pong");
+	for (unsigned op = 3; op <= 15; op++)
+		if (op < SBD_WS_OP_CLOSE || op > SBD_WS_OP_PONG)
+			g_assert_null(sbd_ws_opcode_name(op));
+}
+
+/* What a client reads: whole server frames, unmasked, or masked and reported. */
+static void
+test_decode(void)
+{
+	/* RFC 6455 §5.7: an unmasked and a masked "Hello" */
+	static const uint8_t hello[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+	static const uint8_t hello_masked[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f,
+		0x4d, 0x51, 0x58 };
+	uint8_t buf[16], *big = g_malloc(70000 + SBD_WS_HEADER_MAX);
+	struct sbd_ws_frame fr;
+	size_t n;
+
+	memcpy(buf, hello, sizeof hello);
+	for (size_t i = 0; i < sizeof hello; i++)
+		g_assert_cmpint(sbd_ws_frame_decode(buf, i, &fr), ==, SBD_WS_FRAME_INCOMPLETE);
+	g_assert_cmpint(sbd_ws_frame_decode(buf, sizeof hello, &fr), ==, SBD_WS_FRAME_OK);
+	g_assert_true(fr.fin);
+	g_assert_false(fr.masked);
+	g_assert_cmpuint(fr.opcode, ==, SBD_WS_OP_TEXT);
+	g_assert_cmpuint(fr.length, ==, 5);
+	g_assert_cmpuint(fr.header_len, ==, 2);
+	g_assert_cmpmem(buf + fr.header_len, 5, "Hello", 5);
+
+	memcpy(buf, hello_masked, sizeof hello_masked);
+	g_assert_cmpint(sbd_ws_frame_decode(buf, sizeof hello_masked - 1, &fr), ==,
+	    SBD_WS_FRAME_INCOMPLETE);
+	g_assert_cmpuint(fr.length, ==, 5);
+	g_assert_cmpmem(buf, sizeof hello_masked, hello_masked, sizeof hello_masked);
+	g_assert_cmpint(sbd_ws_frame_decode(buf, sizeof hello_masked, &fr), ==, SBD_WS_FRAME_OK);
+	g_assert_true(fr.masked);
+	g_assert_cmpuint(fr.header_len, ==, 6);
+	g_assert_cmpmem(buf + fr.header_len, 5, "Hello", 5);
+
+	/* the 16-bit and 64-bit lengths; a frame followed by more bytes */
+	memset(big, 'x', 70000 + SBD_WS_HEADER_MAX);
+	n = sbd_ws_frame_header(big, SBD_WS_OP_BINARY, false, 300);
+	g_assert_cmpint(sbd_ws_frame_decode(big, n + 300 + 5, &fr), ==, SBD_WS_FRAME_OK);
+	g_assert_false(fr.fin);
+	g_assert_cmpuint(fr.header_len, ==, 4);
+	g_assert_cmpuint(fr.length, ==, 300);
+	n = sbd_ws_client_frame_header(big, SBD_WS_OP_BINARY, true, 70000, rfc_mask);
+	g_assert_cmpint(sbd_ws_frame_decode(big, 3, &fr), ==, SBD_WS_FRAME_INCOMPLETE);
+	g_assert_cmpint(sbd_ws_frame_decode(big, n + 69999, &fr), ==, SBD_WS_FRAME_INCOMPLETE);
+	g_assert_cmpuint(fr.length, ==, 70000);
+	g_assert_cmpuint(fr.header_len, ==, 14);
+	g_assert_cmpint(sbd_ws_frame_decode(big, n + 70000, &fr), ==, SBD_WS_FRAME_OK);
+	for (size_t i = 0; i < 70000; i++)
+		g_assert_cmphex(big[n + i], ==, 'x' ^ rfc_mask[i & 3]);
+
+	/* a server's close frame, code 1000 */
+	memcpy(buf, "\x88\x02\x03\xe8", 4);
+	g_assert_cmpint(sbd_ws_frame_decode(buf, 4, &fr), ==, SBD_WS_FRAME_OK);
+	g_assert_cmpuint(fr.opcode, ==, SBD_WS_OP_CLOSE);
+	g_assert_cmpmem(buf + fr.header_len, 2, "\x03\xe8", 2);
+
+	/* the rules of sequences and control frames are the caller's */
+	memcpy(buf, "\x09\x7e\x00\x00", 4); /* a ping not fin, 16-bit length 0 */
+	g_assert_cmpint(sbd_ws_frame_decode(buf, 4, &fr), ==, SBD_WS_FRAME_OK);
+	g_assert_false(fr.fin);
+	g_assert_cmpuint(fr.opcode, ==, SBD_WS_OP_PING);
+
+	memcpy(buf, "\xc1\x00", 2); /* RSV1 */
+	g_assert_cmpint(sbd_ws_frame_decode(buf, 2, &fr), ==, SBD_WS_FRAME_INVALID);
+	g_assert_cmpuint(fr.opcode, ==, SBD_WS_OP_TEXT);
+	memcpy(buf, "\x83\x00", 2); /* opcode 3 */
+	g_assert_cmpint(sbd_ws_frame_decode(buf, 2, &fr), ==, SBD_WS_FRAME_INVALID);
+	memcpy(buf, "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10);
+	g_assert_cmpint(sbd_ws_frame_decode(buf, 10, &fr), ==, SBD_WS_FRAME_INVALID);
+	g_free(big);
+}
+
 /* A 100 MiB message through a 64 KiB buffer: nothing is kept but the frame state. */
 static void
 test_streaming(void)
@@ -661,5 +746,7 @@ main(int argc, char **argv)
 	g_test_add_func("/ws-frame/mask", test_mask);
 	g_test_add_func("/ws-frame/builders", test_builders);
 	g_test_add_func("/ws-frame/streaming", test_streaming);
+	g_test_add_func("/ws-frame/opcode-name", test_opcode_name);
+	g_test_add_func("/ws-frame/decode", test_decode);
 	return g_test_run();
 }

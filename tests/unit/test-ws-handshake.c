@@ -60,6 +60,28 @@ test_key(void)
 }
 
 static void
+test_key_encode(void)
+{
+	const uint8_t *sample = (const uint8_t *)"the sample nonce";
+	char key[SBD_WS_KEY_LEN + 1], accept[SBD_WS_ACCEPT_LEN + 1];
+	uint8_t nonce[SBD_WS_NONCE_LEN];
+
+	/* RFC 6455 §1.3: the nonce behind the section's sample key */
+	sbd_ws_key_encode(sample, key);
+	g_assert_cmpstr(key, ==, "dGhlIHNhbXBsZSBub25jZQ==");
+	g_assert_true(sbd_ws_accept(key, accept));
+	g_assert_cmpstr(accept, ==, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	/* every nonce makes a key the server side takes: each byte value at each position */
+	for (unsigned v = 0; v < 256; v++) {
+		for (size_t i = 0; i < sizeof nonce; i++)
+			nonce[i] = (uint8_t)(v + i * 17);
+		sbd_ws_key_encode(nonce, key);
+		g_assert_cmpuint(strlen(key), ==, SBD_WS_KEY_LEN);
+		g_assert_true(sbd_ws_key_is_valid(key));
+	}
+}
+
+static void
 test_check_request(void)
 {
 	static const struct {
@@ -139,6 +161,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ws-handshake/accept", test_accept);
 	g_test_add_func("/ws-handshake/key", test_key);
+	g_test_add_func("/ws-handshake/key-encode", test_key_encode);
 	g_test_add_func("/ws-handshake/check-request", test_check_request);
 	g_test_add_func("/ws-handshake/subprotocol", test_subprotocol);
 	return g_test_run();
