@@ -1,10 +1,8 @@
 /* sbctl-http.c - what probe speaks, as pure functions: URLs, the upgrade request, the answer's
- * head, Sec-WebSocket-Accept, WebSocket frames */
+ * head (the WebSocket handshake and frames are proto/'s) */
 #include "sbctl-http.h"
 
 #include <arpa/inet.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,41 +136,6 @@ sbctl_url_clear(struct sbctl_url *u)
 	free(u->port);
 	free(u->target);
 	memset(u, 0, sizeof *u);
-}
-
-char *
-sbctl_base64(const uint8_t *data, size_t len)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = sb_xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)data[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)data[i + 1] << 8;
-		if (i + 2 < len)
-			v |= data[i + 2];
-		*o++ = alphabet[v >> 18 & 63];
-		*o++ = alphabet[v >> 12 & 63];
-		*o++ = i + 1 < len ? alphabet[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? alphabet[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-char *
-sbctl_ws_accept(const char *key)
-{
-	char *text = sb_xasprintf("%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-	uint8_t digest[20];
-
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text, strlen(text), digest) < 0)
-		abort(); /* SHA-1 is always there; failing here is a broken library */
-	free(text);
-	return sbctl_base64(digest, sizeof digest);
 }
 
 /* RFC 9110 tchar. */
@@ -345,114 +308,4 @@ sbctl_head_get(const struct sbctl_head *h, const char *name)
 			return h->headers[i].value;
 	}
 	return NULL;
-}
-
-bool
-sbctl_token_list_has(const char *list, const char *token)
-{
-	size_t tlen = strlen(token);
-
-	while (list != NULL && *list != '\0') {
-		const char *end = strchr(list, ','), *s = list, *e;
-
-		if (end == NULL)
-			end = list + strlen(list);
-		e = end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if ((size_t)(e - s) == tlen && strncasecmp(s, token, tlen) == 0)
-			return true;
-		list = *end == ',' ? end + 1 : end;
-	}
-	return false;
-}
-
-const char *
-sbctl_ws_opcode_name(unsigned opcode)
-{
-	switch (opcode) {
-	case SBCTL_WS_CONTINUATION:
-		return "continuation";
-	case SBCTL_WS_TEXT:
-		return "text";
-	case SBCTL_WS_BINARY:
-		return "binary";
-	case SBCTL_WS_CLOSE:
-		return "close";
-	case SBCTL_WS_PING:
-		return "ping";
-	case SBCTL_WS_PONG:
-		return "pong";
-	}
-	return NULL;
-}
-
-size_t
-sbctl_ws_encode(unsigned opcode, const uint8_t *payload, size_t len, const uint8_t mask[4],
-    uint8_t *out)
-{
-	size_t h = 0;
-
-	out[h++] = (uint8_t)(0x80 | (opcode & 0x0f));
-	if (len < 126) {
-		out[h++] = (uint8_t)(0x80 | len);
-	} else if (len <= 0xffff) {
-		out[h++] = 0x80 | 126;
-		out[h++] = (uint8_t)(len >> 8);
-		out[h++] = (uint8_t)len;
-	} else {
-		out[h++] = 0x80 | 127;
-		for (int shift = 56; shift >= 0; shift -= 8)
-			out[h++] = (uint8_t)((uint64_t)len >> shift);
-	}
-	memcpy(out + h, mask, 4);
-	h += 4;
-	for (size_t i = 0; i < len; i++)
-		out[h + i] = payload[i] ^ mask[i % 4];
-	return h + len;
-}
-
-enum sbctl_frame_parse
-sbctl_ws_decode(uint8_t *buf, size_t len, struct sbctl_frame *out)
-{
-	size_t h = 2;
-	uint64_t n;
-
-	memset(out, 0, sizeof *out);
-	if (len < 2)
-		return SBCTL_FRAME_INCOMPLETE;
-	out->fin = buf[0] & 0x80;
-	out->opcode = buf[0] & 0x0f;
-	out->masked = buf[1] & 0x80;
-	if ((buf[0] & 0x70) != 0 || sbctl_ws_opcode_name(out->opcode) == NULL)
-		return SBCTL_FRAME_INVALID;
-	n = buf[1] & 0x7f;
-	if (n == 126) {
-		if (len < 4)
-			return SBCTL_FRAME_INCOMPLETE;
-		n = (uint64_t)buf[2] << 8 | buf[3];
-		h = 4;
-	} else if (n == 127) {
-		if (len < 10)
-			return SBCTL_FRAME_INCOMPLETE;
-		n = 0;
-		for (int i = 0; i < 8; i++)
-			n = n << 8 | buf[2 + i];
-		if (n >> 63)
-			return SBCTL_FRAME_INVALID;
-		h = 10;
-	}
-	out->length = n;
-	if (out->masked)
-		h += 4;
-	out->header_len = h;
-	if (len < h || len - h < n)
-		return SBCTL_FRAME_INCOMPLETE;
-	if (out->masked) {
-		for (size_t i = 0; i < n; i++)
-			buf[h + i] ^= buf[h - 4 + i % 4];
-	}
-	return SBCTL_FRAME_OK;
 }

@@ -1,10 +1,9 @@
 /* sbctl-http.h - what probe speaks, as pure functions: URLs, the upgrade request, the answer's
- * head, Sec-WebSocket-Accept, WebSocket frames */
+ * head (the WebSocket handshake and frames are proto/'s) */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 struct sbctl_url {
 	char *scheme;    /* "ws", "wss", "http" or "https" (lowercase) */
@@ -22,10 +21,6 @@ struct sbctl_url {
  */
 int sbctl_url_parse(const char *text, struct sbctl_url *out, char **err);
 void sbctl_url_clear(struct sbctl_url *u);
-
-char *sbctl_base64(const uint8_t *data, size_t len);
-/* base64(SHA-1(key + the RFC 6455 GUID)), the answer a server owes to key. */
-char *sbctl_ws_accept(const char *key);
 
 /*
  * The upgrade request: GET target, Host, then Connection: Upgrade and
@@ -61,37 +56,3 @@ enum sbctl_head_parse sbctl_head_parse(const char *buf, size_t len, struct sbctl
 void sbctl_head_clear(struct sbctl_head *h);
 /* The first header of that name (case-insensitive); NULL when absent. */
 const char *sbctl_head_get(const struct sbctl_head *h, const char *name);
-/* Whether a comma-separated list holds token (case-insensitive, spaces ignored). */
-bool sbctl_token_list_has(const char *list, const char *token);
-
-enum sbctl_ws_opcode {
-	SBCTL_WS_CONTINUATION = 0x0,
-	SBCTL_WS_TEXT = 0x1,
-	SBCTL_WS_BINARY = 0x2,
-	SBCTL_WS_CLOSE = 0x8,
-	SBCTL_WS_PING = 0x9,
-	SBCTL_WS_PONG = 0xa,
-};
-
-/* "text", "binary", "close", ...; "opcode N" style names are the caller's. NULL if unknown. */
-const char *sbctl_ws_opcode_name(unsigned opcode);
-
-/* A client frame (FIN set, masked with mask); returns its length; out holds len + 14 bytes. */
-size_t sbctl_ws_encode(unsigned opcode, const uint8_t *payload, size_t len,
-    const uint8_t mask[4], uint8_t *out);
-
-struct sbctl_frame {
-	bool fin;
-	unsigned opcode;
-	bool masked;      /* a server must not mask: reported, and unmasked here */
-	uint64_t length;  /* payload length */
-	size_t header_len;
-};
-
-enum sbctl_frame_parse {
-	SBCTL_FRAME_INCOMPLETE, /* need more bytes: the header, or a payload of out->length */
-	SBCTL_FRAME_OK,         /* payload at buf + header_len, length bytes (unmasked in place) */
-	SBCTL_FRAME_INVALID,    /* reserved bits or opcode, or a length with its top bit set */
-};
-
-enum sbctl_frame_parse sbctl_ws_decode(uint8_t *buf, size_t len, struct sbctl_frame *out);

@@ -7,6 +7,7 @@
 
 #include "sb-alloc.h"
 #include "sbctl-probe-private.h"
+#include "sbd-ws-frame.h"
 
 /* Without --send: how long to wait for bytes the server sends first (a VNC banner). */
 #define FIRST_BYTES_MS 1000
@@ -18,21 +19,21 @@ static bool
 show_frames(struct sbctl_probe *p, json_object *frames, double t0)
 {
 	for (;;) {
-		struct sbctl_frame fr;
-		enum sbctl_frame_parse r = sbctl_ws_decode(p->in, p->in_len, &fr);
+		struct sbd_ws_frame fr;
+		enum sbd_ws_frame_result r = sbd_ws_frame_decode(p->in, p->in_len, &fr);
 		const uint8_t *payload = p->in + fr.header_len;
 		json_object *o;
 
-		if (r == SBCTL_FRAME_INCOMPLETE) {
+		if (r == SBD_WS_FRAME_INCOMPLETE) {
 			if (p->in_len == SBCTL_PROBE_IN_MAX) {
 				sbctl_probe_say(p, "receive   a %s frame of %llu bytes: more than "
-				    "this probe keeps", sbctl_ws_opcode_name(fr.opcode),
+				    "this probe keeps", sbd_ws_opcode_name(fr.opcode),
 				    (unsigned long long)fr.length);
 				return false;
 			}
 			return true;
 		}
-		if (r == SBCTL_FRAME_INVALID) {
+		if (r == SBD_WS_FRAME_INVALID) {
 			sbctl_probe_say(p, "receive   not a WebSocket frame:");
 			sbctl_probe_say_block(p, p->in, p->in_len);
 			json_object_array_add(frames, sbctl_probe_peer_text(p->in, p->in_len));
@@ -40,17 +41,17 @@ show_frames(struct sbctl_probe *p, json_object *frames, double t0)
 		}
 		o = json_object_new_object();
 		json_object_object_add(o, "opcode", json_object_new_string(
-		    sbctl_ws_opcode_name(fr.opcode)));
+		    sbd_ws_opcode_name(fr.opcode)));
 		json_object_object_add(o, "fin", json_object_new_boolean(fr.fin));
 		json_object_object_add(o, "length", json_object_new_int64((int64_t)fr.length));
 		json_object_object_add(o, "payload",
 		    sbctl_probe_peer_text(payload, (size_t)fr.length));
 		json_object_array_add(frames, o);
 		sbctl_probe_say(p, "receive   %s frame%s%s, %llu bytes (%.1f ms)",
-		    sbctl_ws_opcode_name(fr.opcode), fr.fin ? "" : " (not final)",
+		    sbd_ws_opcode_name(fr.opcode), fr.fin ? "" : " (not final)",
 		    fr.masked ? " (masked: a server must not mask)" : "",
 		    (unsigned long long)fr.length, sbctl_probe_now() - t0);
-		if (fr.opcode == SBCTL_WS_CLOSE && fr.length >= 2) {
+		if (fr.opcode == SBD_WS_OP_CLOSE && fr.length >= 2) {
 			sbctl_probe_say(p, "          close code %u%s%.*s",
 			    payload[0] << 8 | payload[1], fr.length > 2 ? ": " : "",
 			    (int)fr.length - 2, (const char *)payload + 2);
@@ -58,7 +59,7 @@ show_frames(struct sbctl_probe *p, json_object *frames, double t0)
 			sbctl_probe_say_block(p, payload, (size_t)fr.length);
 		}
 		sbctl_probe_consume(p, fr.header_len + (size_t)fr.length);
-		if (fr.opcode == SBCTL_WS_CLOSE)
+		if (fr.opcode == SBD_WS_OP_CLOSE)
 			return false;
 	}
 }
@@ -84,9 +85,10 @@ sbctl_probe_exchange(struct sbctl_probe *p)
 		if (p->websocket) {
 			if (gnutls_rnd(GNUTLS_RND_NONCE, mask, sizeof mask) < 0)
 				abort();
-			frame = sb_xmalloc(n + 14);
-			sent = sbctl_probe_send(p, frame, sbctl_ws_encode(SBCTL_WS_TEXT,
-			    (const uint8_t *)p->send, n, mask, frame), deadline, &err);
+			frame = sb_xmalloc(n + SBD_WS_HEADER_MAX);
+			sent = sbctl_probe_send(p, frame, sbd_ws_client_frame(frame,
+			    n + SBD_WS_HEADER_MAX, SBD_WS_OP_TEXT, true, mask, p->send, n),
+			    deadline, &err);
 			free(frame);
 		} else {
 			sent = sbctl_probe_send(p, p->send, n, deadline, &err);
@@ -150,14 +152,15 @@ sbctl_probe_finish(struct sbctl_probe *p, bool upgraded)
 	if (p->fd < 0)
 		return;
 	if (upgraded && p->websocket) {
-		static const uint8_t normal[2] = { 0x03, 0xe8 }; /* 1000 */
-		uint8_t mask[4] = { 0 }, frame[16];
+		uint8_t mask[4] = { 0 }, payload[SBD_WS_CONTROL_MAX];
+		uint8_t frame[SBD_WS_HEADER_MAX + SBD_WS_CONTROL_MAX];
+		size_t n = sbd_ws_close_payload(payload, SBD_WS_CLOSE_NORMAL, NULL);
 		char *err = NULL;
 
 		if (gnutls_rnd(GNUTLS_RND_NONCE, mask, sizeof mask) < 0)
 			abort();
-		sbctl_probe_send(p, frame, sbctl_ws_encode(SBCTL_WS_CLOSE, normal, 2, mask, frame),
-		    sbctl_probe_now() + 100, &err);
+		sbctl_probe_send(p, frame, sbd_ws_client_frame(frame, sizeof frame, SBD_WS_OP_CLOSE,
+		    true, mask, payload, n), sbctl_probe_now() + 100, &err);
 		free(err);
 	}
 	if (p->tls != NULL)

@@ -1,4 +1,4 @@
-/* test-sbctl-http.c - probe's pure parts: URLs, requests, heads, WebSocket accept and frames */
+/* test-sbctl-http.c - probe's pure parts: URLs, requests, heads */
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,24 +54,6 @@ test_url(void)
 		g_assert_null(u.host);
 		free(err);
 	}
-}
-
-static void
-test_base64_accept(void)
-{
-	static const char *const want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-		"Zm9vYmFy" };
-
-	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
-		char *b = sbctl_base64((const uint8_t *)"foobar", i);
-
-		g_assert_cmpstr(b, ==, want[i]);
-		free(b);
-	}
-	/* RFC 6455 section 1.3 */
-	char *accept = sbctl_ws_accept("dGhlIHNhbXBsZSBub25jZQ==");
-	g_assert_cmpstr(accept, ==, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-	free(accept);
 }
 
 static void
@@ -161,79 +143,12 @@ test_head(void)
 	sbctl_head_clear(&h);
 }
 
-static void
-test_token_list(void)
-{
-	g_assert_true(sbctl_token_list_has("websocket", "WebSocket"));
-	g_assert_true(sbctl_token_list_has("TLS/1.2, TLS/1.0", "tls/1.0"));
-	g_assert_true(sbctl_token_list_has(" a ,\tb\t", "b"));
-	g_assert_false(sbctl_token_list_has("websockets", "websocket"));
-	g_assert_false(sbctl_token_list_has("", "a"));
-	g_assert_false(sbctl_token_list_has(NULL, "a"));
-	g_assert_false(sbctl_token_list_has("a,,", "b"));
-}
-
-static void
-test_frames(void)
-{
-	/* RFC 6455 section 5.7 */
-	static const uint8_t hello_masked[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f,
-		0x4d, 0x51, 0x58 };
-	static const uint8_t mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
-	uint8_t out[70000 + 14], buf[16];
-	struct sbctl_frame fr;
-	uint8_t *big = g_malloc0(70000);
-	size_t n;
-
-	n = sbctl_ws_encode(SBCTL_WS_TEXT, (const uint8_t *)"Hello", 5, mask, out);
-	g_assert_cmpmem(out, n, hello_masked, sizeof hello_masked);
-
-	for (size_t i = 0; i < n; i++)
-		g_assert_cmpint(sbctl_ws_decode(out, i, &fr), ==, SBCTL_FRAME_INCOMPLETE);
-	g_assert_cmpint(sbctl_ws_decode(out, n, &fr), ==, SBCTL_FRAME_OK);
-	g_assert_true(fr.fin && fr.masked);
-	g_assert_cmpuint(fr.opcode, ==, SBCTL_WS_TEXT);
-	g_assert_cmpuint(fr.length, ==, 5);
-	g_assert_cmpmem(out + fr.header_len, 5, "Hello", 5);
-
-	/* the 16-bit and 64-bit lengths */
-	n = sbctl_ws_encode(SBCTL_WS_BINARY, big, 300, mask, out);
-	g_assert_cmpuint(n, ==, 4 + 4 + 300);
-	g_assert_cmpint(sbctl_ws_decode(out, n, &fr), ==, SBCTL_FRAME_OK);
-	g_assert_cmpuint(fr.length, ==, 300);
-	n = sbctl_ws_encode(SBCTL_WS_BINARY, big, 70000, mask, out);
-	g_assert_cmpuint(n, ==, 10 + 4 + 70000);
-	g_assert_cmpint(sbctl_ws_decode(out, n - 1, &fr), ==, SBCTL_FRAME_INCOMPLETE);
-	g_assert_cmpuint(fr.length, ==, 70000);
-	g_assert_cmpint(sbctl_ws_decode(out, n, &fr), ==, SBCTL_FRAME_OK);
-	g_assert_cmpmem(out + fr.header_len, 70000, big, 70000);
-
-	/* a server's unmasked close frame, code 1000 */
-	memcpy(buf, "\x88\x02\x03\xe8", 4);
-	g_assert_cmpint(sbctl_ws_decode(buf, 4, &fr), ==, SBCTL_FRAME_OK);
-	g_assert_cmpuint(fr.opcode, ==, SBCTL_WS_CLOSE);
-	g_assert_false(fr.masked);
-	g_assert_cmpstr(sbctl_ws_opcode_name(fr.opcode), ==, "close");
-
-	memcpy(buf, "\xc1\x00", 2); /* RSV1 */
-	g_assert_cmpint(sbctl_ws_decode(buf, 2, &fr), ==, SBCTL_FRAME_INVALID);
-	memcpy(buf, "\x83\x00", 2); /* opcode 3 */
-	g_assert_cmpint(sbctl_ws_decode(buf, 2, &fr), ==, SBCTL_FRAME_INVALID);
-	memcpy(buf, "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10);
-	g_assert_cmpint(sbctl_ws_decode(buf, 10, &fr), ==, SBCTL_FRAME_INVALID);
-	g_assert_null(sbctl_ws_opcode_name(3));
-	g_free(big);
-}
-
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sbctl-http/url", test_url);
-	g_test_add_func("/sbctl-http/base64-accept", test_base64_accept);
 	g_test_add_func("/sbctl-http/request", test_request);
 	g_test_add_func("/sbctl-http/head", test_head);
-	g_test_add_func("/sbctl-http/token-list", test_token_list);
-	g_test_add_func("/sbctl-http/frames", test_frames);
 	return g_test_run();
 }

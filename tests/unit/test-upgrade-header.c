@@ -168,6 +168,10 @@ test_header_has_token(void)
 		g_assert_cmpint(sbd_header_has_token(cases[i].header, "upgrade"), ==,
 		    cases[i].has);
 	}
+	/* an answer's Upgrade list, as switchboardctl probe reads it */
+	g_assert_true(sbd_header_has_token("websocket", "WebSocket"));
+	g_assert_true(sbd_header_has_token("TLS/1.2, TLS/1.0", "tls/1.0"));
+	g_assert_false(sbd_header_has_token("TLS/1.2, TLS/1.0", "TLS/1"));
 }
 
 static void
