@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpack-decode.h"
 #include "sb-buf.h"
 #include "sbd-h2c.h"
-#include "sbd-hpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,7 +85,7 @@ check_preamble(const uint8_t *settings, size_t settings_len, const char *text, s
 	struct sb_buf out = SB_BUF_INIT, block = SB_BUF_INIT;
 	struct fields fields = { 0, 0, text, text_len };
 	struct sbd_h2_frame_header fh;
-	struct sbd_hpack_decoder *d;
+	struct hpack_decoder *d;
 	const uint8_t *p;
 	size_t left, data_len = 0;
 
@@ -112,12 +112,12 @@ check_preamble(const uint8_t *settings, size_t settings_len, const char *text, s
 		left -= 9 + fh.length;
 	}
 	check(data_len == body_len, "body length");
-	d = sbd_hpack_decoder_new(SBD_HPACK_DEFAULT_TABLE_SIZE);
-	check(sbd_hpack_decode(d, (const uint8_t *)sb_buf_head(&block), block.len, on_field,
-		  &fields, NULL) == SBD_HPACK_OK,
+	d = hpack_decoder_new(HPACK_DEFAULT_TABLE_SIZE);
+	check(hpack_decode(d, (const uint8_t *)sb_buf_head(&block), block.len, on_field,
+		  &fields, NULL) == HPACK_OK,
 	    "header block does not decode");
 	check(fields.count == 5 && fields.value_ok, "header fields");
-	sbd_hpack_decoder_free(d);
+	hpack_decoder_free(d);
 	sb_buf_free(&block);
 	sb_buf_free(&out);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpack-decode.h"
 #include "sb-buf.h"
 #include "sbd-hpack.h"
 
@@ -51,39 +52,39 @@ static void
 on_field(void *user, const char *name, size_t name_len, const char *value, size_t value_len)
 {
 	struct expect e = { name, name_len, value, value_len, 0 };
-	struct sbd_hpack_decoder *fresh = sbd_hpack_decoder_new(0);
+	struct hpack_decoder *fresh = hpack_decoder_new(0);
 	struct sb_buf b = SB_BUF_INIT;
 
 	(void)user;
 	sbd_hpack_encode_field(&b, name, name_len, value, value_len);
-	check(sbd_hpack_decode(fresh, (const uint8_t *)sb_buf_head(&b), b.len, on_echo, &e,
-		  NULL) == SBD_HPACK_OK && e.seen,
+	check(hpack_decode(fresh, (const uint8_t *)sb_buf_head(&b), b.len, on_echo, &e,
+		  NULL) == HPACK_OK && e.seen,
 	    "re-encoded field does not decode");
-	check(sbd_hpack_decoder_table_count(fresh) == 0, "literal touched the table");
+	check(hpack_decoder_table_count(fresh) == 0, "literal touched the table");
 	sb_buf_free(&b);
-	sbd_hpack_decoder_free(fresh);
+	hpack_decoder_free(fresh);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sbd_hpack_decoder *d;
+	struct hpack_decoder *d;
 	size_t max;
 
 	if (size < 2)
 		return 0;
 	max = (size_t)data[0] << 8 | data[1];
-	d = sbd_hpack_decoder_new(max);
+	d = hpack_decoder_new(max);
 	for (int pass = 0; pass < 2; pass++) {
 		const char *why = NULL;
-		enum sbd_hpack_status st = sbd_hpack_decode(d, data + 2, size - 2, on_field, NULL,
+		enum hpack_status st = hpack_decode(d, data + 2, size - 2, on_field, NULL,
 		    &why);
 
-		check(st == SBD_HPACK_OK || why != NULL, "error without a reason");
-		check(sbd_hpack_decoder_table_size(d) <= max, "table past its size");
-		check(sbd_hpack_decoder_table_count(d) * 32 <= sbd_hpack_decoder_table_size(d),
+		check(st == HPACK_OK || why != NULL, "error without a reason");
+		check(hpack_decoder_table_size(d) <= max, "table past its size");
+		check(hpack_decoder_table_count(d) * 32 <= hpack_decoder_table_size(d),
 		    "entry count and size disagree");
 	}
-	sbd_hpack_decoder_free(d);
+	hpack_decoder_free(d);
 	return 0;
 }

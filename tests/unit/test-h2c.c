@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpack-decode.h"
 #include "sbd-h2c.h"
-#include "sbd-hpack.h"
 
 /* base64url without padding, as clients send it */
 static char *
@@ -365,13 +365,13 @@ on_field(void *user, const char *name, size_t name_len, const char *value, size_
 static char *
 decode_block(const GByteArray *block)
 {
-	struct sbd_hpack_decoder *d = sbd_hpack_decoder_new(SBD_HPACK_DEFAULT_TABLE_SIZE);
+	struct hpack_decoder *d = hpack_decoder_new(HPACK_DEFAULT_TABLE_SIZE);
 	GString *s = g_string_new(NULL);
 
-	g_assert_cmpint(sbd_hpack_decode(d, block->data, block->len, on_field, s, NULL), ==,
-	    SBD_HPACK_OK);
-	g_assert_cmpuint(sbd_hpack_decoder_table_count(d), ==, 0);
-	sbd_hpack_decoder_free(d);
+	g_assert_cmpint(hpack_decode(d, block->data, block->len, on_field, s, NULL), ==,
+	    HPACK_OK);
+	g_assert_cmpuint(hpack_decoder_table_count(d), ==, 0);
+	hpack_decoder_free(d);
 	return g_string_free(s, FALSE);
 }
 
