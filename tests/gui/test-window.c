@@ -14,6 +14,7 @@
 #include "sb-policy.h"
 #include "swb-application.h"
 #include "swb-policy-editor.h"
+#include "swb-test.h"
 #include "swb-window.h"
 
 #define WAIT_MS 5000
@@ -31,35 +32,6 @@ static struct {
 	GSocketConnection *clients[N_CLIENTS]; /* upgraded test clients */
 } t;
 
-/* Runs the main loop until check(data) holds or ms pass; returns whether it held. */
-static gboolean
-keep_nothing(gpointer data)
-{
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_for(gboolean (*check)(gpointer), gpointer data, guint ms)
-{
-	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (!check(data)) {
-		/* wakes the loop up at least every 10 ms, so the deadline is kept */
-		GSource *wake = g_timeout_source_new(10);
-
-		if (g_get_monotonic_time() > deadline) {
-			g_source_unref(wake);
-			return FALSE;
-		}
-		g_source_set_callback(wake, keep_nothing, NULL, NULL);
-		g_source_attach(wake, NULL);
-		g_main_context_iteration(NULL, TRUE);
-		g_source_destroy(wake);
-		g_source_unref(wake);
-	}
-	return TRUE;
-}
-
 static gboolean
 never(gpointer data)
 {
@@ -69,7 +41,7 @@ never(gpointer data)
 static void
 spin(guint ms)
 {
-	wait_for(never, NULL, ms);
+	swb_test_wait_for(never, NULL, ms);
 }
 
 static GtkWidget *
@@ -136,7 +108,7 @@ start_daemon(void)
 	t.daemon = g_subprocess_launcher_spawn(launcher, &error, exe, "--policy", t.policy,
 	    "--state-dir", t.dir, "--log-level", "warn", NULL);
 	g_assert_no_error(error);
-	g_assert_true(wait_for(socket_exists, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(socket_exists, NULL, WAIT_MS));
 }
 
 static void
@@ -254,7 +226,7 @@ test_setup(void)
 	g_assert_no_error(error);
 	t.window = g_object_ref(swb_application_open_socket(t.app, t.socket));
 	t.session = swb_window_get_session(t.window);
-	g_assert_true(wait_for(is_connected, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(is_connected, NULL, WAIT_MS));
 }
 
 /* Connections clients open show up within 2 s of their 101. */
@@ -274,7 +246,7 @@ test_rows_appear(void)
 		if (i == 0)
 			upgraded = g_get_monotonic_time();
 	}
-	g_assert_true(wait_for(has_rows, &all, 2000));
+	g_assert_true(swb_test_wait_for(has_rows, &all, 2000));
 	g_assert_cmpint(g_get_monotonic_time() - upgraded, <, 2 * G_USEC_PER_SEC);
 }
 
@@ -289,7 +261,7 @@ test_refused_upgrade(void)
 	guint status = 0;
 
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 404"));
-	g_assert_true(wait_for(has_rejection, NULL, 2000));
+	g_assert_true(swb_test_wait_for(has_rejection, NULL, 2000));
 	rows = G_LIST_MODEL(g_object_ref(gtk_column_view_get_model(
 	    GTK_COLUMN_VIEW(widget("rejection-view")))));
 	first = g_list_model_get_item(rows, 0);
@@ -368,7 +340,7 @@ test_screenshot(void)
 	g_assert_nonnull(clock);
 	handler = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), &frames);
 	gtk_widget_queue_draw(GTK_WIDGET(t.window));
-	g_assert_true(wait_for(window_drawn, &frames, WAIT_MS));
+	g_assert_true(swb_test_wait_for(window_drawn, &frames, WAIT_MS));
 	g_signal_handler_disconnect(clock, handler);
 	save_screenshot();
 }
@@ -415,12 +387,12 @@ test_close_from_app(void)
 	gtk_single_selection_set_selected(selection, 0);
 	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(t.window), "win.close-connection",
 	    NULL));
-	g_assert_true(wait_for(dialog_shown, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(dialog_shown, NULL, WAIT_MS));
 	adw_message_dialog_response(ADW_MESSAGE_DIALOG(find_dialog()), "close");
-	g_assert_true(wait_for(has_rows, &rest, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_rows, &rest, WAIT_MS));
 	/* which one it was depends on the order shown; one of them must see the end */
 	for (int i = 0; i < N_CLIENTS && !ended; i++)
-		ended = wait_for(peer_closed, t.clients[i], 500);
+		ended = swb_test_wait_for(peer_closed, t.clients[i], 500);
 	g_assert_true(ended);
 }
 
@@ -460,7 +432,7 @@ test_editor_bad_port(void)
 	g_autofree char *title = NULL;
 
 	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "policy");
-	g_assert_true(wait_for(policy_loaded, &first, WAIT_MS));
+	g_assert_true(swb_test_wait_for(policy_loaded, &first, WAIT_MS));
 	swb_policy_editor_select(editor(), SWB_SECTION_ROUTE, 0);
 	backend = widget("field-backend");
 	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(backend)), ==, "builtin:echo");
@@ -476,7 +448,7 @@ test_editor_bad_port(void)
 	set_field("field-backend", "builtin:echo");
 	g_assert_false(gtk_widget_has_css_class(backend, "error"));
 	set_field("field-idle_timeout_s", "120");
-	g_assert_true(wait_for(apply_sensitive, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
 }
 
 static gboolean
@@ -532,19 +504,19 @@ test_editor_apply_and_conflict(void)
 	/* someone else applies first: ours is now stale */
 	apply_elsewhere();
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
-	g_assert_true(wait_for(conflict_shown, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(conflict_shown, NULL, WAIT_MS));
 	g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(widget("conflict-label"))),
 	    "revision 2"));
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.overwrite",
 	    NULL));
 	/* revision 3 is ours */
-	g_assert_true(wait_for(applied, &third, WAIT_MS));
+	g_assert_true(swb_test_wait_for(applied, &third, WAIT_MS));
 	g_assert_false(conflict_shown(NULL));
 	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
 	set_field("field-idle_timeout_s", "");
-	g_assert_true(wait_for(apply_sensitive, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
-	g_assert_true(wait_for(applied, &fourth, WAIT_MS));
+	g_assert_true(swb_test_wait_for(applied, &fourth, WAIT_MS));
 }
 
 /* Save writes the policy a daemon can load; Open shows a file's errors at their fields. */
@@ -582,7 +554,7 @@ test_editor_files(void)
 
 	/* back to what runs */
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.reload", NULL));
-	g_assert_true(wait_for(applied, &fourth, WAIT_MS));
+	g_assert_true(swb_test_wait_for(applied, &fourth, WAIT_MS));
 	g_unlink(saved);
 	g_unlink(broken);
 	sb_errors_clear(&errs);
@@ -614,18 +586,18 @@ test_reconnect(void)
 	for (int i = 0; i < N_CLIENTS; i++)
 		g_clear_object(&t.clients[i]);
 	stop_daemon();
-	g_assert_true(wait_for(is_disconnected, NULL, WAIT_MS));
-	g_assert_true(wait_for(offline_page_shown, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(is_disconnected, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(offline_page_shown, NULL, WAIT_MS));
 	description = adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
 	g_assert_nonnull(strstr(description, t.socket));
 	start_daemon();
 	/* the backoff is at most 8 s */
-	g_assert_true(wait_for(is_connected, NULL, 10000));
+	g_assert_true(swb_test_wait_for(is_connected, NULL, 10000));
 	g_assert_false(offline_page_shown(NULL));
-	g_assert_true(wait_for(has_rows, &zero, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_rows, &zero, WAIT_MS));
 	t.clients[0] = upgrade("/echo", &head);
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
-	g_assert_true(wait_for(has_rows, &one, 2000));
+	g_assert_true(swb_test_wait_for(has_rows, &one, 2000));
 }
 
 static gboolean
@@ -645,9 +617,9 @@ test_switch_daemons(void)
 	const char *description;
 
 	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.open-socket", "s", other);
-	g_assert_true(wait_for(shows_socket, other, WAIT_MS));
-	g_assert_true(wait_for(offline_page_shown, NULL, WAIT_MS));
-	g_assert_true(wait_for(has_error, swb_window_get_session(t.window), WAIT_MS));
+	g_assert_true(swb_test_wait_for(shows_socket, other, WAIT_MS));
+	g_assert_true(swb_test_wait_for(offline_page_shown, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_error, swb_window_get_session(t.window), WAIT_MS));
 	description = adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
 	g_assert_nonnull(strstr(description, other));
 	g_assert_nonnull(strstr(description, "No such file"));
@@ -656,7 +628,7 @@ test_switch_daemons(void)
 
 	/* the first daemon's session kept running meanwhile */
 	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.open-socket", "s", t.socket);
-	g_assert_true(wait_for(shows_socket, t.socket, WAIT_MS));
+	g_assert_true(swb_test_wait_for(shows_socket, t.socket, WAIT_MS));
 	g_assert_false(offline_page_shown(NULL));
 	g_assert_cmpstr(swb_settings_get_last_socket(settings), ==, t.socket);
 	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.forget-socket", "s", other);
@@ -697,7 +669,7 @@ paint(guint n)
 	    &frames[0]);
 
 	gtk_widget_queue_draw(GTK_WIDGET(t.window));
-	g_assert_true(wait_for(frames_past, frames, WAIT_MS));
+	g_assert_true(swb_test_wait_for(frames_past, frames, WAIT_MS));
 	g_signal_handler_disconnect(clock, handler);
 	return (double)(g_get_monotonic_time() - start) / 1000;
 }
@@ -744,7 +716,7 @@ test_many_rows(void)
 		swb_connection_model_handle_event(model, "connection.opened", row,
 		    g_get_monotonic_time());
 	}
-	g_assert_true(wait_for(has_rows, &want, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_rows, &want, WAIT_MS));
 	seed_ms = paint(1) + (double)(g_get_monotonic_time() - start) / 1000;
 
 	start = g_get_monotonic_time();
@@ -768,7 +740,7 @@ test_many_rows(void)
 	for (size_t i = 0; i < json_object_array_length(rows); i++)
 		swb_connection_model_handle_event(model, "connection.closed",
 		    json_object_array_get_idx(rows, i), g_get_monotonic_time());
-	g_assert_true(wait_for(has_rows, &before, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_rows, &before, WAIT_MS));
 	close_ms = (double)(g_get_monotonic_time() - start) / 1000 + paint(1);
 	json_object_put(rows);
 	g_test_message("5000 rows: opened and drawn in %.0f ms, a second of updates and a tick "
