@@ -1,9 +1,10 @@
 /*
  * swb-policy-editor.c - edits a daemon's policy: listeners and routes in a
- * form, validated as you type (common/'s validator, then policy.validate),
- * applied with the revision it started from; opens and saves policy files
+ * form, validated as you type (common/'s validator, then the daemon's through
+ * SwbPolicyState), applied with the revision it started from; opens and saves
+ * policy files
  */
-#include "swb-policy-editor-private.h"
+#include "swb-policy-editor.h"
 
 #include <adwaita.h>
 #include <errno.h>
@@ -11,7 +12,29 @@
 
 #include "sb-control.h"
 #include "sb-policy.h"
-#include "swb-application.h"
+#include "swb-policy-form-view.h"
+
+struct _SwbPolicyEditor {
+	GtkBox parent_instance;
+
+	SwbPolicyModel *model;
+	SwbPolicyState *state; /* the daemon's side: all the editor knows of it */
+	SwbSection section;
+	int index;
+	gboolean selecting;
+	GCancellable *cancellable; /* our applies' callbacks; cancelled at dispose */
+
+	GtkRevealer *conflict_revealer;
+	GtkLabel *conflict_label;
+	GtkLabel *origin_label;
+	GtkLabel *check_label;
+	GtkListBox *general_list;
+	GtkListBox *listener_list;
+	GtkListBox *route_list;
+	SwbPolicyFormView *form_view;
+	GtkRevealer *errors_revealer;
+	GtkListBox *errors_list;
+};
 
 G_DEFINE_FINAL_TYPE(SwbPolicyEditor, swb_policy_editor, GTK_TYPE_BOX)
 
@@ -22,24 +45,10 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-void
-_swb_policy_editor_toast(SwbPolicyEditor *self, const char *text)
+static void
+toast(SwbPolicyEditor *self, const char *text)
 {
 	g_signal_emit(self, signals[SIGNAL_TOAST], 0, text);
-}
-
-SwbClient *
-_swb_policy_editor_client(SwbPolicyEditor *self)
-{
-	return self->session != NULL ? swb_session_get_client(self->session) : NULL;
-}
-
-gboolean
-_swb_policy_editor_is_connected(SwbPolicyEditor *self)
-{
-	SwbClient *client = _swb_policy_editor_client(self);
-
-	return client != NULL && swb_client_get_connected(client);
 }
 
 static GtkListBox *
@@ -63,6 +72,7 @@ update_labels(SwbPolicyEditor *self)
 	gint64 revision = swb_policy_model_get_revision(self->model);
 	gboolean modified = swb_policy_model_get_modified(self->model);
 	guint n_errors = swb_policy_model_get_n_errors(self->model);
+	SwbPolicyCheck daemon_check = swb_policy_state_get_check(self->state);
 	g_autofree char *base = file != NULL ? g_path_get_basename(file) : NULL;
 	g_autofree char *origin = NULL;
 	g_autofree char *check = NULL;
@@ -81,15 +91,16 @@ update_labels(SwbPolicyEditor *self)
 		check = g_strdup_printf(g_dngettext(NULL, "%u problem", "%u problems", n_errors),
 		    n_errors);
 		css = "error";
-	} else if (self->check == SWB_CHECK_PENDING) {
+	} else if (daemon_check == SWB_POLICY_CHECK_PENDING) {
 		check = g_strdup("Checking with the daemon…");
-	} else if (self->check == SWB_CHECK_INVALID) {
+	} else if (daemon_check == SWB_POLICY_CHECK_INVALID) {
 		check = g_strdup("The daemon refuses this policy");
 		css = "error";
-	} else if (self->check == SWB_CHECK_FAILED) {
-		check = g_strdup_printf("Could not check: %s", self->check_error);
+	} else if (daemon_check == SWB_POLICY_CHECK_FAILED) {
+		check = g_strdup_printf("Could not check: %s",
+		    swb_policy_state_get_check_error(self->state));
 		css = "warning";
-	} else if (self->check == SWB_CHECK_VALID) {
+	} else if (daemon_check == SWB_POLICY_CHECK_VALID) {
 		check = g_strdup("Valid");
 		css = "success";
 	} else {
@@ -103,20 +114,17 @@ update_labels(SwbPolicyEditor *self)
 		gtk_widget_add_css_class(GTK_WIDGET(self->check_label), css);
 }
 
-void
-_swb_policy_editor_update_actions(SwbPolicyEditor *self)
+static void
+update_actions(SwbPolicyEditor *self)
 {
 	GtkWidget *w = GTK_WIDGET(self);
-	gboolean connected = _swb_policy_editor_is_connected(self);
-	gboolean valid = swb_policy_model_get_valid(self->model);
 	gboolean item = self->section != SWB_SECTION_GENERAL && self->index >= 0;
 	int n = item ? (int)swb_policy_model_get_n_items(self->model, self->section) : 0;
 
-	gtk_widget_action_set_enabled(w, "editor.apply", connected && valid && !self->busy &&
-	    self->check != SWB_CHECK_INVALID && swb_policy_model_get_modified(self->model));
-	gtk_widget_action_set_enabled(w, "editor.overwrite", connected && valid && !self->busy &&
-	    self->conflict_revision >= 0);
-	gtk_widget_action_set_enabled(w, "editor.reload", connected && !self->busy);
+	gtk_widget_action_set_enabled(w, "editor.apply", swb_policy_state_can_apply(self->state));
+	gtk_widget_action_set_enabled(w, "editor.overwrite",
+	    swb_policy_state_can_overwrite(self->state));
+	gtk_widget_action_set_enabled(w, "editor.reload", swb_policy_state_can_reload(self->state));
 	gtk_widget_action_set_enabled(w, "editor.remove", item);
 	gtk_widget_action_set_enabled(w, "editor.move-up", item && self->index > 0);
 	gtk_widget_action_set_enabled(w, "editor.move-down", item && self->index + 1 < n);
@@ -153,7 +161,7 @@ swb_policy_editor_select(SwbPolicyEditor *self, SwbSection section, int index)
 	}
 	self->selecting = FALSE;
 	swb_policy_form_view_show(self->form_view, section, index);
-	_swb_policy_editor_update_actions(self);
+	update_actions(self);
 }
 
 static void
@@ -225,26 +233,80 @@ on_error_activated(SwbPolicyEditor *self, GtkListBoxRow *row)
 	swb_policy_editor_select(self, target.section, target.index);
 }
 
+/* A conflict or the daemon's errors show in the bar and the error list; the rest in a toast. */
+static void
+on_applied(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	gint64 revision = -1;
+
+	if (swb_policy_state_apply_finish(SWB_POLICY_STATE(source), result, &revision, &error))
+		text = g_strdup_printf("Applied: revision %" G_GINT64_FORMAT, revision);
+	else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+	    !g_error_matches(error, SWB_CLIENT_ERROR, SB_ERR_STALE_REVISION) &&
+	    !g_error_matches(error, SWB_CLIENT_ERROR, SB_ERR_POLICY_INVALID))
+		text = g_strdup_printf("Not applied: %s", error->message);
+	/* cancelled: the editor is gone */
+	if (text != NULL)
+		toast(SWB_POLICY_EDITOR(data), text);
+}
+
 static void
 apply_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
 	SwbPolicyEditor *self = SWB_POLICY_EDITOR(widget);
 
-	_swb_policy_editor_apply(self, swb_policy_model_get_revision(self->model));
-}
-
-static void
-overwrite_activated(GtkWidget *widget, const char *action, GVariant *param)
-{
-	SwbPolicyEditor *self = SWB_POLICY_EDITOR(widget);
-
-	_swb_policy_editor_apply(self, self->conflict_revision);
+	swb_policy_state_apply_async(self->state, g_str_equal(action, "editor.overwrite"),
+	    self->cancellable, on_applied, self);
 }
 
 static void
 reload_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
-	_swb_policy_editor_reload(SWB_POLICY_EDITOR(widget));
+	swb_policy_state_reload(SWB_POLICY_EDITOR(widget)->state);
+}
+
+static void
+update_conflict(SwbPolicyEditor *self)
+{
+	SwbPolicyConflict conflict = swb_policy_state_get_conflict(self->state);
+	gint64 revision = swb_policy_state_get_conflict_revision(self->state);
+	g_autofree char *text = NULL;
+
+	if (conflict == SWB_POLICY_CONFLICT_STALE)
+		text = g_strdup_printf("Someone else applied revision %" G_GINT64_FORMAT " since "
+		    "this policy was loaded. Reload it (your edits are lost) or overwrite it with "
+		    "yours?", revision);
+	else if (conflict == SWB_POLICY_CONFLICT_ELSEWHERE)
+		text = g_strdup_printf("The daemon now runs revision %" G_GINT64_FORMAT ", applied "
+		    "elsewhere while you were editing. Reload it or overwrite it with yours?",
+		    revision);
+	gtk_label_set_label(self->conflict_label, text != NULL ? text : "");
+	gtk_revealer_set_reveal_child(self->conflict_revealer, text != NULL);
+}
+
+static void
+on_state_notify(SwbPolicyEditor *self, GParamSpec *pspec)
+{
+	if (g_str_has_prefix(pspec->name, "conflict"))
+		update_conflict(self);
+	update_actions(self);
+}
+
+static void
+on_loaded(SwbPolicyEditor *self)
+{
+	swb_policy_editor_select(self, self->section, self->index);
+}
+
+static void
+on_load_failed(SwbPolicyEditor *self, const char *reason)
+{
+	g_autofree char *text = g_strdup_printf("Could not load the daemon's policy: %s",
+	    reason);
+
+	toast(self, text);
 }
 
 static void
@@ -331,7 +393,7 @@ on_file_chosen(GtkNativeDialog *dialog, int response, gpointer data)
 			message = g_strdup_printf("Could not save %s: %s", base, error->message);
 	}
 	if (message != NULL)
-		_swb_policy_editor_toast(self, message);
+		toast(self, message);
 	g_object_unref(dialog);
 	g_object_unref(self);
 }
@@ -380,34 +442,20 @@ save_activated(GtkWidget *widget, const char *action, GVariant *param)
 		message = g_strdup_printf("Saved %s", base);
 	else
 		message = g_strdup_printf("Could not save %s: %s", base, error->message);
-	_swb_policy_editor_toast(self, message);
+	toast(self, message);
 }
 
 void
 swb_policy_editor_set_session(SwbPolicyEditor *self, SwbSession *session)
 {
 	g_return_if_fail(SWB_IS_POLICY_EDITOR(self));
-	if (self->session == session)
-		return;
-	if (self->session != NULL) {
-		g_signal_handlers_disconnect_by_data(swb_session_get_client(self->session), self);
-		g_signal_handlers_disconnect_by_data(self->session, self);
-	}
-	g_set_object(&self->session, session);
-	/* another daemon: its own policy, from scratch */
-	g_cancellable_cancel(self->cancellable);
-	g_object_unref(self->cancellable);
-	self->cancellable = g_cancellable_new();
-	self->busy = FALSE;
-	swb_policy_model_clear(self->model);
-	_swb_policy_editor_show_conflict(self, -1, "");
-	if (session == NULL)
-		return;
-	g_signal_connect_object(swb_session_get_client(session), "notify::connected",
-	    G_CALLBACK(_swb_policy_editor_on_connected_changed), self, G_CONNECT_SWAPPED);
-	g_signal_connect_object(session, "policy-applied",
-	    G_CALLBACK(_swb_policy_editor_on_policy_applied), self, 0);
-	_swb_policy_editor_on_connected_changed(self);
+	swb_policy_state_set_session(self->state, session);
+}
+
+SwbPolicyState *
+swb_policy_editor_get_state(SwbPolicyEditor *self)
+{
+	return self->state;
 }
 
 SwbPolicyModel *
@@ -428,12 +476,11 @@ swb_policy_editor_dispose(GObject *object)
 	SwbPolicyEditor *self = SWB_POLICY_EDITOR(object);
 
 	g_cancellable_cancel(self->cancellable);
-	g_clear_handle_id(&self->check_source, g_source_remove);
-	if (self->session != NULL) {
-		g_signal_handlers_disconnect_by_data(swb_session_get_client(self->session), self);
-		g_signal_handlers_disconnect_by_data(self->session, self);
-	}
-	g_clear_object(&self->session);
+	g_signal_handlers_disconnect_by_data(self->model, self);
+	if (self->state != NULL)
+		g_signal_handlers_disconnect_by_data(self->state, self);
+	/* an apply in flight keeps the state until the daemon answers */
+	g_clear_object(&self->state);
 	gtk_widget_dispose_template(GTK_WIDGET(self), SWB_TYPE_POLICY_EDITOR);
 	G_OBJECT_CLASS(swb_policy_editor_parent_class)->dispose(object);
 }
@@ -445,8 +492,6 @@ swb_policy_editor_finalize(GObject *object)
 
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->model);
-	g_clear_pointer(&self->check_error, g_free);
-	g_clear_pointer(&self->daemon_file, g_free);
 	G_OBJECT_CLASS(swb_policy_editor_parent_class)->finalize(object);
 }
 
@@ -481,8 +526,7 @@ swb_policy_editor_class_init(SwbPolicyEditorClass *klass)
 	gtk_widget_class_bind_template_callback(widget_class, on_error_activated);
 
 	gtk_widget_class_install_action(widget_class, "editor.apply", NULL, apply_activated);
-	gtk_widget_class_install_action(widget_class, "editor.overwrite", NULL,
-	    overwrite_activated);
+	gtk_widget_class_install_action(widget_class, "editor.overwrite", NULL, apply_activated);
 	gtk_widget_class_install_action(widget_class, "editor.reload", NULL, reload_activated);
 	gtk_widget_class_install_action(widget_class, "editor.open", NULL, open_activated);
 	for (size_t i = 0; i < G_N_ELEMENTS(save_actions); i++)
@@ -507,8 +551,8 @@ swb_policy_editor_init(SwbPolicyEditor *self)
 {
 	gtk_widget_init_template(GTK_WIDGET(self));
 	self->model = swb_policy_model_new();
+	self->state = swb_policy_state_new(self->model);
 	self->cancellable = g_cancellable_new();
-	self->conflict_revision = -1;
 	self->section = SWB_SECTION_GENERAL;
 	self->index = -1;
 	swb_policy_form_view_set_model(self->form_view, self->model);
@@ -521,11 +565,18 @@ swb_policy_editor_init(SwbPolicyEditor *self)
 	for (SwbSection s = SWB_SECTION_GENERAL; s <= SWB_SECTION_ROUTE; s++)
 		g_signal_connect(list_of(self, s), "row-selected", G_CALLBACK(on_row_selected),
 		    self);
-	g_signal_connect_object(self->model, "changed",
-	    G_CALLBACK(_swb_policy_editor_schedule_check), self, G_CONNECT_SWAPPED);
+	/* after the state's own handler: the check it schedules shows at once */
+	g_signal_connect_object(self->model, "changed", G_CALLBACK(update_actions), self,
+	    G_CONNECT_SWAPPED);
+	g_signal_connect_object(self->state, "notify", G_CALLBACK(on_state_notify), self,
+	    G_CONNECT_SWAPPED);
+	g_signal_connect_object(self->state, "loaded", G_CALLBACK(on_loaded), self,
+	    G_CONNECT_SWAPPED);
+	g_signal_connect_object(self->state, "load-failed", G_CALLBACK(on_load_failed), self,
+	    G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->model, "errors-changed", G_CALLBACK(rebuild_errors), self,
 	    G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->model, "notify::modified",
-	    G_CALLBACK(_swb_policy_editor_update_actions), self, G_CONNECT_SWAPPED);
+	    G_CALLBACK(update_actions), self, G_CONNECT_SWAPPED);
 	swb_policy_editor_select(self, SWB_SECTION_GENERAL, -1);
 }

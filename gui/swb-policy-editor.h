@@ -1,6 +1,6 @@
 /*
  * swb-policy-editor.h - edits a daemon's policy: listeners and routes in a
- * form, validated as you type (common/'s validator, then policy.validate),
+ * form, validated as you type (common/'s validator, then the daemon's),
  * applied with the revision it started from; opens and saves policy files
  */
 #pragma once
@@ -8,7 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "swb-policy-model.h"
-#include "swb-session.h"
+#include "swb-policy-state.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +21,8 @@ GtkWidget *swb_policy_editor_new(void);
 void swb_policy_editor_set_session(SwbPolicyEditor *self, SwbSession *session);
 /* (transfer none) */
 SwbPolicyModel *swb_policy_editor_get_model(SwbPolicyEditor *self);
+/* The daemon's side of the edited policy, which the editor shows. (transfer none) */
+SwbPolicyState *swb_policy_editor_get_state(SwbPolicyEditor *self);
 /*
  * What Open and Save do once a file is chosen: load a policy file into the
  * editor (relative paths then start at its folder; Apply sends it to the

@@ -507,6 +507,8 @@ swb_window_new(GtkApplication *app)
 	g_settings_bind(gsettings, "window-height", self, "default-height",
 	    G_SETTINGS_BIND_DEFAULT);
 	g_settings_bind(gsettings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+	g_object_bind_property(settings, "persist-policy",
+	    swb_policy_editor_get_state(self->policy_editor), "persist", G_BINDING_SYNC_CREATE);
 	g_signal_connect_object(settings, "notify::sockets", G_CALLBACK(update_socket_list), self,
 	    G_CONNECT_SWAPPED);
 	update_socket_list(self);

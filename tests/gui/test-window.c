@@ -494,12 +494,18 @@ apply_elsewhere(void)
 	g_assert_nonnull(strstr(answer, "\"result\""));
 }
 
-/* Apply with the revision we started from; a stale one shows the conflict, Overwrite wins. */
+/*
+ * Apply with the revision we started from; a stale one shows the conflict, Overwrite wins.
+ * With the persist-policy setting off, the daemon runs what we apply but keeps its file.
+ */
 static void
 test_editor_apply_and_conflict(void)
 {
+	GSettings *gsettings = swb_settings_get_gsettings(swb_application_get_settings(t.app));
 	gint64 third = 3;
 	gint64 fourth = 4;
+	g_autofree char *before = NULL;
+	g_autofree char *after = NULL;
 
 	/* someone else applies first: ours is now stale */
 	apply_elsewhere();
@@ -515,8 +521,13 @@ test_editor_apply_and_conflict(void)
 	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
 	set_field("field-idle_timeout_s", "");
 	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
+	g_settings_set_boolean(gsettings, "persist-policy", FALSE);
+	g_assert_true(g_file_get_contents(t.policy, &before, NULL, NULL));
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
 	g_assert_true(swb_test_wait_for(applied, &fourth, WAIT_MS));
+	g_assert_true(g_file_get_contents(t.policy, &after, NULL, NULL));
+	g_assert_cmpstr(after, ==, before);
+	g_settings_reset(gsettings, "persist-policy");
 }
 
 /* Save writes the policy a daemon can load; Open shows a file's errors at their fields. */
