@@ -49,7 +49,7 @@ swb_application_open_socket(SwbApplication *self, const char *socket_path)
 	g_return_val_if_fail(SWB_IS_APPLICATION(self), NULL);
 	g_return_val_if_fail(socket_path != NULL && socket_path[0] != '\0', NULL);
 	if (self->window == NULL) {
-		self->window = swb_window_new(GTK_APPLICATION(self));
+		self->window = swb_window_new(GTK_APPLICATION(self), self->settings);
 		g_object_add_weak_pointer(G_OBJECT(self->window), (gpointer *)&self->window);
 	}
 	swb_settings_remember_socket(self->settings, socket_path);
@@ -152,9 +152,24 @@ about_activated(GSimpleAction *action, GVariant *param, gpointer data)
 	    NULL);
 }
 
+static void
+open_socket_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	swb_application_open_socket(SWB_APPLICATION(data), g_variant_get_string(param, NULL));
+}
+
+static void
+forget_socket_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+	swb_application_forget_socket(SWB_APPLICATION(data), g_variant_get_string(param, NULL));
+}
+
+/* The window's menu and rows use these too: it calls nothing of ours. */
 static const GActionEntry app_actions[] = {
 	{ "quit", quit_activated, NULL, NULL, NULL, { 0 } },
 	{ "about", about_activated, NULL, NULL, NULL, { 0 } },
+	{ "open-socket", open_socket_activated, "s", NULL, NULL, { 0 } },
+	{ "forget-socket", forget_socket_activated, "s", NULL, NULL, { 0 } },
 };
 
 static void

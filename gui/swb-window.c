@@ -2,7 +2,6 @@
 #include "swb-window.h"
 
 #include "sb-control.h"
-#include "swb-application.h"
 #include "swb-connection.h"
 #include "swb-format.h"
 #include "swb-policy-editor.h"
@@ -14,6 +13,7 @@ struct _SwbWindow {
 	AdwApplicationWindow parent_instance;
 
 	SwbSession *session;
+	SwbSettings *settings;
 	guint retry_tick;
 	GPtrArray *listener_rows; /* rows of listeners_group */
 	GHashTable *counter_rows; /* counter field -> AdwActionRow (borrowed) */
@@ -342,27 +342,14 @@ retry_activated(GtkWidget *widget, const char *action, GVariant *param)
 		swb_client_start(client);
 }
 
-static SwbApplication *
-app_of(SwbWindow *self)
-{
-	return SWB_APPLICATION(gtk_window_get_application(GTK_WINDOW(self)));
-}
-
+/* The application opens the socket (and shows it here); the menu closes first. */
 static void
 open_socket_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
 	SwbWindow *self = SWB_WINDOW(widget);
 
 	gtk_popover_popdown(self->daemon_popover);
-	swb_application_open_socket(app_of(self), g_variant_get_string(param, NULL));
-}
-
-static void
-forget_socket_activated(GtkWidget *widget, const char *action, GVariant *param)
-{
-	SwbWindow *self = SWB_WINDOW(widget);
-
-	swb_application_forget_socket(app_of(self), g_variant_get_string(param, NULL));
+	gtk_widget_activate_action_variant(widget, "app.open-socket", param);
 }
 
 static void
@@ -380,8 +367,7 @@ on_socket_entry_activate(SwbWindow *self)
 static void
 update_socket_list(SwbWindow *self)
 {
-	SwbSettings *settings = swb_application_get_settings(app_of(self));
-	const char *const *sockets = swb_settings_get_sockets(settings);
+	const char *const *sockets = swb_settings_get_sockets(self->settings);
 	const char *current = self->session != NULL ?
 	    swb_session_get_socket_path(self->session) : NULL;
 	GtkWidget *child;
@@ -403,7 +389,7 @@ update_socket_list(SwbWindow *self)
 		gtk_widget_set_valign(forget, GTK_ALIGN_CENTER);
 		gtk_widget_set_tooltip_text(forget, "Forget");
 		gtk_widget_add_css_class(forget, "flat");
-		gtk_actionable_set_action_name(GTK_ACTIONABLE(forget), "win.forget-socket");
+		gtk_actionable_set_action_name(GTK_ACTIONABLE(forget), "app.forget-socket");
 		gtk_actionable_set_action_target(GTK_ACTIONABLE(forget), "s", sockets[i]);
 		adw_action_row_add_suffix(ADW_ACTION_ROW(row), forget);
 		gtk_list_box_append(self->socket_list, row);
@@ -497,10 +483,9 @@ on_editor_toast(SwbPolicyEditor *editor, const char *text, SwbWindow *self)
 }
 
 SwbWindow *
-swb_window_new(GtkApplication *app)
+swb_window_new(GtkApplication *app, SwbSettings *settings)
 {
 	SwbWindow *self = g_object_new(SWB_TYPE_WINDOW, "application", app, NULL);
-	SwbSettings *settings = swb_application_get_settings(SWB_APPLICATION(app));
 	GSettings *gsettings = swb_settings_get_gsettings(settings);
 
 	g_settings_bind(gsettings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
@@ -509,6 +494,7 @@ swb_window_new(GtkApplication *app)
 	g_settings_bind(gsettings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
 	g_object_bind_property(settings, "persist-policy",
 	    swb_policy_editor_get_state(self->policy_editor), "persist", G_BINDING_SYNC_CREATE);
+	self->settings = g_object_ref(settings);
 	g_signal_connect_object(settings, "notify::sockets", G_CALLBACK(update_socket_list), self,
 	    G_CONNECT_SWAPPED);
 	update_socket_list(self);
@@ -522,6 +508,7 @@ swb_window_dispose(GObject *object)
 
 	g_clear_handle_id(&self->retry_tick, g_source_remove);
 	disconnect_session(self);
+	g_clear_object(&self->settings);
 	gtk_widget_dispose_template(GTK_WIDGET(self), SWB_TYPE_WINDOW);
 	G_OBJECT_CLASS(swb_window_parent_class)->dispose(object);
 }
@@ -592,8 +579,6 @@ swb_window_class_init(SwbWindowClass *klass)
 	gtk_widget_class_install_action(widget_class, "win.search", NULL, search_activated);
 	gtk_widget_class_install_action(widget_class, "win.open-socket", "s",
 	    open_socket_activated);
-	gtk_widget_class_install_action(widget_class, "win.forget-socket", "s",
-	    forget_socket_activated);
 }
 
 static void

@@ -642,7 +642,7 @@ test_switch_daemons(void)
 	g_assert_true(swb_test_wait_for(shows_socket, t.socket, WAIT_MS));
 	g_assert_false(offline_page_shown(NULL));
 	g_assert_cmpstr(swb_settings_get_last_socket(settings), ==, t.socket);
-	gtk_widget_activate_action(GTK_WIDGET(t.window), "win.forget-socket", "s", other);
+	gtk_widget_activate_action(GTK_WIDGET(t.window), "app.forget-socket", "s", other);
 	g_assert_cmpstr(swb_settings_get_sockets(settings)[0], ==, t.socket);
 	g_assert_null(swb_settings_get_sockets(settings)[1]);
 }
