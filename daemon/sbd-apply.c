@@ -6,12 +6,13 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
+#include "sbd-events.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
-#include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
@@ -49,16 +50,15 @@ resolve_backend(struct sbd_daemon *d, const struct sb_route *r, struct sbd_route
 static struct sbd_config *
 config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
 {
-	struct sbd_config *c = sb_xcalloc(1, sizeof *c);
+	struct sbd_config *c = sbd_config_new(policy);
 	size_t before = errs->count;
 
-	atomic_init(&c->refs, 1);
-	c->policy = policy;
-	c->routes = sb_xcalloc(policy->n_routes, sizeof *c->routes);
 	for (size_t i = 0; i < policy->n_routes; i++) {
 		const struct sb_route *r = &policy->routes[i];
 
-		resolve_backend(d, r, &c->routes[i], i, errs);
+		if (resolve_backend(d, r, &c->routes[i], i, errs) == 0)
+			sb_addr_format((struct sockaddr *)&c->routes[i].backend,
+			    c->routes[i].backend_text);
 		if (r->mode == SB_MODE_TLS && r->tls != NULL) {
 			char what[96], path[48], *err = NULL;
 
@@ -69,7 +69,7 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 				sb_errors_add(errs, path, "%s", err);
 			free(err);
 		}
-		c->routes[i].stats = sbd_stats_get(d, "route", r->name);
+		c->routes[i].stats = sbd_stats_get(d->ctx.stats, "route", r->name);
 	}
 	if (errs->count > before) {
 		sbd_config_unref(c);
@@ -77,18 +77,6 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 	}
 	c->revision = ++d->last_revision;
 	return c;
-}
-
-static void
-swap_config(struct sbd_daemon *d, struct sbd_config *c)
-{
-	struct sbd_config *old;
-
-	pthread_mutex_lock(&d->config_lock);
-	old = d->config;
-	d->config = c;
-	pthread_mutex_unlock(&d->config_lock);
-	sbd_config_unref(old);
 }
 
 struct pending_listener {
@@ -117,12 +105,12 @@ apply_listeners(struct sbd_daemon *d, const struct sb_policy *policy, struct sb_
 			if (!kept[j] && sbd_listener_serves(d->listeners[j], l)) {
 				kept[j] = true;
 				pl[i].lis = d->listeners[j];
-				pl[i].conf = sbd_listener_conf_new(d, policy, l, &err);
+				pl[i].conf = sbd_listener_conf_new(&d->ctx, policy, l, &err);
 				break;
 			}
 		}
 		if (pl[i].lis == NULL) {
-			pl[i].lis = sbd_listener_open(d, policy, l, &err);
+			pl[i].lis = sbd_listener_open(&d->ctx, policy, l, &err);
 			pl[i].is_new = pl[i].lis != NULL;
 		} else if (pl[i].conf == NULL) {
 			pl[i].lis = NULL;
@@ -173,7 +161,7 @@ apply_metrics(struct sbd_daemon *d, const char *addr)
 	d->metrics = NULL;
 	if (addr == NULL)
 		return;
-	d->metrics = sbd_metrics_new(d, addr, &err);
+	d->metrics = sbd_metrics_new(&d->ctx, addr, &err);
 	if (d->metrics == NULL) {
 		sb_error("%s; no metrics until a policy names an address that works", err);
 		free(err);
@@ -207,21 +195,21 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 		sbd_config_unref(c);
 		return -1;
 	}
-	swap_config(d, c);
+	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
 	/* New listeners accept only now: a connection must always find a policy. */
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);
 	apply_metrics(d, policy->metrics);
 	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
 	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
-	sbd_registry_policy_applied(d->registry, c->revision, by);
+	sbd_events_policy_applied(d->ctx.events, c->revision, by);
 	/* Live tunnels are looked at again, each on its own loop. */
-	for (unsigned i = 0; c->revision > 1 && i < d->n_loops; i++) {
+	for (unsigned i = 0; c->revision > 1 && i < d->ctx.n_loops; i++) {
 		struct recheck *rc = sb_xcalloc(1, sizeof *rc);
 
 		rc->config = sbd_config_ref(c);
-		rc->loop = d->loops[i];
-		sbd_loop_post(d->loops[i], recheck_task, rc);
+		rc->loop = d->ctx.loops[i];
+		sbd_loop_post(rc->loop, recheck_task, rc);
 	}
 	return 0;
 }

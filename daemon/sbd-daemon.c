@@ -17,6 +17,7 @@
 #include "sb-log.h"
 #include "sb-path.h"
 #include "sb-control.h"
+#include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-control.h"
 #include "sbd-echo.h"
@@ -24,49 +25,10 @@
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
-#include "sbd-peers.h"
-#include "sbd-registry.h"
-#include "sbd-stats.h"
 #include "sbd-tls.h"
 
 extern const char sbd_default_policy[];
 extern const size_t sbd_default_policy_len;
-
-struct sbd_config *
-sbd_config_ref(struct sbd_config *c)
-{
-	atomic_fetch_add(&c->refs, 1);
-	return c;
-}
-
-void
-sbd_config_unref(struct sbd_config *c)
-{
-	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
-		return;
-	for (size_t i = 0; c->routes != NULL && i < c->policy->n_routes; i++)
-		sbd_tls_ctx_unref(c->routes[i].tls);
-	free(c->routes);
-	sb_policy_free(c->policy);
-	free(c);
-}
-
-struct sbd_config *
-sbd_daemon_config(struct sbd_daemon *d)
-{
-	struct sbd_config *c;
-
-	pthread_mutex_lock(&d->config_lock);
-	c = sbd_config_ref(d->config);
-	pthread_mutex_unlock(&d->config_lock);
-	return c;
-}
-
-struct sbd_loop *
-sbd_daemon_pick_loop(struct sbd_daemon *d)
-{
-	return d->loops[atomic_fetch_add(&d->next_loop, 1) % d->n_loops];
-}
 
 /* systemd's readiness protocol: one datagram to $NOTIFY_SOCKET. */
 static void
@@ -135,7 +97,7 @@ sbd_daemon_reload(struct sbd_daemon *d)
 	struct sb_policy *p;
 	int rc = -1;
 
-	if (atomic_load(&d->draining))
+	if (atomic_load(&d->ctx.draining))
 		return -1;
 	notify_systemd("RELOADING=1");
 	sb_info("reload: reading %s", d->opts.policy_file ? d->opts.policy_file :
@@ -163,7 +125,7 @@ close_all_task(void *arg)
 {
 	struct sbd_loop *loop = arg;
 
-	sbd_conn_close_all(loop, "daemon shutdown");
+	sbd_conn_close_all(loop);
 }
 
 void
@@ -171,13 +133,13 @@ sbd_daemon_drain(struct sbd_daemon *d)
 {
 	struct sbd_config *c;
 
-	if (atomic_exchange(&d->draining, true))
+	if (atomic_exchange(&d->ctx.draining, true))
 		return;
-	c = sbd_daemon_config(d);
+	c = sbd_ctx_config(&d->ctx);
 	d->drain_deadline_ms = sbd_now_ms() + c->policy->limits.drain_timeout_s * 1000ull;
 	sbd_config_unref(c);
 	notify_systemd("STOPPING=1");
-	sb_info("draining: %u connections open, up to %llu s", atomic_load(&d->counters.active),
+	sb_info("draining: %u connections open, up to %llu s", atomic_load(&d->ctx.counters.active),
 	    (unsigned long long)(d->drain_deadline_ms - sbd_now_ms()) / 1000);
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_close(d->listeners[i]);
@@ -189,13 +151,13 @@ on_main_tick(void *arg)
 {
 	struct sbd_daemon *d = arg;
 
-	if (!atomic_load(&d->draining))
+	if (!atomic_load(&d->ctx.draining))
 		return;
-	if (atomic_load(&d->counters.active) == 0) {
+	if (atomic_load(&d->ctx.counters.active) == 0) {
 		sb_info("drained: every connection finished");
 		stop_now(d);
 	} else if (sbd_now_ms() >= d->drain_deadline_ms) {
-		sb_warn("drain timeout: closing %u connections", atomic_load(&d->counters.active));
+		sb_warn("drain timeout: closing %u connections", atomic_load(&d->ctx.counters.active));
 		stop_now(d);
 	}
 }
@@ -268,7 +230,7 @@ raise_fd_limit(void)
 static int
 start_control(struct sbd_daemon *d)
 {
-	struct sbd_config *c = sbd_daemon_config(d);
+	struct sbd_config *c = sbd_ctx_config(&d->ctx);
 	const char *path = d->opts.control_path ? d->opts.control_path : c->policy->control.socket;
 	char *fallback = path ? NULL : sb_control_default_socket();
 	char *err = NULL;
@@ -299,9 +261,8 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 
 	*exit_code = 2;
 	d->opts = *opts;
-	d->started_ms = sbd_now_ms();
-	pthread_mutex_init(&d->config_lock, NULL);
-	pthread_mutex_init(&d->stats_lock, NULL);
+	d->ctx.started_ms = sbd_now_ms();
+	sbd_ctx_init(&d->ctx);
 	raise_fd_limit();
 	char *tls_err = NULL;
 	if (sbd_tls_init(&tls_err) < 0) {
@@ -310,25 +271,24 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		goto err;
 	}
 
-	d->n_loops = opts->threads ? opts->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
+	d->ctx.n_loops = opts->threads ? opts->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
 	d->main_loop = sbd_loop_new("sbd-main", 0);
-	d->loops = sb_xcalloc(d->n_loops, sizeof *d->loops);
-	for (unsigned i = 0; i < d->n_loops; i++) {
+	d->ctx.loops = sb_xcalloc(d->ctx.n_loops, sizeof *d->ctx.loops);
+	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
 		char name[32];
+		struct sbd_loop *loop;
 
 		snprintf(name, sizeof name, "sbd-worker-%u", i);
-		d->loops[i] = sbd_loop_new(name, i);
-		if (d->loops[i] == NULL)
+		loop = d->ctx.loops[i] = sbd_loop_new(name, i);
+		if (loop == NULL)
 			goto err;
-		sbd_conn_loop_init(d->loops[i]);
-		sbd_loop_set_tick(d->loops[i], on_worker_tick, d->loops[i]);
+		sbd_conn_loop_init(loop);
+		sbd_loop_set_tick(loop, on_worker_tick, loop);
 	}
 	if (d->main_loop == NULL || setup_signals(d) < 0)
 		goto err;
 	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
 
-	d->registry = sbd_registry_new();
-	d->peers = sbd_peers_new();
 	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
 	if (d->echo == NULL)
 		goto err;
@@ -346,13 +306,13 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		if (n > 0)
 			sb_info("policy: removed %u temp file(s) an interrupted save left behind", n);
 	}
-	d->http = sbd_http_new(d, &policy->limits);
-	if (d->http == NULL) {
+	d->ctx.http = sbd_http_new(&d->ctx, &policy->limits);
+	if (d->ctx.http == NULL) {
 		sb_policy_free(policy);
 		goto err;
 	}
-	for (unsigned i = 0; i < d->n_loops; i++) {
-		if (sbd_loop_start_thread(d->loops[i]) < 0) {
+	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
+		if (sbd_loop_start_thread(d->ctx.loops[i]) < 0) {
 			sb_log_errno(SB_LOG_ERROR, "start worker thread");
 			sb_policy_free(policy);
 			goto err;
@@ -366,7 +326,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	if (start_control(d) < 0)
 		goto err;
 	notify_systemd("READY=1");
-	sb_info("switchboardd %s ready: %u worker threads", SB_VERSION, d->n_loops);
+	sb_info("switchboardd %s ready: %u worker threads", SB_VERSION, d->ctx.n_loops);
 	return d;
 err:
 	sb_errors_clear(&errs);
@@ -384,34 +344,36 @@ sbd_daemon_run(struct sbd_daemon *d)
 void
 sbd_daemon_free(struct sbd_daemon *d)
 {
+	struct sbd_loop **loops = d ? d->ctx.loops : NULL;
+
 	if (d == NULL)
 		return;
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_close(d->listeners[i]);
 	d->n_listeners = 0;
-	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
-		if (d->loops[i] == NULL)
+	for (unsigned i = 0; loops != NULL && i < d->ctx.n_loops; i++) {
+		if (loops[i] == NULL)
 			continue;
-		sbd_loop_post(d->loops[i], close_all_task, d->loops[i]);
-		sbd_loop_stop(d->loops[i]);
+		sbd_loop_post(loops[i], close_all_task, loops[i]);
+		sbd_loop_stop(loops[i]);
 	}
-	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++)
-		if (d->loops[i] != NULL)
-			sbd_loop_join(d->loops[i]);
-	d->http_stopped = true;
-	sbd_http_free(d->http);
+	for (unsigned i = 0; loops != NULL && i < d->ctx.n_loops; i++)
+		if (loops[i] != NULL)
+			sbd_loop_join(loops[i]);
+	atomic_store(&d->ctx.http_stopped, true);
+	sbd_http_free(d->ctx.http);
 	sbd_control_free(d->control);
 	d->control = NULL;
 	sbd_metrics_free(d->metrics);
 	d->metrics = NULL;
-	for (unsigned i = 0; d->loops != NULL && i < d->n_loops; i++) {
-		if (d->loops[i] == NULL)
+	for (unsigned i = 0; loops != NULL && i < d->ctx.n_loops; i++) {
+		if (loops[i] == NULL)
 			continue;
-		sbd_loop_run_pending(d->loops[i]); /* what MHD posted last */
-		sbd_conn_loop_fini(d->loops[i]);
-		sbd_loop_free(d->loops[i]);
+		sbd_loop_run_pending(loops[i]); /* what MHD posted last */
+		sbd_conn_loop_fini(loops[i]);
+		sbd_loop_free(loops[i]);
 	}
-	free(d->loops);
+	free(loops);
 	sbd_echo_free(d->echo);
 	if (signal_fd >= 0) {
 		sbd_loop_watch_del(&signal_watch);
@@ -419,13 +381,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 		signal_fd = -1;
 	}
 	sbd_loop_free(d->main_loop);
-	sbd_config_unref(d->config);
-	sbd_registry_free(d->registry);
-	sbd_peers_free(d->peers);
+	sbd_ctx_fini(&d->ctx);
 	free(d->listeners);
 	free(d->policy_dir);
-	sbd_stats_free_all(d);
-	pthread_mutex_destroy(&d->config_lock);
-	pthread_mutex_destroy(&d->stats_lock);
 	free(d);
 }

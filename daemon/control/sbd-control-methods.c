@@ -12,6 +12,8 @@
 #include "sbd-control-private.h"
 #include "sbd-daemon.h"
 #include "sbd-loop.h"
+#include "sbd-config.h"
+#include "sbd-events.h"
 #include "sbd-registry.h"
 
 typedef char *method_fn(struct sbd_control_client *cl, json_object *id, json_object *params);
@@ -75,17 +77,17 @@ static char *
 m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 {
 	struct sbd_daemon *d = cl->ctl->d;
-	struct sbd_config *c = sbd_daemon_config(d);
+	struct sbd_config *c = sbd_ctx_config(&d->ctx);
 	json_object *r = json_object_new_object(), *ls = json_object_new_array();
 	json_object *counters = json_object_new_object();
 	char *line;
 
 	json_object_object_add(r, SB_FIELD_VERSION, json_object_new_string(SB_VERSION));
-	json_object_object_add(r, SB_FIELD_UPTIME_S, u64((sbd_now_ms() - d->started_ms) / 1000));
+	json_object_object_add(r, SB_FIELD_UPTIME_S, u64((sbd_now_ms() - d->ctx.started_ms) / 1000));
 	json_object_object_add(r, SB_FIELD_REVISION, u64(c->revision));
 	json_object_object_add(r, "policy_file", d->opts.policy_file ?
 	    json_object_new_string(d->opts.policy_file) : NULL);
-	json_object_object_add(r, "draining", json_object_new_boolean(atomic_load(&d->draining)));
+	json_object_object_add(r, "draining", json_object_new_boolean(atomic_load(&d->ctx.draining)));
 	for (size_t i = 0; i < c->policy->n_listeners; i++) {
 		const struct sb_listener *l = &c->policy->listeners[i];
 		json_object *o = json_object_new_object();
@@ -96,14 +98,14 @@ m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 		json_object_array_add(ls, o);
 	}
 	json_object_object_add(r, SB_FIELD_LISTENERS, ls);
-	json_object_object_add(counters, SB_FIELD_ACCEPTED, u64(atomic_load(&d->counters.accepted)));
-	json_object_object_add(counters, SB_FIELD_UPGRADED, u64(atomic_load(&d->counters.upgraded)));
-	json_object_object_add(counters, SB_FIELD_REJECTED, u64(atomic_load(&d->counters.rejected)));
-	json_object_object_add(counters, SB_FIELD_ACTIVE, u64(atomic_load(&d->counters.tunnels)));
-	json_object_object_add(counters, "connections", u64(atomic_load(&d->counters.active)));
-	json_object_object_add(counters, SB_FIELD_BYTES_UP, u64(atomic_load(&d->counters.bytes_up)));
+	json_object_object_add(counters, SB_FIELD_ACCEPTED, u64(atomic_load(&d->ctx.counters.accepted)));
+	json_object_object_add(counters, SB_FIELD_UPGRADED, u64(atomic_load(&d->ctx.counters.upgraded)));
+	json_object_object_add(counters, SB_FIELD_REJECTED, u64(atomic_load(&d->ctx.counters.rejected)));
+	json_object_object_add(counters, SB_FIELD_ACTIVE, u64(atomic_load(&d->ctx.counters.tunnels)));
+	json_object_object_add(counters, "connections", u64(atomic_load(&d->ctx.counters.active)));
+	json_object_object_add(counters, SB_FIELD_BYTES_UP, u64(atomic_load(&d->ctx.counters.bytes_up)));
 	json_object_object_add(counters, SB_FIELD_BYTES_DOWN,
-	    u64(atomic_load(&d->counters.bytes_down)));
+	    u64(atomic_load(&d->ctx.counters.bytes_down)));
 	json_object_object_add(r, SB_FIELD_COUNTERS, counters);
 	line = sb_rpc_result(id, r);
 	json_object_put(r);
@@ -114,7 +116,7 @@ m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 static char *
 m_connections_list(struct sbd_control_client *cl, json_object *id, json_object *params)
 {
-	json_object *list = sbd_registry_list(cl->ctl->d->registry);
+	json_object *list = sbd_registry_list(cl->ctl->d->ctx.registry);
 	char *line = sb_rpc_result(id, list);
 
 	json_object_put(list);
@@ -133,7 +135,7 @@ m_connections_close(struct sbd_control_client *cl, json_object *id, json_object 
 	    !json_object_is_type(v, json_type_int) || (cid = json_object_get_int64(v)) <= 0)
 		return invalid_params(id, "invalid params: expected {\"id\": a connection id}");
 	snprintf(reason, sizeof reason, "closed by control (uid %u)", (unsigned)cl->uid);
-	if (!sbd_registry_close(cl->ctl->d->registry, (uint64_t)cid, reason)) {
+	if (!sbd_registry_close(cl->ctl->d->ctx.registry, (uint64_t)cid, reason)) {
 		char msg[96];
 
 		snprintf(msg, sizeof msg, "no such connection: %lld", (long long)cid);
@@ -150,7 +152,7 @@ static char *
 m_policy_get(struct sbd_control_client *cl, json_object *id, json_object *params)
 {
 	struct sbd_daemon *d = cl->ctl->d;
-	struct sbd_config *c = sbd_daemon_config(d);
+	struct sbd_config *c = sbd_ctx_config(&d->ctx);
 	json_object *r = json_object_new_object();
 	char *line;
 
@@ -233,7 +235,7 @@ m_policy_apply(struct sbd_control_client *cl, json_object *id, json_object *para
 			return invalid_params(id, "invalid params: persist must be true or false");
 		persist = json_object_get_boolean(v);
 	}
-	cur = sbd_daemon_config(d);
+	cur = sbd_ctx_config(&d->ctx);
 	current = cur->revision;
 	sbd_config_unref(cur);
 	if (params != NULL && json_object_object_get_ex(params, SB_FIELD_REVISION, &v) && v) {
@@ -283,7 +285,7 @@ m_policy_apply(struct sbd_control_client *cl, json_object *id, json_object *para
 		line = policy_error(id, "policy not applied", &errs);
 		goto out;
 	}
-	cur = sbd_daemon_config(d);
+	cur = sbd_ctx_config(&d->ctx);
 	r = json_object_new_object();
 	json_object_object_add(r, SB_FIELD_REVISION, u64(cur->revision));
 	json_object_object_add(r, "persisted", json_object_new_boolean(persist));

@@ -16,6 +16,8 @@
 #include "sb-path.h"
 #include "sbd-control-private.h"
 #include "sbd-daemon.h"
+#include "sbd-config.h"
+#include "sbd-events.h"
 #include "sbd-registry.h"
 
 #define MAX_CLIENTS    1024
@@ -46,7 +48,7 @@ client_close(struct sbd_control_client *cl, const char *why)
 	sbd_loop_watch_del(&cl->watch);
 	close(cl->fd);
 	if (cl->subscribed && --ctl->n_subscribers == 0)
-		sbd_registry_set_listening(ctl->d->registry, false);
+		sbd_events_set_listening(ctl->d->ctx.events, false);
 	if (cl->prev != NULL)
 		cl->prev->next = cl->next;
 	else
@@ -100,7 +102,7 @@ sbd_control_subscribe(struct sbd_control_client *cl)
 		return;
 	cl->subscribed = true;
 	if (cl->ctl->n_subscribers++ == 0)
-		sbd_registry_set_listening(cl->ctl->d->registry, true);
+		sbd_events_set_listening(cl->ctl->d->ctx.events, true);
 }
 
 static void
@@ -179,7 +181,7 @@ on_client_io(struct sbd_watch *w, unsigned events)
 static bool
 peer_allowed(struct sbd_control *ctl, uid_t uid)
 {
-	struct sbd_config *c = sbd_daemon_config(ctl->d);
+	struct sbd_config *c = sbd_ctx_config(&ctl->d->ctx);
 	const struct sb_control *s = &c->policy->control;
 	bool ok = uid == 0 || uid == geteuid() || !s->has_allow_uids;
 
@@ -363,7 +365,7 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 		*err = sb_xasprintf("control socket %s: listen: %s", path, strerror(errno));
 		goto err;
 	}
-	sbd_registry_set_sink(d->registry, on_event, d);
+	sbd_events_set_sink(d->ctx.events, on_event, d);
 	sb_info("control: listening on %s (mode %04o)", path, settings->mode);
 	return ctl;
 err:
@@ -387,8 +389,8 @@ sbd_control_free(struct sbd_control *ctl)
 {
 	if (ctl == NULL)
 		return;
-	sbd_registry_set_listening(ctl->d->registry, false);
-	sbd_registry_set_sink(ctl->d->registry, NULL, NULL);
+	sbd_events_set_listening(ctl->d->ctx.events, false);
+	sbd_events_set_sink(ctl->d->ctx.events, NULL, NULL);
 	while (ctl->clients != NULL)
 		client_close(ctl->clients, "daemon stopping");
 	sbd_loop_watch_del(&ctl->watch);

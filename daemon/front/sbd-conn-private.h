@@ -1,17 +1,80 @@
-/* sbd-conn-private.h - shared by sbd-conn.c (before the 101) and sbd-bridge.c (after it) */
+/* sbd-conn-private.h - the connection as the front's files see it (front/ only) */
 #pragma once
 
-#include "sbd-conn.h"
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
+#include "sb-buf.h"
+#include "sb-control.h"
+#include "sbd-close.h"
+#include "sbd-conn.h"
+#include "sbd-end.h"
+#include "sbd-flow.h"
+#include "sbd-registry.h"
+
+struct sbd_tunnel;
+struct sbd_route_stats;
+
+enum sbd_conn_state {
+	SBD_CONN_PROXY,     /* reading the PROXY header */
+	SBD_CONN_HANDSHAKE, /* TLS handshake */
+	SBD_CONN_HTTP,      /* the request goes to MHD through the socketpair */
+	SBD_CONN_LINGER,    /* answer sent and shut: reading the client out before close */
+	SBD_CONN_TUNNEL,    /* after the 101: the tunnel runs */
+	SBD_CONN_CLOSED,
+};
+
+struct sbd_conn {
+	atomic_int refs;
+	struct sbd_conn_info info;
+	struct sbd_ctx *ctx;
+	struct sbd_loop *loop;
+	struct sbd_conn *prev, *next; /* the loop's list */
+	enum sbd_conn_state state;
+	struct sbd_listener_conf *lconf; /* a reference */
+
+	struct sbd_end client;
+	struct sbd_end pair;     /* our end of the socketpair to MHD (HTTP phase) */
+	struct sbd_flow up;      /* HTTP phase: client -> pair */
+	struct sbd_flow down;    /* HTTP phase: pair -> client */
+	struct sbd_admission *admission; /* the steps before the 101, while they run */
+	sbd_admitted_fn *admitted;       /* the HTTP side's callback */
+	void *admitted_arg;
+	struct sbd_tunnel *tunnel;       /* after the 101 */
+	struct sbd_route_stats *route_slot; /* the route's slot the tunnel holds */
+	struct sbd_registry_entry entry; /* listed while a tunnel */
+	char label[32 + SB_ADDR_TEXT_MAX]; /* "conn 7 10.0.0.1:4242", for the tunnel's logs */
+
+	uint64_t started_ms;
+	int64_t started_unix_ms;
+	uint64_t deadline_ms;    /* handshake or linger deadline; 0 none */
+	uint64_t handshake_timeout_ms;
+	uint64_t reported_up, reported_down; /* counters of the last connection.updated */
+	bool peer_counted;       /* counted in the per-address table */
+	unsigned per_ip_limit;
+	struct sb_buf proxy_in;  /* the PROXY header read so far */
+	bool rerun_posted;
+	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
+};
+
+/* The one way a connection ends: logs, events and counters, then every resource. */
+void sbd_conn_close(struct sbd_conn *c, struct sbd_why why);
 void sbd_conn_pump(struct sbd_conn *c);
 /* After the PROXY header (or at once): per-address limit, then TLS or the request. */
-void sbd_conn_admit(struct sbd_conn *c);
+void sbd_conn_admit_client(struct sbd_conn *c);
 /* SBD_CONN_PROXY: reads the header without reading past it. */
 void sbd_proxy_in_read(struct sbd_conn *c);
-void sbd_conn_update_interest(struct sbd_conn *c);
-void sbd_conn_post_rerun(struct sbd_conn *c);
-void sbd_bridge_pump(struct sbd_conn *c);
-/* Adds the payload bytes moved to the connection's and the daemon's counters. */
-void sbd_bridge_count(struct sbd_conn *c, uint64_t up, uint64_t down);
 /* Sets what the loop watches an end for (nothing once the end hung up). */
 void sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events);
+void sbd_conn_post_rerun(struct sbd_conn *c);
+/* Loop thread, after the 101 (sbd-handover.c). Takes u. */
+void sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u);
+/* Registry operations of a tunnel's entry (sbd-conn-report.c). */
+extern const struct sbd_registry_ops sbd_conn_entry_ops;
+/* connection.updated, at most once a second and only when the counters moved. */
+void sbd_conn_report_counters(struct sbd_conn *c);
+/* A connection event with the tunnel's fields (and a close reason). */
+void sbd_conn_emit(struct sbd_conn *c, enum sb_control_event type, const char *reason);
+/* A refusal before MHD has the request: counted, logged, an event. */
+void sbd_conn_refused(struct sbd_conn *c, int status, const char *reason);

@@ -1,7 +1,8 @@
 /* sbd-conn.c - a connection's life: TLS handshake, the pump into MHD, linger, close, sweep */
-#include "sbd-conn.h"
+#include "sbd-conn-private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,20 +11,18 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
-#include "sbd-daemon.h"
+#include "sbd-config.h"
+#include "sbd-ctx.h"
+#include "sbd-events.h"
 #include "sbd-http.h"
-#include "sbd-listener.h"
+#include "sbd-listener-conf.h"
 #include "sbd-loop.h"
 #include "sbd-peers.h"
 #include "sbd-refusal.h"
-#include "sbd-registry.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
-#include "sbd-h2c-bridge.h"
-#include "sbd-upgrade-tls.h"
-#include "sbd-ws-bridge.h"
-#include "sbd-conn-private.h"
+#include "sbd-tunnel.h"
 
 #define LINGER_MS 2000
 
@@ -43,8 +42,13 @@ sbd_conn_unref(struct sbd_conn *c)
 		return;
 	/* Everything with an fd was released by sbd_conn_close on the loop. */
 	sbd_listener_conf_unref(c->lconf);
-	free(c->route);
 	free(c);
+}
+
+const struct sbd_conn_info *
+sbd_conn_info(const struct sbd_conn *c)
+{
+	return &c->info;
 }
 
 static void
@@ -105,30 +109,23 @@ sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events)
 		return;
 	if (e->watch.fd < 0) {
 		if (sbd_loop_watch_add(c->loop, &e->watch, e->fd, events, on_io, c) < 0)
-			sb_log_errno(SB_LOG_WARN, "conn %llu: watch", (unsigned long long)c->id);
+			sb_log_errno(SB_LOG_WARN, "conn %llu: watch", (unsigned long long)c->info.id);
 		return;
 	}
 	sbd_loop_watch_set(&e->watch, events);
 }
 
-/* Interest follows the flows: read where a flow wants input, write where one has output. */
-void
-sbd_conn_update_interest(struct sbd_conn *c)
+/* HTTP phase: interest follows the two flows between the client and the pair. */
+static void
+update_interest(struct sbd_conn *c)
 {
-	struct sbd_end *ends[] = { &c->client, &c->pair, &c->backend };
-	struct sbd_flow *flows[] = { &c->up, &c->down };
+	struct sbd_end *ends[] = { &c->client, &c->pair };
 
-	for (size_t i = 0; i < 3; i++) {
-		unsigned ev = 0;
+	for (size_t i = 0; i < 2; i++) {
+		unsigned ev = sbd_flows_interest(&c->up, &c->down, ends[i]);
 
 		if (ends[i]->fd < 0)
 			continue;
-		for (size_t f = 0; f < 2; f++) {
-			if (flows[f]->src == ends[i] && sbd_flow_wants_read(flows[f]))
-				ev |= EPOLLIN;
-			if (flows[f]->dst == ends[i] && sbd_flow_wants_write(flows[f]))
-				ev |= EPOLLOUT;
-		}
 		/* Records GnuTLS already decrypted raise no epoll event: come back for them. */
 		if ((ev & EPOLLIN) && sbd_end_has_pending(ends[i]))
 			sbd_conn_post_rerun(c);
@@ -157,52 +154,49 @@ sbd_conn_post_rerun(struct sbd_conn *c)
 }
 
 static void
-close_tasks(struct sbd_conn *c, const char *reason)
+close_tunnel(struct sbd_conn *c, const char *reason)
 {
-	struct sbd_daemon *d = c->daemon;
+	uint64_t up, down;
 
-	if (c->pending_connect != NULL)
-		sbd_http_connect_abort(c->pending_connect);
-	sbd_end_close(&c->client);
-	sbd_end_close(&c->pair);
-	sbd_end_close(&c->backend);
-	sbd_flow_clear(&c->up);
-	sbd_flow_clear(&c->down);
-	sb_buf_free(&c->proxy_in);
-	sbd_ws_free(c->ws);
-	c->ws = NULL;
-	sbd_tls_upgrade_free(c->tls_upgrade);
-	c->tls_upgrade = NULL;
-	sbd_h2c_filters_free(c->h2c);
-	c->h2c = NULL;
-	if (c->state == SBD_CONN_TUNNEL) {
-		sbd_registry_remove(d->registry, c, reason);
-		atomic_fetch_sub(&d->counters.tunnels, 1);
-		sbd_stats_release(c->stats);
-		c->stats = NULL;
-	}
-	sbd_stats_release(c->lconf->stats);
-	if (c->peer_counted)
-		sbd_peers_release(d->peers, (struct sockaddr *)&c->client_addr);
-	atomic_fetch_sub(&d->counters.active, 1);
+	sbd_tunnel_bytes(c->tunnel, &up, &down);
+	sb_info("conn %llu %s route %s: closed: %s (up %llu, down %llu bytes, %.1f s)",
+	    (unsigned long long)c->info.id, c->info.text, sbd_tunnel_route(c->tunnel)->route->name,
+	    reason, (unsigned long long)up, (unsigned long long)down,
+	    (double)(sbd_now_ms() - c->started_ms) / 1000.0);
+	sbd_conn_emit(c, SB_EVENT_CONNECTION_CLOSED, reason);
+	sbd_registry_remove(c->ctx->registry, &c->entry);
+	atomic_fetch_sub(&c->ctx->counters.tunnels, 1);
+	sbd_tunnel_free(c->tunnel);
+	c->tunnel = NULL;
+	sbd_stats_release(c->route_slot);
+	c->route_slot = NULL;
 }
 
 void
-sbd_conn_close(struct sbd_conn *c, const char *reason)
+sbd_conn_close(struct sbd_conn *c, struct sbd_why why)
 {
+	struct sbd_ctx *ctx = c->ctx;
+	char reason[256];
+
 	if (c->state == SBD_CONN_CLOSED)
 		return;
-	if (c->state == SBD_CONN_TUNNEL) {
-		sb_info("conn %llu %s route %s: closed: %s (up %llu, down %llu bytes, %.1f s)",
-		    (unsigned long long)c->id, c->client_text, c->route, reason,
-		    (unsigned long long)atomic_load(&c->bytes_up),
-		    (unsigned long long)atomic_load(&c->bytes_down),
-		    (double)(sbd_now_ms() - c->started_ms) / 1000.0);
-	} else {
-		sb_debug("conn %llu %s: closed: %s", (unsigned long long)c->id, c->client_text,
+	sbd_why_format(why, reason, sizeof reason);
+	if (c->admission != NULL)
+		sbd_admission_abort(c->admission); /* the HTTP side hears, and frees its request */
+	if (c->tunnel != NULL)
+		close_tunnel(c, reason);
+	else
+		sb_debug("conn %llu %s: closed: %s", (unsigned long long)c->info.id, c->info.text,
 		    reason);
-	}
-	close_tasks(c, reason);
+	sbd_end_close(&c->client);
+	sbd_end_close(&c->pair);
+	sbd_flow_clear(&c->up);
+	sbd_flow_clear(&c->down);
+	sb_buf_free(&c->proxy_in);
+	sbd_stats_release(c->lconf->stats);
+	if (c->peer_counted)
+		sbd_peers_release(ctx->peers, (struct sockaddr *)&c->info.addr);
+	atomic_fetch_sub(&ctx->counters.active, 1);
 	c->state = SBD_CONN_CLOSED;
 	list_remove(c);
 	sbd_loop_defer(c->loop, unref_task, c);
@@ -214,8 +208,8 @@ start_http(struct sbd_conn *c)
 	int sp[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) < 0) {
-		sb_log_errno(SB_LOG_WARN, "conn %llu: socketpair", (unsigned long long)c->id);
-		sbd_conn_close(c, "out of file descriptors");
+		sb_log_errno(SB_LOG_WARN, "conn %llu: socketpair", (unsigned long long)c->info.id);
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_NO_DESCRIPTORS));
 		return;
 	}
 	sbd_end_init(&c->pair, sp[0], NULL);
@@ -224,10 +218,8 @@ start_http(struct sbd_conn *c)
 	c->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
 	c->up.no_splice = c->down.no_splice = true; /* the hand-over drains our buffers */
 	c->state = SBD_CONN_HTTP;
-	c->in_mhd = true;
-	if (sbd_http_add(c->daemon->http, c, sp[1]) < 0) {
-		c->in_mhd = false;
-		sbd_conn_close(c, "the HTTP parser refused the connection");
+	if (sbd_http_add(c->ctx->http, c, sp[1]) < 0) {
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_HTTP_REFUSED));
 		return;
 	}
 	sbd_conn_pump(c);
@@ -237,7 +229,6 @@ static void
 begin_linger(struct sbd_conn *c)
 {
 	sbd_end_close(&c->pair);
-	c->in_mhd = false;
 	c->state = SBD_CONN_LINGER;
 	c->deadline_ms = sbd_now_ms() + LINGER_MS;
 }
@@ -254,7 +245,7 @@ linger(struct sbd_conn *c)
 		return;
 	}
 	if (rc == SBD_END_ERROR) {
-		sbd_conn_close(c, "answered");
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_ANSWERED));
 		return;
 	}
 	for (int i = 0; i < 64; i++) {
@@ -265,17 +256,11 @@ linger(struct sbd_conn *c)
 			return;
 		}
 		if (r <= 0) {
-			sbd_conn_close(c, "answered");
+			sbd_conn_close(c, SBD_WHY(SBD_CLOSE_ANSWERED));
 			return;
 		}
 	}
 	sbd_conn_post_rerun(c);
-}
-
-static const char *
-flow_error(const struct sbd_end *e)
-{
-	return e->error ? e->error : "error";
 }
 
 static void
@@ -284,11 +269,9 @@ pump_http(struct sbd_conn *c)
 	uint64_t moved = 0;
 	enum sbd_flow_result up = sbd_flow_run(&c->up, &moved);
 	enum sbd_flow_result down = sbd_flow_run(&c->down, &moved);
-	char why[128];
 
 	if (up == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DST_ERROR) {
-		snprintf(why, sizeof why, "client error: %s", flow_error(&c->client));
-		sbd_conn_close(c, why);
+		sbd_conn_close(c, SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, c->client.error));
 		return;
 	}
 	if (up == SBD_FLOW_DST_ERROR) {
@@ -303,18 +286,22 @@ pump_http(struct sbd_conn *c)
 	}
 	if (up == SBD_FLOW_MORE || down == SBD_FLOW_MORE)
 		sbd_conn_post_rerun(c);
-	sbd_conn_update_interest(c);
+	update_interest(c);
 }
 
 void
 sbd_conn_pump(struct sbd_conn *c)
 {
+	struct sbd_why why;
+
 	switch (c->state) {
 	case SBD_CONN_HTTP:
 		pump_http(c);
 		break;
 	case SBD_CONN_TUNNEL:
-		sbd_bridge_pump(c);
+		why = sbd_tunnel_pump(c->tunnel);
+		if (!sbd_why_is_open(why))
+			sbd_conn_close(c, why);
 		break;
 	case SBD_CONN_LINGER:
 		linger(c);
@@ -334,16 +321,16 @@ check_first_byte(struct sbd_conn *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return false;
 	if (n <= 0) {
-		sbd_conn_close(c, "client left before TLS");
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_LEFT_BEFORE_TLS));
 		return false;
 	}
 	if (b == 0x16)
 		return true;
 	if (b >= 'A' && b <= 'Z') {
 		sbd_refusal_send_raw(c->client.fd, 400, "plain HTTP sent to a TLS listener");
-		sbd_conn_close(c, "plain HTTP on a TLS listener");
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_PLAIN_ON_TLS));
 	} else {
-		sbd_conn_close(c, "not TLS");
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_NOT_TLS));
 	}
 	return false;
 }
@@ -366,11 +353,9 @@ handshake(struct sbd_conn *c)
 		return;
 	}
 	if (rc < 0) {
-		char why[160];
-
-		snprintf(why, sizeof why, "tls handshake: %s", gnutls_strerror(rc));
-		sb_info("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, why);
-		sbd_conn_close(c, why);
+		sb_info("conn %llu %s: tls handshake: %s", (unsigned long long)c->info.id,
+		    c->info.text, gnutls_strerror(rc));
+		sbd_conn_close(c, SBD_WHY_DETAIL(SBD_CLOSE_TLS_HANDSHAKE, gnutls_strerror(rc)));
 		return;
 	}
 	c->client.tls_established = true;
@@ -378,7 +363,7 @@ handshake(struct sbd_conn *c)
 		char desc[256];
 
 		sbd_tls_describe(s, desc, sizeof desc);
-		sb_debug("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, desc);
+		sb_debug("conn %llu %s: %s", (unsigned long long)c->info.id, c->info.text, desc);
 	}
 	start_http(c);
 }
@@ -390,8 +375,7 @@ on_io(struct sbd_watch *w, unsigned events)
 
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(w->events & EPOLLIN)) {
 		/* Reported whatever we asked for: stop watching, read it out when a flow runs. */
-		struct sbd_end *e = w == &c->client.watch ? &c->client :
-		    w == &c->pair.watch ? &c->pair : &c->backend;
+		struct sbd_end *e = (struct sbd_end *)((char *)w - offsetof(struct sbd_end, watch));
 
 		sbd_loop_watch_del(w);
 		e->hup = true;
@@ -405,35 +389,38 @@ on_io(struct sbd_watch *w, unsigned events)
 }
 
 void
-sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
+sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
     int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct sbd_conn *c = sb_xcalloc(1, sizeof *c);
-	struct sbd_config *cfg = sbd_daemon_config(d);
+	struct sbd_config *cfg = sbd_ctx_config(ctx);
 
 	atomic_init(&c->refs, 1); /* the loop's */
-	c->id = atomic_fetch_add(&d->next_conn_id, 1) + 1;
-	c->daemon = d;
+	c->info.id = atomic_fetch_add(&ctx->next_conn_id, 1) + 1;
+	memcpy(&c->info.addr, addr, addrlen);
+	c->info.addr_len = addrlen;
+	sb_addr_format(addr, c->info.text);
+	c->info.listener = lconf->name;
+	c->ctx = ctx;
 	c->loop = loop;
 	c->lconf = lconf;
-	memcpy(&c->client_addr, addr, addrlen);
-	c->client_len = addrlen;
-	sb_addr_format(addr, c->client_text);
+	c->entry.id = c->info.id;
+	c->entry.loop = loop;
+	c->entry.ops = &sbd_conn_entry_ops;
 	sbd_end_init(&c->client, fd, NULL);
 	sbd_end_init(&c->pair, -1, NULL);
-	sbd_end_init(&c->backend, -1, NULL);
 	/* Flows own pipe fds: a zeroed flow would "own" fd 0. */
 	sbd_flow_init(&c->up, NULL, NULL);
 	sbd_flow_init(&c->down, NULL, NULL);
-	c->started_ms = c->last_active_ms = sbd_now_ms();
+	c->started_ms = sbd_now_ms();
 	c->handshake_timeout_ms = cfg->policy->limits.handshake_timeout_s * 1000ull;
 	c->deadline_ms = c->started_ms + c->handshake_timeout_ms;
 	c->per_ip_limit = cfg->policy->limits.max_per_ip;
 	sbd_config_unref(cfg);
 	sbd_stats_reserve(lconf->stats, 0);
-	atomic_fetch_add(&d->counters.active, 1);
+	atomic_fetch_add(&ctx->counters.active, 1);
 	list_insert(c);
-	sb_debug("conn %llu %s: accepted on %s", (unsigned long long)c->id, c->client_text,
+	sb_debug("conn %llu %s: accepted on %s", (unsigned long long)c->info.id, c->info.text,
 	    lconf->name);
 
 	if (lconf->proxy_protocol) {
@@ -442,24 +429,21 @@ sbd_conn_start(struct sbd_daemon *d, struct sbd_loop *loop, struct sbd_listener_
 		sbd_conn_watch(c, &c->client, EPOLLIN);
 		return;
 	}
-	sbd_conn_admit(c);
+	sbd_conn_admit_client(c);
 }
 
 void
-sbd_conn_admit(struct sbd_conn *c)
+sbd_conn_admit_client(struct sbd_conn *c)
 {
-	struct sbd_daemon *d = c->daemon;
 	struct sbd_listener_conf *lconf = c->lconf;
 
-	if (!sbd_peers_acquire(d->peers, (struct sockaddr *)&c->client_addr, c->per_ip_limit)) {
+	if (!sbd_peers_acquire(c->ctx->peers, (struct sockaddr *)&c->info.addr, c->per_ip_limit)) {
 		sb_warn("conn %llu %s: turned away: %u connections from that address",
-		    (unsigned long long)c->id, c->client_text, c->per_ip_limit);
-		atomic_fetch_add(&d->counters.rejected, 1);
-		sbd_registry_rejected(d->registry, 503, "too many connections from this address",
-		    c->client_text, lconf->name, NULL);
+		    (unsigned long long)c->info.id, c->info.text, c->per_ip_limit);
+		sbd_conn_refused(c, 503, "too many connections from this address");
 		if (lconf->tls == NULL)
 			sbd_refusal_send_raw(c->client.fd, 503, "too many connections from this address");
-		sbd_conn_close(c, "per-address limit");
+		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_PER_ADDRESS));
 		return;
 	}
 	c->peer_counted = true;
@@ -467,7 +451,7 @@ sbd_conn_admit(struct sbd_conn *c)
 	if (lconf->tls != NULL) {
 		c->client.tls = sbd_tls_session_new(lconf->tls, c->client.fd);
 		if (c->client.tls == NULL) {
-			sbd_conn_close(c, "cannot start a TLS session");
+			sbd_conn_close(c, SBD_WHY(SBD_CLOSE_TLS_SESSION));
 			return;
 		}
 		c->state = SBD_CONN_HANDSHAKE;
@@ -475,6 +459,21 @@ sbd_conn_admit(struct sbd_conn *c)
 		return;
 	}
 	start_http(c);
+}
+
+static enum sbd_close
+timeout_reason(const struct sbd_conn *c)
+{
+	switch (c->state) {
+	case SBD_CONN_LINGER:
+		return SBD_CLOSE_ANSWERED;
+	case SBD_CONN_PROXY:
+		return SBD_CLOSE_PROXY_TIMEOUT;
+	case SBD_CONN_HANDSHAKE:
+		return SBD_CLOSE_TLS_TIMEOUT;
+	default:
+		return SBD_CLOSE_REQUEST_TIMEOUT;
+	}
 }
 
 void
@@ -485,23 +484,17 @@ sbd_conn_sweep(struct sbd_loop *loop, uint64_t now)
 	while (c != NULL) {
 		struct sbd_conn *next = c->next;
 
-		if (c->pending_connect != NULL)
-			sbd_http_connect_sweep(c->pending_connect, now);
-		if (c->state == SBD_CONN_TUNNEL && c->ws != NULL)
-			sbd_ws_tick(c, now);
-		if (c->state == SBD_CONN_TUNNEL && c->deadline_ms != 0) {
-			if (now >= c->deadline_ms)
-				sbd_conn_close(c, "tls upgrade handshake timeout");
-		} else if (c->state == SBD_CONN_TUNNEL) {
-			if (now - c->last_active_ms >= c->idle_timeout_s * 1000ull)
-				sbd_conn_close(c, "idle timeout");
+		if (c->admission != NULL)
+			sbd_admission_tick(c->admission, now);
+		if (c->state == SBD_CONN_TUNNEL) {
+			struct sbd_why why = sbd_tunnel_tick(c->tunnel, now);
+
+			if (!sbd_why_is_open(why))
+				sbd_conn_close(c, why);
 			else
-				sbd_registry_touch(c->daemon->registry, c);
+				sbd_conn_report_counters(c);
 		} else if (c->deadline_ms != 0 && now >= c->deadline_ms) {
-			sbd_conn_close(c, c->state == SBD_CONN_LINGER ? "answered" :
-			    c->state == SBD_CONN_PROXY ? "no PROXY header in time" :
-			    c->state == SBD_CONN_HANDSHAKE ? "tls handshake timeout" :
-			    "request timeout");
+			sbd_conn_close(c, SBD_WHY(timeout_reason(c)));
 		}
 		c = next;
 	}
@@ -515,37 +508,39 @@ sbd_conn_recheck(struct sbd_loop *loop, const struct sbd_config *config)
 
 	while (c != NULL) {
 		struct sbd_conn *next = c->next;
-		const struct sb_route *r;
-		const char *why = NULL;
-		enum sb_on_change action = c->on_change;
+		const struct sb_route *r, *was;
+		enum sbd_close why = SBD_CLOSE_NONE;
+		enum sb_on_change action;
 
 		if (c->state != SBD_CONN_TUNNEL) {
 			c = next;
 			continue;
 		}
-		r = sb_policy_find_route(p, c->route);
+		was = sbd_tunnel_route(c->tunnel)->route;
+		action = was->on_policy_change;
+		r = sb_policy_find_route(p, was->name);
 		if (r == NULL)
-			why = "route removed by a policy change";
-		else if (!sbd_route_admits(r, c->lconf->name, (struct sockaddr *)&c->client_addr))
-			why = "no longer allowed by the policy";
+			why = SBD_CLOSE_ROUTE_REMOVED;
+		else if (!sbd_route_admits(r, c->info.listener, (struct sockaddr *)&c->info.addr))
+			why = SBD_CLOSE_NOT_ALLOWED;
 		if (r != NULL)
 			action = r->on_policy_change;
 		if (action == SB_ON_CHANGE_UNSET)
 			action = p->on_policy_change;
-		if (why != NULL && action == SB_ON_CHANGE_CLOSE)
-			sbd_conn_close(c, why);
-		else if (why != NULL)
+		if (why != SBD_CLOSE_NONE && action == SB_ON_CHANGE_CLOSE)
+			sbd_conn_close(c, SBD_WHY(why));
+		else if (why != SBD_CLOSE_NONE)
 			sb_info("conn %llu route %s: %s; kept (on_policy_change keep)",
-			    (unsigned long long)c->id, c->route, why);
+			    (unsigned long long)c->info.id, was->name, sbd_close_text(why));
 		c = next;
 	}
 }
 
 void
-sbd_conn_close_all(struct sbd_loop *loop, const char *reason)
+sbd_conn_close_all(struct sbd_loop *loop)
 {
 	struct sbd_conn **head = list_head(loop);
 
 	while (head != NULL && *head != NULL)
-		sbd_conn_close(*head, reason);
+		sbd_conn_close(*head, SBD_WHY(SBD_CLOSE_SHUTDOWN));
 }

@@ -13,11 +13,12 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-config.h"
 #include "sbd-conn.h"
-#include "sbd-daemon.h"
+#include "sbd-ctx.h"
+#include "sbd-events.h"
 #include "sbd-loop.h"
 #include "sbd-refusal.h"
-#include "sbd-registry.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
@@ -25,7 +26,7 @@
 #define BACKLOG      4096
 
 struct sbd_listener {
-	struct sbd_daemon *d;
+	struct sbd_ctx *ctx;
 	int fd;
 	bool adopted; /* passed by systemd */
 	struct sockaddr_storage addr;
@@ -38,44 +39,6 @@ struct sbd_listener {
 	struct sbd_watch *watches; /* one per worker loop */
 	atomic_uint loops_left;
 };
-
-struct sbd_listener_conf *
-sbd_listener_conf_ref(struct sbd_listener_conf *c)
-{
-	atomic_fetch_add(&c->refs, 1);
-	return c;
-}
-
-void
-sbd_listener_conf_unref(struct sbd_listener_conf *c)
-{
-	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
-		return;
-	sbd_tls_ctx_unref(c->tls);
-	free(c->name);
-	free(c);
-}
-
-struct sbd_listener_conf *
-sbd_listener_conf_new(struct sbd_daemon *d, const struct sb_policy *policy,
-    const struct sb_listener *l, char **err)
-{
-	struct sbd_listener_conf *c = sb_xcalloc(1, sizeof *c);
-
-	atomic_init(&c->refs, 1);
-	c->name = sb_xstrdup(l->name);
-	c->proxy_protocol = l->proxy_protocol;
-	c->max_connections = l->max_connections;
-	c->stats = sbd_stats_get(d, "listener", l->name);
-	if (l->tls != NULL) {
-		c->tls = sbd_tls_ctx_new_listener(policy, l, err);
-		if (c->tls == NULL) {
-			sbd_listener_conf_unref(c);
-			return NULL;
-		}
-	}
-	return c;
-}
 
 /* A socket systemd passed (LISTEN_FDS) that is bound to addr, or -1. */
 static int
@@ -99,13 +62,13 @@ adopt_activated(const struct sockaddr_storage *addr, socklen_t len)
 }
 
 struct sbd_listener *
-sbd_listener_open(struct sbd_daemon *d, const struct sb_policy *policy,
+sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
     const struct sb_listener *l, char **err)
 {
 	struct sbd_listener *lis = sb_xcalloc(1, sizeof *lis);
 	int one = 1;
 
-	lis->d = d;
+	lis->ctx = ctx;
 	lis->fd = -1;
 	pthread_mutex_init(&lis->conf_lock, NULL);
 	if (sb_hostport_to_sockaddr(&l->bind_hp, &lis->addr, &lis->addr_len) < 0) {
@@ -132,7 +95,7 @@ sbd_listener_open(struct sbd_daemon *d, const struct sb_policy *policy,
 		    listen(lis->fd, BACKLOG) < 0)
 			goto sys_err;
 	}
-	lis->conf = sbd_listener_conf_new(d, policy, l, err);
+	lis->conf = sbd_listener_conf_new(ctx, policy, l, err);
 	if (lis->conf == NULL)
 		goto err;
 	return lis;
@@ -204,7 +167,7 @@ static void
 on_acceptable(struct sbd_watch *w, unsigned events)
 {
 	struct sbd_listener *lis = w->arg;
-	struct sbd_daemon *d = lis->d;
+	struct sbd_ctx *ctx = lis->ctx;
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
@@ -216,13 +179,13 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 				sb_log_errno(SB_LOG_WARN, "listener %s: accept", lis->address);
 			break;
 		}
-		atomic_fetch_add(&d->counters.accepted, 1);
+		atomic_fetch_add(&ctx->counters.accepted, 1);
 
 		struct sbd_listener_conf *conf = current_conf(lis);
-		struct sbd_config *cfg = sbd_daemon_config(d);
+		struct sbd_config *cfg = sbd_ctx_config(ctx);
 		unsigned limit = cfg->policy->limits.max_connections;
 		sbd_config_unref(cfg);
-		if (atomic_load(&d->counters.active) >= limit ||
+		if (atomic_load(&ctx->counters.active) >= limit ||
 		    (conf->max_connections > 0 &&
 		    atomic_load(&conf->stats->active) >= conf->max_connections)) {
 			char who[SB_ADDR_TEXT_MAX];
@@ -230,8 +193,8 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 			sb_addr_format((struct sockaddr *)&ss, who);
 			sb_warn("listener %s: %s turned away: connection limit reached",
 			    conf->name, who);
-			atomic_fetch_add(&d->counters.rejected, 1);
-			sbd_registry_rejected(d->registry, 503, "connection limit reached", who,
+			atomic_fetch_add(&ctx->counters.rejected, 1);
+			sbd_events_rejected(ctx->events, 503, "connection limit reached", who,
 			    conf->name, NULL);
 			turn_away(fd, conf);
 			sbd_listener_conf_unref(conf);
@@ -239,7 +202,7 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		sbd_conn_start(d, w->loop, conf, fd, (struct sockaddr *)&ss, len);
+		sbd_conn_start(ctx, w->loop, conf, fd, (struct sockaddr *)&ss, len);
 	}
 }
 
@@ -257,17 +220,17 @@ start_on_loop(void *arg)
 void
 sbd_listener_start(struct sbd_listener *lis)
 {
-	struct sbd_daemon *d = lis->d;
+	struct sbd_ctx *ctx = lis->ctx;
 
 	if (lis->watches != NULL)
 		return; /* already accepting */
-	lis->watches = sb_xcalloc(d->n_loops, sizeof *lis->watches);
-	atomic_init(&lis->loops_left, d->n_loops);
-	for (unsigned i = 0; i < d->n_loops; i++) {
+	lis->watches = sb_xcalloc(ctx->n_loops, sizeof *lis->watches);
+	atomic_init(&lis->loops_left, ctx->n_loops);
+	for (unsigned i = 0; i < ctx->n_loops; i++) {
 		lis->watches[i].fd = -1;
-		lis->watches[i].loop = d->loops[i];
+		lis->watches[i].loop = ctx->loops[i];
 		lis->watches[i].arg = lis;
-		sbd_loop_post(d->loops[i], start_on_loop, &lis->watches[i]);
+		sbd_loop_post(ctx->loops[i], start_on_loop, &lis->watches[i]);
 	}
 	sb_info("listener %s: accepting on %s%s", lis->conf->name, lis->address,
 	    lis->conf->tls ? " (tls)" : "");
@@ -302,11 +265,11 @@ sbd_listener_close(struct sbd_listener *lis)
 		free_listener(lis);
 		return;
 	}
-	struct sbd_daemon *d = lis->d;
+	struct sbd_ctx *ctx = lis->ctx;
 	struct sbd_watch *watches = lis->watches;
 
 	sb_info("listener %s: closing %s", lis->conf->name, lis->address);
 	/* The last loop to let go frees lis: nothing of it is touched after a post. */
-	for (unsigned i = 0; i < d->n_loops; i++)
-		sbd_loop_post(d->loops[i], stop_on_loop, &watches[i]);
+	for (unsigned i = 0; i < ctx->n_loops; i++)
+		sbd_loop_post(ctx->loops[i], stop_on_loop, &watches[i]);
 }

@@ -6,20 +6,11 @@
 #include <sys/socket.h>
 
 #include "sb-policy.h"
+#include "sbd-listener-conf.h"
 
-struct sbd_daemon;
+struct sbd_ctx;
 struct sbd_tls_ctx;
 struct sbd_route_stats;
-
-/* A listener's settings of one policy revision; connections keep a reference. */
-struct sbd_listener_conf {
-	atomic_int refs;
-	char *name;
-	struct sbd_tls_ctx *tls; /* NULL: plain */
-	bool proxy_protocol;
-	unsigned max_connections;
-	struct sbd_route_stats *stats; /* live connections of the listener, by name */
-};
 
 struct sbd_listener;
 
@@ -27,13 +18,10 @@ struct sbd_listener;
  * Binds (or adopts a socket passed by systemd) for the policy's listener. On
  * failure returns NULL with *err set (malloc'd).
  */
-struct sbd_listener *sbd_listener_open(struct sbd_daemon *d, const struct sb_policy *policy,
+struct sbd_listener *sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
     const struct sb_listener *l, char **err);
 /* Whether this open socket serves the policy listener's address. */
 bool sbd_listener_serves(const struct sbd_listener *lis, const struct sb_listener *l);
-/* Builds new settings (TLS credentials reloaded); NULL with *err on failure. */
-struct sbd_listener_conf *sbd_listener_conf_new(struct sbd_daemon *d,
-    const struct sb_policy *policy, const struct sb_listener *l, char **err);
 /* Swaps in new settings for connections accepted from now on. Takes conf's reference. */
 void sbd_listener_set_conf(struct sbd_listener *lis, struct sbd_listener_conf *conf);
 /* Starts accepting on every worker loop; once only, later calls do nothing. */
@@ -44,5 +32,3 @@ const char *sbd_listener_name(const struct sbd_listener *lis);
 /* The bound address as text. */
 const char *sbd_listener_address(const struct sbd_listener *lis);
 
-struct sbd_listener_conf *sbd_listener_conf_ref(struct sbd_listener_conf *c);
-void sbd_listener_conf_unref(struct sbd_listener_conf *c);

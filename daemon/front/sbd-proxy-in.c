@@ -7,10 +7,7 @@
 
 #include "sb-log.h"
 #include "sbd-conn-private.h"
-#include "sbd-daemon.h"
-#include "sbd-listener.h"
 #include "sbd-proxy-proto.h"
-#include "sbd-registry.h"
 
 /* Headers with TLVs beyond this are refused rather than buffered. */
 #define PROXY_IN_MAX 4096
@@ -18,14 +15,13 @@
 static void
 refuse(struct sbd_conn *c, const char *why)
 {
+	struct sbd_why w = SBD_WHY_DETAIL(SBD_CLOSE_PROXY_INVALID, why);
 	char reason[160];
 
-	snprintf(reason, sizeof reason, "PROXY header: %s", why);
-	sb_info("conn %llu %s: %s", (unsigned long long)c->id, c->client_text, reason);
-	atomic_fetch_add(&c->daemon->counters.rejected, 1);
-	sbd_registry_rejected(c->daemon->registry, 400, reason, c->client_text, c->lconf->name,
-	    NULL);
-	sbd_conn_close(c, reason);
+	sbd_why_format(w, reason, sizeof reason);
+	sb_info("conn %llu %s: %s", (unsigned long long)c->info.id, c->info.text, reason);
+	sbd_conn_refused(c, 400, reason);
+	sbd_conn_close(c, w);
 }
 
 void
@@ -60,8 +56,8 @@ sbd_proxy_in_read(struct sbd_conn *c)
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (r <= 0) {
-			sbd_conn_close(c, r == 0 ? "client left before its PROXY header" :
-			    "client error before its PROXY header");
+			sbd_conn_close(c, SBD_WHY(r == 0 ? SBD_CLOSE_PROXY_LEFT :
+			    SBD_CLOSE_PROXY_ERROR));
 			return;
 		}
 		sb_buf_commit(&c->proxy_in, (size_t)r);
@@ -74,13 +70,13 @@ sbd_proxy_in_read(struct sbd_conn *c)
 	if (!hdr.is_local) {
 		char was[SB_ADDR_TEXT_MAX];
 
-		snprintf(was, sizeof was, "%s", c->client_text);
-		c->client_len = hdr.src.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+		snprintf(was, sizeof was, "%s", c->info.text);
+		c->info.addr_len = hdr.src.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 		    sizeof(struct sockaddr_in);
-		memcpy(&c->client_addr, &hdr.src, c->client_len);
-		sb_addr_format((struct sockaddr *)&c->client_addr, c->client_text);
-		sb_debug("conn %llu: PROXY v%d: client %s via %s", (unsigned long long)c->id,
-		    (int)hdr.version, c->client_text, was);
+		memcpy(&c->info.addr, &hdr.src, c->info.addr_len);
+		sb_addr_format((struct sockaddr *)&c->info.addr, c->info.text);
+		sb_debug("conn %llu: PROXY v%d: client %s via %s", (unsigned long long)c->info.id,
+		    (int)hdr.version, c->info.text, was);
 	}
-	sbd_conn_admit(c);
+	sbd_conn_admit_client(c);
 }

@@ -1,6 +1,6 @@
-/* sbd-http.c - the access handler: verdict, backend connect before the 101, upgrade hand-over */
+/* sbd-http.c - the access handler: verdict, mode checks, admission, the 101 and its hand-over */
 #include "sbd-http.h"
-#include "sbd-http-private.h"
+#include "sbd-request-private.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -13,21 +13,20 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-admission.h"
+#include "sbd-config.h"
 #include "sbd-conn.h"
-#include "sbd-daemon.h"
+#include "sbd-ctx.h"
+#include "sbd-events.h"
 #include "sbd-h2c.h"
-#include "sbd-listener.h"
-#include "sbd-loop.h"
+#include "sbd-mode.h"
 #include "sbd-refusal.h"
-#include "sbd-registry.h"
+#include "sbd-request.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
-#include "sbd-tls.h"
-#include "sbd-ws-handshake.h"
-
 
 struct sbd_http {
-	struct sbd_daemon *d;
+	struct sbd_ctx *ctx;
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t pending_lock;
 	struct sbd_conn **pending; /* by fd: connections MHD has not announced yet */
@@ -108,8 +107,10 @@ int
 sbd_http_add(struct sbd_http *h, struct sbd_conn *conn, int fd)
 {
 	pending_put(h, fd, conn);
-	if (MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&conn->client_addr,
-	    conn->client_len) != MHD_YES) {
+	const struct sbd_conn_info *ci = sbd_conn_info(conn);
+
+	if (MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&ci->addr,
+	    ci->addr_len) != MHD_YES) {
 		sbd_conn_unref(pending_take(h, fd));
 		return -1;
 	}
@@ -121,10 +122,10 @@ free_request(struct sbd_request *r)
 {
 	if (r->backend_fd >= 0)
 		close(r->backend_fd);
+	if (r->prep != NULL)
+		r->ops->prep_free(r->prep);
 	sbd_stats_release(r->stats);
-	sb_buf_free(&r->replay);
 	sb_buf_free(&r->body);
-	free(r->h2_settings);
 	free(r->raw_uri);
 	sbd_config_unref(r->config);
 	sbd_conn_unref(r->conn);
@@ -140,35 +141,6 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* All values of a header, joined with ", " as RFC 9110 §5.3 allows. */
-struct join {
-	const char *name;
-	char *out;
-};
-
-static enum MHD_Result
-join_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct join *j = cls;
-	char *s;
-
-	if (strcasecmp(key, j->name) != 0 || value == NULL)
-		return MHD_YES;
-	s = j->out ? sb_xasprintf("%s, %s", j->out, value) : sb_xstrdup(value);
-	free(j->out);
-	j->out = s;
-	return MHD_YES;
-}
-
-char *
-sbd_http_header_joined(struct MHD_Connection *mc, const char *name)
-{
-	struct join j = { name, NULL };
-
-	MHD_get_connection_values(mc, MHD_HEADER_KIND, join_one, &j);
-	return j.out;
-}
-
 static bool
 has_body(struct MHD_Connection *mc)
 {
@@ -182,99 +154,17 @@ has_body(struct MHD_Connection *mc)
 static enum MHD_Result
 refuse(struct sbd_request *r, int status, const char *reason)
 {
-	struct sbd_conn *c = r->conn;
-	const char *route = r->route ? r->route->name : NULL;
+	const struct sbd_conn_info *ci = sbd_conn_info(r->conn);
+	struct sbd_ctx *ctx = r->http->ctx;
+	const char *route = r->route ? r->route->route->name : NULL;
 
-	r->phase = PHASE_ANSWERED;
-	atomic_fetch_add(&c->daemon->counters.rejected, 1);
-	sb_info("conn %llu %s: refused %d%s%s: %s", (unsigned long long)c->id, c->client_text,
+	r->phase = SBD_REQUEST_ANSWERED;
+	atomic_fetch_add(&ctx->counters.rejected, 1);
+	sb_info("conn %llu %s: refused %d%s%s: %s", (unsigned long long)ci->id, ci->text,
 	    status, route ? " route " : "", route ? route : "", reason);
-	sbd_registry_rejected(c->daemon->registry, status, reason, c->client_text, c->lconf->name,
-	    route);
+	sbd_events_rejected(ctx->events, status, reason, ci->text, ci->listener, route);
 	return sbd_refusal_queue(r->mhd, status, reason, r->verdict.upgrade_hint,
-	    r->route != NULL && r->route->mode == SB_MODE_WEBSOCKET);
-}
-
-static void
-connect_done(struct sbd_request *r, int error)
-{
-	sbd_loop_watch_del(&r->connect_watch);
-	r->conn->pending_connect = NULL;
-	r->connect_error = error;
-	r->connected = error == 0;
-	MHD_resume_connection(r->mhd);
-}
-
-static void
-on_connect_ready(struct sbd_watch *w, unsigned events)
-{
-	struct sbd_request *r = w->arg;
-	int err = 0;
-	socklen_t len = sizeof err;
-
-	if (getsockopt(r->backend_fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	connect_done(r, err);
-}
-
-/* Runs on the connection's loop: watch the connect until it ends or times out. */
-static void
-watch_connect(void *arg)
-{
-	struct sbd_request *r = arg;
-
-	if (r->conn->daemon->http_stopped)
-		return;
-	if (r->conn->state == SBD_CONN_CLOSED) {
-		connect_done(r, ECONNABORTED);
-		return;
-	}
-	r->conn->pending_connect = r;
-	if (sbd_loop_watch_add(r->conn->loop, &r->connect_watch, r->backend_fd, EPOLLOUT,
-	    on_connect_ready, r) < 0)
-		connect_done(r, errno);
-}
-
-void
-sbd_http_connect_abort(struct sbd_request *r)
-{
-	connect_done(r, ECONNABORTED);
-}
-
-void
-sbd_http_connect_sweep(struct sbd_request *r, uint64_t now)
-{
-	if (now >= r->connect_deadline)
-		connect_done(r, ETIMEDOUT);
-}
-
-/* Starts the backend connect; returns false when it failed at once (connect_error set). */
-static bool
-start_connect(struct sbd_request *r, size_t route_index)
-{
-	const struct sbd_route_rt *rt = &r->config->routes[route_index];
-	const struct sb_limits *lim = &r->config->policy->limits;
-
-	sb_addr_format((const struct sockaddr *)&rt->backend, r->backend_text);
-	r->backend_fd = socket(rt->backend.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (r->backend_fd < 0) {
-		r->connect_error = errno;
-		return false;
-	}
-	if (connect(r->backend_fd, (const struct sockaddr *)&rt->backend, rt->backend_len) == 0) {
-		r->connected = true;
-		return true;
-	}
-	if (errno != EINPROGRESS) {
-		r->connect_error = errno;
-		return false;
-	}
-	r->connect_deadline = sbd_now_ms() + lim->connect_timeout_ms;
-	r->phase = PHASE_CONNECTING;
-	MHD_suspend_connection(r->mhd);
-	sbd_loop_post(r->conn->loop, watch_connect, r);
-	return true;
+	    r->route != NULL && r->route->route->mode == SB_MODE_WEBSOCKET);
 }
 
 static void
@@ -282,30 +172,27 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
     size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct sbd_request *r = cls;
-	struct sbd_handover *ho = sb_xcalloc(1, sizeof *ho);
+	struct sbd_upgrade *u = sb_xcalloc(1, sizeof *u);
 
-	ho->conn = sbd_conn_ref(r->conn);
-	ho->extra = extra_len ? sb_xmemdup(extra_in, extra_len) : NULL;
-	ho->extra_len = extra_len;
-	ho->mhd_fd = sock;
-	ho->urh = urh;
-	ho->backend_fd = r->backend_fd;
+	u->http = r->http;
+	u->extra = extra_len ? sb_xmemdup(extra_in, extra_len) : NULL;
+	u->extra_len = extra_len;
+	u->mhd_fd = sock;
+	u->urh = urh;
+	u->backend_fd = r->backend_fd;
 	r->backend_fd = -1;
-	ho->route = sb_xstrdup(r->route->name);
-	ho->mode = r->route->mode;
-	ho->idle_timeout_s = r->route->idle_timeout_s;
-	ho->on_change = r->route->on_policy_change;
-	ho->proxy_out = r->route->proxy_protocol;
-	ho->max_message_bytes = r->route->max_message_bytes;
-	ho->text_messages = r->route->text_messages;
-	if (r->route->mode == SB_MODE_TLS)
-		ho->tls = sbd_tls_ctx_ref(r->config->routes[r->verdict.route].tls);
-	sb_buf_move(&ho->replay, &r->replay);
-	ho->ping_interval_s = r->route->ping_interval_s;
-	ho->stats = r->stats;
+	u->route = sbd_route_rt_ref(r->route);
+	u->prep = r->prep;
+	r->prep = NULL;
+	u->stats = r->stats;
 	r->stats = NULL;
-	memcpy(ho->backend_text, r->backend_text, sizeof ho->backend_text);
-	sbd_loop_post(r->conn->loop, sbd_conn_handover, ho);
+	sbd_conn_upgraded(r->conn, u);
+}
+
+static void
+add_header(void *arg, const char *name, const char *value)
+{
+	MHD_add_response_header(arg, name, value);
 }
 
 static enum MHD_Result
@@ -314,68 +201,69 @@ answer_upgrade(struct sbd_request *r)
 	struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgraded, r);
 	enum MHD_Result ret;
 
-	r->phase = PHASE_ANSWERED;
+	r->phase = SBD_REQUEST_ANSWERED;
 	if (resp == NULL)
 		return MHD_NO;
-	/* MHD adds "Connection: Upgrade" itself. */
-	if (r->route->mode == SB_MODE_WEBSOCKET) {
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-		MHD_add_response_header(resp, "Sec-WebSocket-Accept", r->ws_accept);
-		if (r->ws_protocol != NULL)
-			MHD_add_response_header(resp, "Sec-WebSocket-Protocol", r->ws_protocol);
-	} else if (r->route->mode == SB_MODE_H2C) {
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "h2c");
-	} else if (r->route->mode == SB_MODE_TLS) {
-		/* RFC 2817 §3.2: the protocol stack the connection switches to. */
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "TLS/1.2, HTTP/1.1");
-	} else {
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, r->verdict.token);
-	}
+	/* MHD adds "Connection: Upgrade" itself: never add it twice. */
+	r->ops->answer(r->prep, r->verdict.token, add_header, resp);
 	ret = MHD_queue_response(r->mhd, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-
-/* The backend is connected before the 101 goes out, so a dead one is a 502. */
-static enum MHD_Result
-connect_and_answer(struct sbd_request *r)
+/* Loop thread of the connection: the admission steps are over. */
+static void
+on_admitted(void *arg, struct sbd_admitted *result)
 {
-	char why[160];
+	struct sbd_request *r = arg;
 
-	if (r->route->mode == SB_MODE_H2C) {
-		if (r->body_too_big || sbd_http_h2c_preamble(r) < 0) {
-			snprintf(why, sizeof why, "an h2c request body may hold at most %u bytes",
-			    (unsigned)SBD_H2C_BODY_MAX);
-			return refuse(r, 413, why);
-		}
+	if (atomic_load(&r->http->ctx->http_stopped))
+		return; /* MHD and its requests are gone */
+	r->admitted_status = result->status;
+	r->aborted = result->aborted;
+	r->backend_fd = result->backend_fd;
+	result->backend_fd = -1;
+	snprintf(r->backend_text, sizeof r->backend_text, "%s", result->backend_text);
+	snprintf(r->verdict.reason, sizeof r->verdict.reason, "%s", result->reason);
+	MHD_resume_connection(r->mhd);
+}
+
+/* The mode has what it needs: the admission steps run on the connection's loop. */
+static enum MHD_Result
+admit(struct sbd_request *r)
+{
+	if (r->body_too_big) {
+		char why[128];
+
+		snprintf(why, sizeof why, "an h2c request body may hold at most %u bytes",
+		    (unsigned)SBD_H2C_BODY_MAX);
+		return refuse(r, 413, why);
 	}
-	if (!start_connect(r, r->verdict.route)) {
-		snprintf(why, sizeof why, "backend %s unreachable: %s", r->backend_text,
-		    strerror(r->connect_error));
-		return refuse(r, 502, why);
-	}
-	if (r->phase == PHASE_CONNECTING)
-		return MHD_YES;
-	return answer_upgrade(r);
+	if (r->ops->ready != NULL && !r->ops->ready(r, r->prep, &r->verdict))
+		return refuse(r, r->verdict.status, r->verdict.reason);
+	r->phase = SBD_REQUEST_ADMITTING;
+	MHD_suspend_connection(r->mhd);
+	sbd_conn_admit(r->conn, r->route, r->config->policy->limits.connect_timeout_ms,
+	    on_admitted, r);
+	return MHD_YES;
 }
 
 static enum MHD_Result
 decide(struct sbd_request *r, const char *url, const char *method, const char *version)
 {
-	struct sbd_conn *c = r->conn;
+	const struct sbd_conn_info *ci = sbd_conn_info(r->conn);
 	struct sbd_route_query q = {
-		.listener = c->lconf->name,
+		.listener = ci->listener,
 		.host = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host"),
 		.path = url,
 		.method = method,
 		.http11 = strcmp(version, MHD_HTTP_VERSION_1_0) != 0,
 		.origin = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Origin"),
 		.has_body = has_body(r->mhd),
-		.client = (const struct sockaddr *)&c->client_addr,
+		.client = (const struct sockaddr *)&ci->addr,
 	};
-	char *connection = sbd_http_header_joined(r->mhd, "Connection");
-	char *upgrade = sbd_http_header_joined(r->mhd, "Upgrade");
+	char *connection = sbd_request_header_joined(r, "Connection");
+	char *upgrade = sbd_request_header_joined(r, "Upgrade");
 
 	q.connection = connection;
 	q.upgrade = upgrade;
@@ -383,29 +271,31 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 	free(connection);
 	free(upgrade);
 
-	if (r->verdict.has_route)
-		r->route = &r->config->policy->routes[r->verdict.route];
+	if (r->verdict.has_route) {
+		r->route = &r->config->routes[r->verdict.route];
+		r->ops = sbd_mode_ops(r->route->route->mode);
+	}
 	if (r->verdict.status != 101)
 		return refuse(r, r->verdict.status, r->verdict.reason);
-	if (!sbd_http_mode_checks(r, method))
+	if (r->ops->check != NULL && !r->ops->check(r, r->route, &r->prep, &r->verdict))
 		return refuse(r, r->verdict.status, r->verdict.reason);
 
-	struct sbd_route_stats *stats = r->config->routes[r->verdict.route].stats;
-	if (!sbd_stats_reserve(stats, r->route->max_connections)) {
+	const struct sb_route *route = r->route->route;
+	if (!sbd_stats_reserve(r->route->stats, route->max_connections)) {
 		char why[128];
 
-		snprintf(why, sizeof why, "route %s is full (%u connections)", r->route->name,
-		    r->route->max_connections);
+		snprintf(why, sizeof why, "route %s is full (%u connections)", route->name,
+		    route->max_connections);
 		return refuse(r, 503, why);
 	}
-	r->stats = stats;
-	if (atomic_load(&c->daemon->draining))
+	r->stats = r->route->stats;
+	if (atomic_load(&r->http->ctx->draining))
 		return refuse(r, 503, "switchboard is shutting down");
-	if (r->route->mode == SB_MODE_H2C && q.has_body) {
-		r->phase = PHASE_BODY; /* the body is part of stream 1: read it first */
+	if (r->ops->wants_body && q.has_body) {
+		r->phase = SBD_REQUEST_BODY; /* the body is part of the upgrade: read it first */
 		return MHD_YES;
 	}
-	return connect_and_answer(r);
+	return admit(r);
 }
 
 /* MHD calls this first for every request: our request object starts here, with the raw URI. */
@@ -424,9 +314,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	r->http = h;
 	r->mhd = mc;
 	r->conn = sbd_conn_ref(c);
-	r->config = sbd_daemon_config(h->d);
+	r->config = sbd_ctx_config(h->ctx);
 	r->backend_fd = -1;
-	r->connect_watch.fd = -1;
 	r->raw_uri = sb_xstrdup(uri ? uri : "/");
 	return r;
 }
@@ -444,9 +333,9 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		r->method = method;
 		return decide(r, url, method, version);
 	}
-	if (r->phase == PHASE_BODY) {
+	if (r->phase == SBD_REQUEST_BODY) {
 		if (*upload_size == 0)
-			return connect_and_answer(r);
+			return admit(r);
 		if (r->body.len + *upload_size > SBD_H2C_BODY_MAX)
 			r->body_too_big = true; /* answered 413 once the body is read */
 		else
@@ -458,27 +347,49 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		*upload_size = 0; /* the body of a request already answered */
 		return MHD_YES;
 	}
-	if (r->phase != PHASE_CONNECTING)
+	if (r->phase != SBD_REQUEST_ADMITTING)
 		return MHD_YES;
-	if (r->connected)
-		return answer_upgrade(r);
-
-	char why[160];
-	snprintf(why, sizeof why, "backend %s unreachable: %s", r->backend_text,
-	    r->connect_error == ETIMEDOUT ? "connect timed out" : strerror(r->connect_error));
-	if (r->connect_error == ECONNABORTED)
+	if (r->aborted)
 		return MHD_NO; /* the client went away meanwhile */
-	return refuse(r, 502, why);
+	if (r->admitted_status == 101)
+		return answer_upgrade(r);
+	return refuse(r, r->admitted_status, r->verdict.reason);
+}
+
+void
+sbd_upgrade_release_mhd(struct sbd_upgrade *u)
+{
+	if (u->urh == NULL)
+		return;
+	if (!atomic_load(&u->http->ctx->http_stopped))
+		MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE); /* MHD closes its end, later */
+	u->urh = NULL;
+}
+
+void
+sbd_upgrade_free(struct sbd_upgrade *u)
+{
+	if (u == NULL)
+		return;
+	sbd_upgrade_release_mhd(u);
+	if (u->backend_fd >= 0)
+		close(u->backend_fd);
+	if (u->prep != NULL)
+		sbd_mode_ops(u->route->route->mode)->prep_free(u->prep);
+	sbd_stats_release(u->stats);
+	sbd_route_rt_unref(u->route);
+	free(u->extra);
+	free(u);
 }
 
 struct sbd_http *
-sbd_http_new(struct sbd_daemon *d, const struct sb_limits *limits)
+sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits)
 {
 	struct sbd_http *h = sb_xcalloc(1, sizeof *h);
 	unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
 
-	h->d = d;
+	h->ctx = ctx;
 	pthread_mutex_init(&h->pending_lock, NULL);
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	struct MHD_OptionItem ops[] = {

@@ -1,26 +1,40 @@
 /* sbd-http.h - libmicrohttpd as the HTTP/1.1 parser: no TLS, no listen socket, upgrades */
 #pragma once
 
-#include <stdint.h>
+#include <stddef.h>
 
 #include "sb-policy.h"
 
-struct sbd_daemon;
+struct MHD_UpgradeResponseHandle;
 struct sbd_conn;
+struct sbd_ctx;
 struct sbd_http;
-struct sbd_request;
+struct sbd_route_rt;
+struct sbd_route_stats;
 
-struct sbd_http *sbd_http_new(struct sbd_daemon *d, const struct sb_limits *limits);
-/* After every upgraded connection was closed. */
+struct sbd_http *sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits);
+/* After every upgraded connection was handed over or closed. */
 void sbd_http_free(struct sbd_http *h);
-
 /*
  * Gives MHD its end of conn's socketpair. Returns -1 when MHD refused it
  * (MHD closed fd then).
  */
 int sbd_http_add(struct sbd_http *h, struct sbd_conn *conn, int fd);
 
-/* Loop thread: conn closes while its request waits for the backend connect. */
-void sbd_http_connect_abort(struct sbd_request *r);
-/* Loop thread: fails the connect when its deadline passed. */
-void sbd_http_connect_sweep(struct sbd_request *r, uint64_t now);
+/* What the 101 leaves for the connection's loop to take over. */
+struct sbd_upgrade {
+	struct sbd_http *http;
+	char *extra;             /* bytes MHD read past the request */
+	size_t extra_len;
+	int mhd_fd;              /* MHD's end of the socketpair: drain it, never close it */
+	struct MHD_UpgradeResponseHandle *urh;
+	int backend_fd;          /* connected by the admission steps */
+	struct sbd_route_rt *route; /* a reference */
+	void *prep;              /* the mode's state from its checks */
+	struct sbd_route_stats *stats; /* the route's slot this tunnel holds */
+};
+
+/* Tells MHD it may close its end of the pair; once per upgrade, never after MHD stopped. */
+void sbd_upgrade_release_mhd(struct sbd_upgrade *u);
+/* Frees what was not taken (fields set to NULL or -1 were). */
+void sbd_upgrade_free(struct sbd_upgrade *u);

@@ -217,3 +217,19 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 		sb_buf_append(&f->buf, scratch + off, (size_t)r - off);
 	}
 }
+
+unsigned
+sbd_flows_interest(const struct sbd_flow *up, const struct sbd_flow *down,
+    const struct sbd_end *e)
+{
+	const struct sbd_flow *flows[] = { up, down };
+	unsigned ev = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		if (flows[f]->src == e && sbd_flow_wants_read(flows[f]))
+			ev |= EPOLLIN;
+		if (flows[f]->dst == e && sbd_flow_wants_write(flows[f]))
+			ev |= EPOLLOUT;
+	}
+	return ev;
+}

@@ -45,4 +45,10 @@ void sbd_flow_init(struct sbd_flow *f, struct sbd_end *src, struct sbd_end *dst)
 enum sbd_flow_result sbd_flow_run(struct sbd_flow *f, uint64_t *moved);
 bool sbd_flow_wants_read(const struct sbd_flow *f);
 bool sbd_flow_wants_write(const struct sbd_flow *f);
+/*
+ * What to watch e for, given the two flows of a connection: EPOLLIN where one
+ * reads from e and wants input, EPOLLOUT where one writes to e and has output.
+ */
+unsigned sbd_flows_interest(const struct sbd_flow *up, const struct sbd_flow *down,
+    const struct sbd_end *e);
 void sbd_flow_clear(struct sbd_flow *f);

@@ -23,7 +23,7 @@ SANITIZER = re.compile(r'ERROR: (Address|Leak)Sanitizer|runtime error:')
 
 
 def ctl_path():
-    return os.path.join(h.build_root(), 'daemon', 'ctl', 'switchboardctl')
+    return os.path.join(h.build_root(), 'daemon', 'switchboardctl')
 
 
 class Result:

@@ -1,17 +1,17 @@
-/* sbd-ws-bridge.c - RFC 6455 on the client side, a byte stream on the backend side */
-#include "sbd-ws-bridge.h"
-
+/* sbd-mode-websocket.c - websocket mode: RFC 6455 with the client, a byte stream with the backend */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 
 #include "sb-alloc.h"
-#include "sb-log.h"
-#include "sbd-conn-private.h"
-#include "sbd-daemon.h"
+#include "sbd-config.h"
 #include "sbd-loop.h"
+#include "sbd-request.h"
+#include "sbd-route.h"
+#include "sbd-tunnel-private.h"
 #include "sbd-ws-frame.h"
+#include "sbd-ws-handshake.h"
 
 #define CHUNK        65536
 #define QUEUE_CAP    (256 * 1024) /* stop reading a side while this much waits for the other */
@@ -41,25 +41,31 @@ struct sbd_ws {
 
 static _Thread_local uint8_t scratch[CHUNK];
 
-struct sbd_ws *
-sbd_ws_new(uint64_t max_message_bytes, unsigned ping_interval_s, bool text,
-    struct sb_buf *early, struct sb_buf *to_client, struct sb_buf *to_backend)
+/* The codec owns both directions; the tunnel's flows stay empty. */
+static struct sbd_why
+start(struct sbd_tunnel *t, void *prep, struct sb_buf *early, struct sb_buf *to_client,
+    struct sb_buf *to_backend)
 {
+	const struct sb_route *route = t->route->route;
 	struct sbd_ws *ws = sb_xcalloc(1, sizeof *ws);
 
-	sbd_ws_parser_init(&ws->parser, max_message_bytes);
-	ws->ping_interval_s = ping_interval_s;
-	ws->text = text;
+	free(prep);
+	t->mode = ws;
+	sbd_ws_parser_init(&ws->parser, route->max_message_bytes);
+	ws->ping_interval_s = route->ping_interval_s;
+	ws->text = route->text_messages;
 	ws->last_ping_ms = sbd_now_ms();
 	sb_buf_move(&ws->in, early);
 	sb_buf_move(&ws->to_client, to_client);
 	sb_buf_move(&ws->to_backend, to_backend);
-	return ws;
+	return SBD_WHY_OPEN;
 }
 
-void
-sbd_ws_free(struct sbd_ws *ws)
+static void
+ws_free(void *state)
 {
+	struct sbd_ws *ws = state;
+
 	if (ws == NULL)
 		return;
 	sb_buf_free(&ws->in);
@@ -207,23 +213,19 @@ queue_text(struct sbd_ws *ws, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* One round both ways; returns false when the connection was closed. */
-static bool
-pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
+/* One round both ways; a reason once the connection is over. */
+static struct sbd_why
+pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 {
-	struct sbd_ws *ws = c->ws;
-	char why[160];
+	struct sbd_ws *ws = t->mode;
 
 	while (client_wants_read(ws) && *budget < RUN_BUDGET) {
-		ssize_t r = sbd_end_read(&c->client, sb_buf_reserve(&ws->in, CHUNK), CHUNK);
+		ssize_t r = sbd_end_read(t->client, sb_buf_reserve(&ws->in, CHUNK), CHUNK);
 
 		if (r == SBD_END_AGAIN)
 			break;
-		if (r == SBD_END_ERROR) {
-			snprintf(why, sizeof why, "client error: %s", c->client.error);
-			sbd_conn_close(c, why);
-			return false;
-		}
+		if (r == SBD_END_ERROR)
+			return SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, t->client->error);
 		if (r == 0) {
 			ws->client_eof = true;
 			if (!ws->close_received && !ws->reason[0])
@@ -238,24 +240,24 @@ pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
 	}
 	parse_input(ws, up);
 
-	if (flush_queue(&c->backend, &ws->to_backend) == SBD_END_ERROR) {
+	if (flush_queue(&t->backend, &ws->to_backend) == SBD_END_ERROR) {
 		sb_buf_free(&ws->to_backend);
-		fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", c->backend.error);
+		fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", t->backend.error);
 	}
 	if (ws->close_received && ws->to_backend.len == 0 && !ws->backend_shut) {
-		int rc = sbd_end_shutdown_write(&c->backend);
+		int rc = sbd_end_shutdown_write(&t->backend);
 
 		if (rc != SBD_END_AGAIN)
 			ws->backend_shut = true;
 	}
 
 	while (backend_wants_read(ws) && *budget < RUN_BUDGET) {
-		ssize_t r = sbd_end_read(&c->backend, scratch, sizeof scratch);
+		ssize_t r = sbd_end_read(&t->backend, scratch, sizeof scratch);
 
 		if (r == SBD_END_AGAIN)
 			break;
 		if (r == SBD_END_ERROR) {
-			fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", c->backend.error);
+			fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", t->backend.error);
 			break;
 		}
 		if (r == 0) {
@@ -280,69 +282,66 @@ pump_once(struct sbd_conn *c, uint64_t *up, uint64_t *down, uint64_t *budget)
 		*budget += (uint64_t)r;
 	}
 
-	int rc = flush_queue(&c->client, &ws->to_client);
-	if (rc == SBD_END_ERROR) {
-		snprintf(why, sizeof why, "client error: %s", c->client.error);
-		sbd_conn_close(c, why);
-		return false;
-	}
-	bool flushed = rc == 0 && c->client.tls_write_pending == 0;
+	int rc = flush_queue(t->client, &ws->to_client);
+	if (rc == SBD_END_ERROR)
+		return SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, t->client->error);
+	bool flushed = rc == 0 && t->client->tls_write_pending == 0;
 	bool handshake_done = ws->close_sent && ws->close_received && ws->to_backend.len == 0;
 	if (flushed && (ws->failing || handshake_done)) {
-		sbd_end_shutdown_write(&c->client);
-		sbd_conn_close(c, ws->reason[0] ? ws->reason : "websocket closed");
-		return false;
+		sbd_end_shutdown_write(t->client);
+		return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason);
 	}
-	return true;
+	return SBD_WHY_OPEN;
 }
 
 static void
-update_interest(struct sbd_conn *c)
+update_interest(struct sbd_tunnel *t)
 {
-	struct sbd_ws *ws = c->ws;
+	struct sbd_ws *ws = t->mode;
 
 	/*
 	 * No epoll event will come for work already in hand: records GnuTLS
 	 * decrypted, or frames read but left unparsed while the backend's queue
 	 * was full and has room again.
 	 */
-	if ((client_wants_read(ws) && sbd_end_has_pending(&c->client)) ||
+	if ((client_wants_read(ws) && sbd_end_has_pending(t->client)) ||
 	    (ws->in.len > 0 && ws->to_backend.len < QUEUE_CAP && !ws->failing &&
 	    !ws->close_received))
-		sbd_conn_post_rerun(c);
-	sbd_conn_watch(c, &c->client, (client_wants_read(ws) ? EPOLLIN : 0) |
-	    (ws->to_client.len > 0 || c->client.tls_write_pending ? EPOLLOUT : 0));
-	sbd_conn_watch(c, &c->backend, (backend_wants_read(ws) ? EPOLLIN : 0) |
+		sbd_tunnel_rerun(t);
+	sbd_tunnel_watch(t, t->client, (client_wants_read(ws) ? EPOLLIN : 0) |
+	    (ws->to_client.len > 0 || t->client->tls_write_pending ? EPOLLOUT : 0));
+	sbd_tunnel_watch(t, &t->backend, (backend_wants_read(ws) ? EPOLLIN : 0) |
 	    (ws->to_backend.len > 0 || (ws->close_received && !ws->backend_shut) ? EPOLLOUT : 0));
 }
 
-void
-sbd_ws_pump(struct sbd_conn *c)
+static struct sbd_why
+pump(struct sbd_tunnel *t)
 {
 	uint64_t up = 0, down = 0, budget = 0;
-	bool open = pump_once(c, &up, &down, &budget);
+	struct sbd_why why = pump_once(t, &up, &down, &budget);
 
-	sbd_bridge_count(c, up, down);
-	if (!open)
-		return;
+	sbd_tunnel_count(t, up, down);
+	if (!sbd_why_is_open(why))
+		return why;
 	if (budget >= RUN_BUDGET)
-		sbd_conn_post_rerun(c);
-	update_interest(c);
+		sbd_tunnel_rerun(t);
+	update_interest(t);
+	return SBD_WHY_OPEN;
 }
 
-void
-sbd_ws_tick(struct sbd_conn *c, uint64_t now)
+static struct sbd_why
+tick(struct sbd_tunnel *t, uint64_t now)
 {
-	struct sbd_ws *ws = c->ws;
+	struct sbd_ws *ws = t->mode;
 
 	if (ws->close_sent) {
 		if (now >= ws->close_deadline_ms)
-			sbd_conn_close(c, ws->reason[0] ? ws->reason :
+			return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason[0] ? ws->reason :
 			    "websocket close handshake timed out");
-		return;
+		return SBD_WHY_OPEN;
 	}
 	if (ws->ping_interval_s == 0 || now - ws->last_ping_ms < ws->ping_interval_s * 1000ull)
-		return;
+		return SBD_WHY_OPEN;
 	if (ws->ping_outstanding) {
 		fail(ws, SBD_WS_CLOSE_GOING_AWAY, "no pong to the last ping", NULL);
 	} else {
@@ -350,5 +349,81 @@ sbd_ws_tick(struct sbd_conn *c, uint64_t now)
 		ws->ping_outstanding = true;
 	}
 	ws->last_ping_ms = now;
-	sbd_ws_pump(c);
+	return pump(t);
 }
+
+/* Before the 101: what RFC 6455 §4.2.1 asks of the handshake. */
+struct ws_prep {
+	char accept[SBD_WS_ACCEPT_LEN + 1];
+	const char *protocol; /* the subprotocol answered (the route's string), or NULL */
+};
+
+static bool
+check(const struct sbd_request *r, const struct sbd_route_rt *rt, void **prep,
+    struct sbd_verdict *v)
+{
+	const struct sb_route *route = rt->route;
+	const char *method = sbd_request_method(r);
+	const char *key = sbd_request_header(r, "Sec-WebSocket-Key");
+	struct ws_prep *p;
+
+	if (strcmp(method, "GET") != 0) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "a WebSocket handshake must be a GET, not %s",
+		    method);
+		return false;
+	}
+	enum sbd_ws_check wc = sbd_ws_check_request(
+	    sbd_request_header(r, "Sec-WebSocket-Version"), key);
+	if (wc != SBD_WS_CHECK_OK) {
+		v->status = sbd_ws_check_status(wc);
+		snprintf(v->reason, sizeof v->reason, "%s", sbd_ws_check_reason(wc));
+		/* RFC 9110 §15.5.22: a 426 names the protocol to switch to. */
+		snprintf(v->upgrade_hint, sizeof v->upgrade_hint, "websocket");
+		return false;
+	}
+	p = sb_xcalloc(1, sizeof *p);
+	if (!sbd_ws_accept(key, p->accept)) {
+		free(p);
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "cannot compute Sec-WebSocket-Accept");
+		return false;
+	}
+
+	char *offered = sbd_request_header_joined(r, "Sec-WebSocket-Protocol");
+	bool no_fit = false;
+	p->protocol = sbd_ws_choose_subprotocol(offered, route->match.subprotocols,
+	    route->match.n_subprotocols, &no_fit);
+	if (no_fit) {
+		v->status = 400;
+		snprintf(v->reason, sizeof v->reason, "route %s needs a subprotocol it allows; "
+		    "offered: %s", route->name, offered ? offered : "none");
+		free(p);
+		p = NULL;
+	}
+	free(offered);
+	*prep = p;
+	return !no_fit;
+}
+
+static void
+answer(const void *prep, const char *token, sbd_add_header_fn *add, void *arg)
+{
+	const struct ws_prep *p = prep;
+
+	add(arg, "Upgrade", "websocket");
+	add(arg, "Sec-WebSocket-Accept", p->accept);
+	if (p->protocol != NULL)
+		add(arg, "Sec-WebSocket-Protocol", p->protocol);
+}
+
+const struct sbd_mode_ops sbd_mode_websocket = {
+	.mode = SB_MODE_WEBSOCKET,
+	.check = check,
+	.answer = answer,
+	.prep_free = free,
+	.start = start,
+	.pump = pump,
+	.tick = tick,
+	.free = ws_free,
+};

@@ -11,11 +11,13 @@
 #include "sb-alloc.h"
 #include "sb-buf.h"
 #include "sb-log.h"
-#include "sbd-daemon.h"
+#include "sbd-config.h"
+#include "sbd-ctx.h"
+#include "sbd-stats.h"
 #include "sbd-loop.h"
 
 struct sbd_metrics {
-	struct sbd_daemon *d;
+	struct sbd_ctx *ctx;
 	struct MHD_Daemon *mhd;
 	char *address;
 };
@@ -42,51 +44,57 @@ metric(struct sb_buf *b, const char *name, const char *type, const char *help,
 	    help, name, type, name, value);
 }
 
+static void
+route_active(void *arg, const char *name, const struct sbd_route_stats *s)
+{
+	add(arg, "switchboard_route_active_connections{route=\"%s\"} %u\n", name,
+	    atomic_load(&s->active));
+}
+
+static void
+route_total(void *arg, const char *name, const struct sbd_route_stats *s)
+{
+	add(arg, "switchboard_route_upgrades_total{route=\"%s\"} %llu\n", name,
+	    (unsigned long long)atomic_load(&s->total));
+}
+
 /* Label values are policy names ([A-Za-z0-9._-]), so they need no escaping. */
 static void
-route_metrics(struct sbd_daemon *d, struct sb_buf *b)
+route_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 {
 	add(b, "# HELP switchboard_route_active_connections Live tunnels per route.\n"
 	    "# TYPE switchboard_route_active_connections gauge\n");
-	pthread_mutex_lock(&d->stats_lock);
-	for (struct sbd_route_stats *s = d->route_stats; s != NULL; s = s->next)
-		if (strncmp(s->name, "route:", 6) == 0)
-			add(b, "switchboard_route_active_connections{route=\"%s\"} %u\n", s->name + 6,
-			    atomic_load(&s->active));
+	sbd_stats_foreach(ctx->stats, "route", route_active, b);
 	add(b, "# HELP switchboard_route_upgrades_total Tunnels opened per route.\n"
 	    "# TYPE switchboard_route_upgrades_total counter\n");
-	for (struct sbd_route_stats *s = d->route_stats; s != NULL; s = s->next)
-		if (strncmp(s->name, "route:", 6) == 0)
-			add(b, "switchboard_route_upgrades_total{route=\"%s\"} %llu\n", s->name + 6,
-			    (unsigned long long)atomic_load(&s->total));
-	pthread_mutex_unlock(&d->stats_lock);
+	sbd_stats_foreach(ctx->stats, "route", route_total, b);
 }
 
 char *
-sbd_metrics_render(struct sbd_daemon *d)
+sbd_metrics_render(struct sbd_ctx *ctx)
 {
 	struct sb_buf b = SB_BUF_INIT;
-	struct sbd_config *c = sbd_daemon_config(d);
+	struct sbd_config *c = sbd_ctx_config(ctx);
 	char *text;
 
 	metric(&b, "connections_accepted_total", "counter", "Client connections accepted.",
-	    atomic_load(&d->counters.accepted));
+	    atomic_load(&ctx->counters.accepted));
 	metric(&b, "upgrades_total", "counter", "Upgrades answered with 101.",
-	    atomic_load(&d->counters.upgraded));
+	    atomic_load(&ctx->counters.upgraded));
 	metric(&b, "rejected_total", "counter", "Upgrades and connections refused.",
-	    atomic_load(&d->counters.rejected));
+	    atomic_load(&ctx->counters.rejected));
 	metric(&b, "connections", "gauge", "Client connections open, in any phase.",
-	    atomic_load(&d->counters.active));
+	    atomic_load(&ctx->counters.active));
 	metric(&b, "tunnels", "gauge", "Upgraded connections open.",
-	    atomic_load(&d->counters.tunnels));
+	    atomic_load(&ctx->counters.tunnels));
 	metric(&b, "bytes_up_total", "counter", "Tunnel payload bytes from clients to backends.",
-	    atomic_load(&d->counters.bytes_up));
+	    atomic_load(&ctx->counters.bytes_up));
 	metric(&b, "bytes_down_total", "counter", "Tunnel payload bytes from backends to clients.",
-	    atomic_load(&d->counters.bytes_down));
+	    atomic_load(&ctx->counters.bytes_down));
 	metric(&b, "policy_revision", "gauge", "Revision of the running policy.", c->revision);
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.",
-	    (sbd_now_ms() - d->started_ms) / 1000);
-	route_metrics(d, &b);
+	    (sbd_now_ms() - ctx->started_ms) / 1000);
+	route_metrics(ctx, &b);
 	sbd_config_unref(c);
 	text = sb_xstrndup(sb_buf_head(&b), b.len);
 	sb_buf_free(&b);
@@ -110,7 +118,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		text = sb_xstrdup("404 see /metrics\n");
 		status = MHD_HTTP_NOT_FOUND;
 	} else {
-		text = sbd_metrics_render(m->d);
+		text = sbd_metrics_render(m->ctx);
 	}
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
@@ -136,7 +144,7 @@ on_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct sbd_metrics *
-sbd_metrics_new(struct sbd_daemon *d, const char *addr, char **err)
+sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, char **err)
 {
 	struct sbd_metrics *m = sb_xcalloc(1, sizeof *m);
 	struct sb_hostport hp = { 0 };
@@ -145,7 +153,7 @@ sbd_metrics_new(struct sbd_daemon *d, const char *addr, char **err)
 	const char *why = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 
-	m->d = d;
+	m->ctx = ctx;
 	m->address = sb_xstrdup(addr);
 	if (sb_hostport_parse(addr, &hp, &why) < 0 || sb_hostport_to_sockaddr(&hp, &ss, &len) < 0) {
 		*err = sb_xasprintf("metrics %s: %s", addr, why ? why : "not a numeric address");

@@ -1,0 +1,41 @@
+/* sbd-admission.h - between the verdict and the 101: steps that may wait, none that blocks
+ *
+ * The HTTP side hands an admitted request's route to the connection's loop;
+ * the steps run there in order (today: connect a backend; each may wait on
+ * its own fd or timer); the first refusal ends the sequence with its status,
+ * and nothing reaches a backend before every step has passed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "sb-addr.h"
+
+struct sbd_loop;
+struct sbd_route_rt;
+struct sbd_admission;
+
+/* The outcome, handed to the requester once. */
+struct sbd_admitted {
+	int status;             /* 101, or the refusal: 502, 503 ... */
+	bool aborted;           /* the connection went away: no answer at all */
+	char reason[256];       /* for a refusal */
+	int backend_fd;         /* 101: connected, owned by the receiver */
+	char backend_text[SB_ADDR_TEXT_MAX];
+};
+
+typedef void sbd_admitted_fn(void *arg, struct sbd_admitted *result);
+
+/* Loop thread. route is borrowed for the admission's life; done runs on the loop, once. */
+struct sbd_admission *sbd_admission_start(struct sbd_loop *loop, struct sbd_route_rt *route,
+    const struct sockaddr_storage *client, uint64_t connect_timeout_ms, sbd_admitted_fn *done,
+    void *arg);
+/* Once a second: steps past their deadline fail. False once the admission is over. */
+bool sbd_admission_tick(struct sbd_admission *a, uint64_t now);
+/* The connection closes: done runs with aborted set. */
+void sbd_admission_abort(struct sbd_admission *a);
+/* After done ran. NULL ok. */
+void sbd_admission_free(struct sbd_admission *a);
+bool sbd_admission_is_over(const struct sbd_admission *a);

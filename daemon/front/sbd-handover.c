@@ -1,0 +1,207 @@
+/* sbd-handover.c - the HTTP side's two calls into the loop: admission, and after the 101 the hand-over */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sb-alloc.h"
+#include "sb-log.h"
+#include "sbd-admission.h"
+#include "sbd-config.h"
+#include "sbd-conn-private.h"
+#include "sbd-ctx.h"
+#include "sbd-http.h"
+#include "sbd-loop.h"
+#include "sbd-tunnel.h"
+
+/* Reads fd until it would block, appending to b. */
+static void
+drain_into(int fd, struct sb_buf *b)
+{
+	for (;;) {
+		char *p = sb_buf_reserve(b, 65536);
+		ssize_t n = recv(fd, p, 65536, MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sb_buf_commit(b, (size_t)n);
+	}
+	if (b->len == 0)
+		sb_buf_free(b);
+}
+
+static void
+tunnel_watch(void *owner, struct sbd_end *e, unsigned events)
+{
+	sbd_conn_watch(owner, e, events);
+}
+
+static void
+tunnel_rerun(void *owner)
+{
+	sbd_conn_post_rerun(owner);
+}
+
+/*
+ * The order of early client bytes is the whole point: what MHD read past the
+ * request, then what sits unread in MHD's end of the pair, then what we read
+ * from the client but had not yet written into the pair. MHD wrote the 101
+ * into the pair before it told us; whatever of it (and after it) we have not
+ * forwarded yet still goes to the client first.
+ */
+void
+sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
+{
+	struct sbd_ctx *ctx = c->ctx;
+	struct sbd_why why;
+
+	if (c->state != SBD_CONN_HTTP) {
+		/* The client left between the 101 and now. */
+		sbd_upgrade_free(u);
+		return;
+	}
+
+	struct sbd_tunnel_start st = {
+		.client = &c->client,
+		.backend_fd = u->backend_fd,
+		.route = u->route,
+		.prep = u->prep,
+		.client_addr = (const struct sockaddr *)&c->info.addr,
+		.handshake_timeout_ms = c->handshake_timeout_ms,
+	};
+	u->backend_fd = -1;
+	u->route = NULL;
+	u->prep = NULL;
+
+	drain_into(c->pair.fd, &c->down.buf);
+	sb_buf_append(&st.early, u->extra, u->extra_len);
+	drain_into(u->mhd_fd, &st.early);
+	sb_buf_move(&st.early, &c->up.buf);
+	st.client_eof = c->up.src_eof;
+	sb_buf_move(&st.to_client, &c->down.buf);
+	sbd_upgrade_release_mhd(u);
+	sbd_end_close(&c->pair);
+	sbd_flow_clear(&c->up);
+	sbd_flow_clear(&c->down);
+	c->route_slot = u->stats;
+	u->stats = NULL;
+	sbd_upgrade_free(u);
+
+	snprintf(c->label, sizeof c->label, "conn %llu %s", (unsigned long long)c->info.id,
+	    c->info.text);
+	struct sbd_tunnel_host host = {
+		.watch = tunnel_watch,
+		.rerun = tunnel_rerun,
+		.owner = c,
+		.loop = c->loop,
+		.counters = &ctx->counters,
+		.label = c->label,
+	};
+	c->tunnel = sbd_tunnel_new(&host, &st, &why);
+	c->state = SBD_CONN_TUNNEL;
+	c->deadline_ms = 0;
+	c->started_ms = sbd_now_ms();
+	c->started_unix_ms = sbd_unix_ms();
+	atomic_fetch_add(&ctx->counters.upgraded, 1);
+	atomic_fetch_add(&ctx->counters.tunnels, 1);
+	sb_info("conn %llu %s route %s: %s to %s", (unsigned long long)c->info.id, c->info.text,
+	    sbd_tunnel_route(c->tunnel)->route->name,
+	    sb_mode_name(sbd_tunnel_route(c->tunnel)->route->mode),
+	    sbd_tunnel_backend_text(c->tunnel));
+	sbd_registry_add(ctx->registry, &c->entry);
+	sbd_conn_emit(c, SB_EVENT_CONNECTION_OPENED, NULL);
+	if (!sbd_why_is_open(why)) {
+		sbd_conn_close(c, why);
+		return;
+	}
+	sbd_conn_pump(c);
+}
+
+/* The admission steps, on this connection's loop: posted by the HTTP thread. */
+struct admit_task {
+	struct sbd_conn *conn;
+	struct sbd_route_rt *route;
+	uint64_t connect_timeout_ms;
+	sbd_admitted_fn *done;
+	void *arg;
+};
+
+static void
+free_admission_task(void *arg)
+{
+	sbd_admission_free(arg);
+}
+
+static void
+on_admitted(void *arg, struct sbd_admitted *result)
+{
+	struct sbd_conn *c = arg;
+
+	sbd_loop_defer(c->loop, free_admission_task, c->admission);
+	c->admission = NULL;
+	c->admitted(c->admitted_arg, result);
+	if (result->backend_fd >= 0)
+		close(result->backend_fd); /* not taken: the HTTP side is gone */
+}
+
+static void
+admit_on_loop(void *arg)
+{
+	struct admit_task *t = arg;
+	struct sbd_conn *c = t->conn;
+
+	if (c->state == SBD_CONN_CLOSED) {
+		struct sbd_admitted aborted = { .aborted = true, .backend_fd = -1 };
+
+		t->done(t->arg, &aborted);
+	} else {
+		c->admitted = t->done;
+		c->admitted_arg = t->arg;
+		c->admission = sbd_admission_start(c->loop, t->route, &c->info.addr,
+		    t->connect_timeout_ms, on_admitted, c);
+	}
+	sbd_conn_unref(c);
+	free(t);
+}
+
+void
+sbd_conn_admit(struct sbd_conn *c, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
+    sbd_admitted_fn *done, void *arg)
+{
+	struct admit_task *t = sb_xcalloc(1, sizeof *t);
+
+	t->conn = sbd_conn_ref(c);
+	t->route = route;
+	t->connect_timeout_ms = connect_timeout_ms;
+	t->done = done;
+	t->arg = arg;
+	sbd_loop_post(c->loop, admit_on_loop, t);
+}
+
+struct upgraded_task {
+	struct sbd_conn *conn;
+	struct sbd_upgrade *upgrade;
+};
+
+static void
+upgraded_on_loop(void *arg)
+{
+	struct upgraded_task *t = arg;
+
+	sbd_conn_handover(t->conn, t->upgrade);
+	sbd_conn_unref(t->conn);
+	free(t);
+}
+
+void
+sbd_conn_upgraded(struct sbd_conn *c, struct sbd_upgrade *u)
+{
+	struct upgraded_task *t = sb_xcalloc(1, sizeof *t);
+
+	t->conn = sbd_conn_ref(c);
+	t->upgrade = u;
+	sbd_loop_post(c->loop, upgraded_on_loop, t);
+}

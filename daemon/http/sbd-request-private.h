@@ -1,0 +1,47 @@
+/* sbd-request-private.h - one request on its way to a verdict and a 101 (http/ only) */
+#pragma once
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sb-addr.h"
+#include "sb-buf.h"
+#include "sbd-route.h"
+
+struct sbd_config;
+struct sbd_conn;
+struct sbd_http;
+struct sbd_mode_ops;
+struct sbd_route_rt;
+struct sbd_route_stats;
+
+enum sbd_request_phase {
+	SBD_REQUEST_NEW,
+	SBD_REQUEST_BODY,      /* reading the body the mode wants before the 101 */
+	SBD_REQUEST_ADMITTING, /* suspended while the admission steps run on the conn's loop */
+	SBD_REQUEST_ANSWERED,
+};
+
+struct sbd_request {
+	struct sbd_http *http;
+	struct MHD_Connection *mhd;
+	struct sbd_conn *conn;     /* a reference */
+	struct sbd_config *config; /* a reference: route pointers stay valid */
+	enum sbd_request_phase phase;
+	bool decided;
+	const char *method;        /* MHD's, valid for the request */
+	char *raw_uri;             /* the request target as sent, query included */
+	struct sbd_verdict verdict;
+	struct sbd_route_rt *route; /* the route that matched, in config */
+	const struct sbd_mode_ops *ops;
+	void *prep;                /* the mode's state from its checks */
+	struct sbd_route_stats *stats; /* a reserved slot, until handed over */
+	struct sb_buf body;        /* modes that want it: the request body */
+	bool body_too_big;
+	/* what the admission steps answered */
+	int admitted_status;       /* 101, or a refusal */
+	bool aborted;              /* the connection went away meanwhile */
+	int backend_fd;
+	char backend_text[SB_ADDR_TEXT_MAX];
+};

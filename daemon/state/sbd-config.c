@@ -1,0 +1,56 @@
+/* sbd-config.c - policy revisions, reference counted across threads */
+#include "sbd-config.h"
+
+#include <stdlib.h>
+
+#include "sb-alloc.h"
+#include "sbd-tls.h"
+
+struct sbd_config *
+sbd_config_new(struct sb_policy *policy)
+{
+	struct sbd_config *c = sb_xcalloc(1, sizeof *c);
+
+	atomic_init(&c->refs, 1);
+	c->policy = policy;
+	c->routes = sb_xcalloc(policy->n_routes ? policy->n_routes : 1, sizeof *c->routes);
+	for (size_t i = 0; i < policy->n_routes; i++) {
+		c->routes[i].config = c;
+		c->routes[i].route = &policy->routes[i];
+		c->routes[i].index = i;
+	}
+	return c;
+}
+
+struct sbd_config *
+sbd_config_ref(struct sbd_config *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void
+sbd_config_unref(struct sbd_config *c)
+{
+	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->policy->n_routes; i++)
+		sbd_tls_ctx_unref(c->routes[i].tls);
+	free(c->routes);
+	sb_policy_free(c->policy);
+	free(c);
+}
+
+struct sbd_route_rt *
+sbd_route_rt_ref(struct sbd_route_rt *rt)
+{
+	sbd_config_ref(rt->config);
+	return rt;
+}
+
+void
+sbd_route_rt_unref(struct sbd_route_rt *rt)
+{
+	if (rt != NULL)
+		sbd_config_unref(rt->config);
+}

@@ -1,0 +1,57 @@
+/* sbd-ctx.h - what the threads of the running daemon share, and nothing more
+ *
+ * The front, the HTTP side and the control socket get this instead of the
+ * daemon: counters, the applied configuration, the per-address table, named
+ * live counts, the event bus and the registry of tunnels, the worker loops and
+ * the HTTP parser to hand requests to.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sbd_config;
+struct sbd_events;
+struct sbd_http;
+struct sbd_loop;
+struct sbd_peers;
+struct sbd_registry;
+struct sbd_stats;
+
+struct sbd_counters {
+	atomic_uint_fast64_t accepted;
+	atomic_uint_fast64_t upgraded;
+	atomic_uint_fast64_t rejected;
+	atomic_uint_fast64_t bytes_up;
+	atomic_uint_fast64_t bytes_down;
+	atomic_uint active;  /* client connections, in any phase */
+	atomic_uint tunnels; /* upgraded and bridged */
+};
+
+struct sbd_ctx {
+	struct sbd_counters counters;
+	struct sbd_peers *peers;
+	struct sbd_stats *stats;
+	struct sbd_events *events;
+	struct sbd_registry *registry;
+	struct sbd_http *http;
+	struct sbd_loop **loops; /* the worker loops, which own connections */
+	unsigned n_loops;
+	atomic_uint_fast64_t next_conn_id;
+	atomic_bool draining;     /* refuse new upgrades */
+	atomic_bool http_stopped; /* MHD is gone: upgrade handles must not be touched */
+	uint64_t started_ms;      /* when the daemon started (monotonic) */
+
+	pthread_mutex_t config_lock;
+	struct sbd_config *config; /* read it with sbd_ctx_config() */
+};
+
+void sbd_ctx_init(struct sbd_ctx *ctx);
+/* Frees what init made and what the root put in (config, peers, stats, events, registry). */
+void sbd_ctx_fini(struct sbd_ctx *ctx);
+/* The current policy revision, with a reference. */
+struct sbd_config *sbd_ctx_config(struct sbd_ctx *ctx);
+/* Puts c in place (taking its reference) and drops the previous one. */
+void sbd_ctx_set_config(struct sbd_ctx *ctx, struct sbd_config *c);
