@@ -247,15 +247,24 @@ free_listener(struct sbd_listener *lis)
 	free(lis);
 }
 
+/* After this loop's round: it may still hold events that name its watch, now removed. */
 static void
-stop_on_loop(void *arg)
+release_on_loop(void *arg)
 {
 	struct sbd_watch *w = arg;
 	struct sbd_listener *lis = w->arg;
 
-	sbd_loop_watch_del(w);
 	if (atomic_fetch_sub(&lis->loops_left, 1) == 1)
 		free_listener(lis);
+}
+
+static void
+stop_on_loop(void *arg)
+{
+	struct sbd_watch *w = arg;
+
+	sbd_loop_watch_del(w);
+	sbd_loop_defer(w->loop, release_on_loop, w);
 }
 
 void
