@@ -60,14 +60,11 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 			sb_addr_format((struct sockaddr *)&c->routes[i].backend,
 			    c->routes[i].backend_text);
 		if (r->mode == SB_MODE_TLS && r->tls != NULL) {
-			char what[96], path[48], *err = NULL;
+			char what[96], path[48];
 
 			snprintf(what, sizeof what, "route %s", r->name);
 			snprintf(path, sizeof path, "routes[%zu].tls", i);
-			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, &err);
-			if (c->routes[i].tls == NULL)
-				sb_errors_add(errs, path, "%s", err);
-			free(err);
+			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, path, errs);
 		}
 		c->routes[i].stats = sbd_stats_get(d->ctx.stats, "route", r->name);
 	}
@@ -98,28 +95,25 @@ apply_listeners(struct sbd_daemon *d, const struct sb_policy *policy, struct sb_
 
 	for (size_t i = 0; i < policy->n_listeners && rc == 0; i++) {
 		const struct sb_listener *l = &policy->listeners[i];
-		char path[64], *err = NULL;
+		char path[64];
 
 		snprintf(path, sizeof path, "listeners[%zu]", i);
 		for (size_t j = 0; j < d->n_listeners; j++) {
 			if (!kept[j] && sbd_listener_serves(d->listeners[j], l)) {
 				kept[j] = true;
 				pl[i].lis = d->listeners[j];
-				pl[i].conf = sbd_listener_conf_new(&d->ctx, policy, l, &err);
+				pl[i].conf = sbd_listener_conf_new(&d->ctx, policy, l, path, errs);
 				break;
 			}
 		}
 		if (pl[i].lis == NULL) {
-			pl[i].lis = sbd_listener_open(&d->ctx, policy, l, &err);
+			pl[i].lis = sbd_listener_open(&d->ctx, policy, l, path, errs);
 			pl[i].is_new = pl[i].lis != NULL;
 		} else if (pl[i].conf == NULL) {
 			pl[i].lis = NULL;
 		}
-		if (pl[i].lis == NULL) {
-			sb_errors_add(errs, path, "%s", err ? err : "cannot open");
+		if (pl[i].lis == NULL)
 			rc = -1;
-		}
-		free(err);
 	}
 	if (rc < 0) {
 		for (size_t i = 0; i < policy->n_listeners; i++) {
@@ -152,7 +146,7 @@ out:
 static void
 apply_metrics(struct sbd_daemon *d, const char *addr)
 {
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
 	if (d->metrics != NULL && addr != NULL &&
 	    strcmp(sbd_metrics_address(d->metrics), addr) == 0)
@@ -161,11 +155,11 @@ apply_metrics(struct sbd_daemon *d, const char *addr)
 	d->metrics = NULL;
 	if (addr == NULL)
 		return;
-	d->metrics = sbd_metrics_new(&d->ctx, addr, &err);
-	if (d->metrics == NULL) {
-		sb_error("%s; no metrics until a policy names an address that works", err);
-		free(err);
-	}
+	d->metrics = sbd_metrics_new(&d->ctx, addr, &errs);
+	if (d->metrics == NULL)
+		sb_error("%s; no metrics until a policy names an address that works",
+		    errs.items[0].message);
+	sb_errors_clear(&errs);
 }
 
 struct recheck {

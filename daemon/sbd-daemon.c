@@ -55,7 +55,7 @@ notify_systemd(const char *state)
 struct sb_policy *
 sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors *errs)
 {
-	char *cert, *key, *err = NULL;
+	char *cert, *key;
 	struct sb_policy *p;
 
 	if (file != NULL)
@@ -68,9 +68,7 @@ sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors
 	}
 	cert = sb_xasprintf("%s/cert.pem", state_dir);
 	key = sb_xasprintf("%s/key.pem", state_dir);
-	if (sbd_tls_ensure_self_signed(cert, key, &err) < 0) {
-		sb_errors_add(errs, "", "%s", err);
-		free(err);
+	if (sbd_tls_ensure_self_signed(cert, key, errs) < 0) {
 		p = NULL;
 	} else {
 		p = sb_policy_from_string(sbd_default_policy, sbd_default_policy_len, state_dir,
@@ -233,19 +231,19 @@ start_control(struct sbd_daemon *d)
 	struct sbd_config *c = sbd_ctx_config(&d->ctx);
 	const char *path = d->opts.control_path ? d->opts.control_path : c->policy->control.socket;
 	char *fallback = path ? NULL : sb_control_default_socket();
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 	int rc = 0;
 
-	d->control = sbd_control_new(d, path ? path : fallback, &c->policy->control, &err);
+	d->control = sbd_control_new(d, path ? path : fallback, &c->policy->control, &errs);
 	if (d->control == NULL) {
 		if (path != NULL) {
-			sb_error("%s", err);
+			log_errors("cannot start", d->opts.policy_file, &errs);
 			rc = -1;
 		} else {
-			sb_warn("%s; running without a control socket", err);
+			sb_warn("%s; running without a control socket", errs.items[0].message);
 		}
 	}
-	free(err);
+	sb_errors_clear(&errs);
 	free(fallback);
 	sbd_config_unref(c);
 	return rc;
@@ -264,10 +262,8 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	d->ctx.started_ms = sbd_now_ms();
 	sbd_ctx_init(&d->ctx);
 	raise_fd_limit();
-	char *tls_err = NULL;
-	if (sbd_tls_init(&tls_err) < 0) {
-		sb_error("%s", tls_err);
-		free(tls_err);
+	if (sbd_tls_init(&errs) < 0) {
+		log_errors("cannot start", opts->policy_file, &errs);
 		goto err;
 	}
 

@@ -294,9 +294,12 @@ on_event(void *ctx, json_object *params)
 	sbd_loop_post(d->main_loop, broadcast, msg);
 }
 
+/* Where the socket's settings are in a policy: what its errors are filed under. */
+#define CONTROL_PATH "control.socket"
+
 /* A socket file nobody answers on is left from a crash: remove it. One that answers is in use. */
 static int
-claim_path(const char *path, const struct sockaddr_un *sun, char **err)
+claim_path(const char *path, const struct sockaddr_un *sun, struct sb_errors *errs)
 {
 	struct stat st;
 	int probe;
@@ -304,13 +307,15 @@ claim_path(const char *path, const struct sockaddr_un *sun, char **err)
 	if (lstat(path, &st) < 0)
 		return 0;
 	if (!S_ISSOCK(st.st_mode)) {
-		*err = sb_xasprintf("control socket %s: exists and is not a socket", path);
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: exists and is not a socket",
+		    path);
 		return -1;
 	}
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && connect(probe, (const struct sockaddr *)sun, sizeof *sun) == 0) {
 		close(probe);
-		*err = sb_xasprintf("control socket %s: in use by another daemon", path);
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: in use by another daemon",
+		    path);
 		return -1;
 	}
 	if (probe >= 0)
@@ -321,7 +326,7 @@ claim_path(const char *path, const struct sockaddr_un *sun, char **err)
 
 struct sbd_control *
 sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control *settings,
-    char **err)
+    struct sb_errors *errs)
 {
 	struct sbd_control *ctl = sb_xcalloc(1, sizeof *ctl);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -331,24 +336,24 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 	ctl->watch.fd = -1;
 	ctl->path = sb_xstrdup(path);
 	if (strlen(path) >= sizeof sun.sun_path) {
-		*err = sb_xasprintf("control socket %s: path too long", path);
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: path too long", path);
 		goto err;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	char *dir = sb_path_dir(path);
 
 	if (sb_mkdir_p(dir, 0755) < 0) {
-		*err = sb_xasprintf("control socket %s: cannot create its folder %s: %s", path, dir,
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: cannot create its folder %s: %s", path, dir,
 		    strerror(errno));
 		free(dir);
 		goto err;
 	}
 	free(dir);
-	if (claim_path(path, &sun, err) < 0)
+	if (claim_path(path, &sun, errs) < 0)
 		goto err;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0 || bind(ctl->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
-		*err = sb_xasprintf("control socket %s: bind: %s", path, strerror(errno));
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: bind: %s", path, strerror(errno));
 		goto err;
 	}
 	if (chmod(path, settings->mode) < 0)
@@ -362,7 +367,7 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 	}
 	if (listen(ctl->fd, 64) < 0 ||
 	    sbd_loop_watch_add(d->main_loop, &ctl->watch, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
-		*err = sb_xasprintf("control socket %s: listen: %s", path, strerror(errno));
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: listen: %s", path, strerror(errno));
 		goto err;
 	}
 	sbd_events_set_sink(d->ctx.events, on_event, d);

@@ -144,7 +144,7 @@ on_log(void *cls, const char *fmt, va_list ap)
 }
 
 struct sbd_metrics *
-sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, char **err)
+sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, struct sb_errors *errs)
 {
 	struct sbd_metrics *m = sb_xcalloc(1, sizeof *m);
 	struct sb_hostport hp = { 0 };
@@ -156,7 +156,7 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, char **err)
 	m->ctx = ctx;
 	m->address = sb_xstrdup(addr);
 	if (sb_hostport_parse(addr, &hp, &why) < 0 || sb_hostport_to_sockaddr(&hp, &ss, &len) < 0) {
-		*err = sb_xasprintf("metrics %s: %s", addr, why ? why : "not a numeric address");
+		sb_errors_add(errs, "metrics", "metrics %s: %s", addr, why ? why : "not a numeric address");
 		goto err;
 	}
 	if (ss.ss_family == AF_INET6)
@@ -168,7 +168,7 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, char **err)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_END);
 	if (m->mhd == NULL) {
-		*err = sb_xasprintf("metrics %s: cannot listen there", addr);
+		sb_errors_add(errs, "metrics", "metrics %s: cannot listen there", addr);
 		goto err;
 	}
 	sb_hostport_clear(&hp);

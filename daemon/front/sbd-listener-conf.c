@@ -27,7 +27,7 @@ sbd_listener_conf_unref(struct sbd_listener_conf *c)
 
 struct sbd_listener_conf *
 sbd_listener_conf_new(struct sbd_ctx *ctx, const struct sb_policy *policy,
-    const struct sb_listener *l, char **err)
+    const struct sb_listener *l, const char *path, struct sb_errors *errs)
 {
 	struct sbd_listener_conf *c = sb_xcalloc(1, sizeof *c);
 
@@ -37,7 +37,7 @@ sbd_listener_conf_new(struct sbd_ctx *ctx, const struct sb_policy *policy,
 	c->max_connections = l->max_connections;
 	c->stats = sbd_stats_get(ctx->stats, "listener", l->name);
 	if (l->tls != NULL) {
-		c->tls = sbd_tls_ctx_new_listener(policy, l, err);
+		c->tls = sbd_tls_ctx_new_listener(policy, l, path, errs);
 		if (c->tls == NULL) {
 			sbd_listener_conf_unref(c);
 			return NULL;

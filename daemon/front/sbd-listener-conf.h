@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "sb-errors.h"
 #include "sb-policy.h"
 
 struct sbd_ctx;
@@ -20,9 +21,10 @@ struct sbd_listener_conf {
 	struct sbd_route_stats *stats; /* live connections of the listener, by name */
 };
 
-/* Builds new settings (TLS credentials reloaded); NULL with *err on failure. */
+/* Builds new settings (TLS credentials reloaded); NULL with the reason in errs, under path. */
 struct sbd_listener_conf *sbd_listener_conf_new(struct sbd_ctx *ctx,
-    const struct sb_policy *policy, const struct sb_listener *l, char **err);
+    const struct sb_policy *policy, const struct sb_listener *l, const char *path,
+    struct sb_errors *errs);
 struct sbd_listener_conf *sbd_listener_conf_ref(struct sbd_listener_conf *c);
 /* NULL ok. */
 void sbd_listener_conf_unref(struct sbd_listener_conf *c);

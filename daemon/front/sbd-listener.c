@@ -63,7 +63,7 @@ adopt_activated(const struct sockaddr_storage *addr, socklen_t len)
 
 struct sbd_listener *
 sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
-    const struct sb_listener *l, char **err)
+    const struct sb_listener *l, const char *path, struct sb_errors *errs)
 {
 	struct sbd_listener *lis = sb_xcalloc(1, sizeof *lis);
 	int one = 1;
@@ -72,7 +72,8 @@ sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
 	lis->fd = -1;
 	pthread_mutex_init(&lis->conf_lock, NULL);
 	if (sb_hostport_to_sockaddr(&l->bind_hp, &lis->addr, &lis->addr_len) < 0) {
-		*err = sb_xasprintf("listener %s: bind %s: not a numeric address", l->name, l->bind);
+		sb_errors_add(errs, path, "listener %s: bind %s: not a numeric address", l->name,
+		    l->bind);
 		goto err;
 	}
 	sb_addr_format((struct sockaddr *)&lis->addr, lis->address);
@@ -95,12 +96,13 @@ sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
 		    listen(lis->fd, BACKLOG) < 0)
 			goto sys_err;
 	}
-	lis->conf = sbd_listener_conf_new(ctx, policy, l, err);
+	lis->conf = sbd_listener_conf_new(ctx, policy, l, path, errs);
 	if (lis->conf == NULL)
 		goto err;
 	return lis;
 sys_err:
-	*err = sb_xasprintf("listener %s: bind %s: %s", l->name, lis->address, strerror(errno));
+	sb_errors_add(errs, path, "listener %s: bind %s: %s", l->name, lis->address,
+	    strerror(errno));
 err:
 	if (lis->fd >= 0 && !lis->adopted)
 		close(lis->fd);

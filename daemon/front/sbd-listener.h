@@ -15,11 +15,11 @@ struct sbd_route_stats;
 struct sbd_listener;
 
 /*
- * Binds (or adopts a socket passed by systemd) for the policy's listener. On
- * failure returns NULL with *err set (malloc'd).
+ * Binds (or adopts a socket passed by systemd) for the policy's listener at
+ * path ("listeners[0]"). On failure returns NULL with the reason in errs.
  */
 struct sbd_listener *sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
-    const struct sb_listener *l, char **err);
+    const struct sb_listener *l, const char *path, struct sb_errors *errs);
 /* Whether this open socket serves the policy listener's address. */
 bool sbd_listener_serves(const struct sbd_listener *lis, const struct sb_listener *l);
 /* Swaps in new settings for connections accepted from now on. Takes conf's reference. */

@@ -23,7 +23,7 @@
 /* Writes data to path through a temp file beside it: fsync, rename, fsync of the folder. */
 static int
 write_atomic(const char *role, const char *path, const gnutls_datum_t *data, mode_t mode,
-    char **err)
+    struct sb_errors *errs)
 {
 	char *tmp = sb_xasprintf("%s.XXXXXX", path);
 	char *dir = sb_path_dir(path);
@@ -70,7 +70,7 @@ write_atomic(const char *role, const char *path, const gnutls_datum_t *data, mod
 	ret = 0;
 err:
 	if (ret < 0)
-		*err = sb_xasprintf("%s %s: %s: %s", role, path, step, strerror(errno));
+		sb_errors_add(errs, "", "%s %s: %s: %s", role, path, step, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (created)
@@ -98,7 +98,7 @@ add_san(gnutls_x509_crt_t crt, const char *name)
 /* sans: subjectAltName entries, NULL-terminated; names or IP literals. */
 static int
 write_self_signed(const char *cert_path, const char *key_path, const char *cn,
-    const char *const *sans, char **err)
+    const char *const *sans, struct sb_errors *errs)
 {
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -147,13 +147,13 @@ write_self_signed(const char *cert_path, const char *key_path, const char *cn,
 	if (rc < 0 || (rc = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &crt_pem)) < 0)
 		goto err;
 	/* Key first: a crash in between leaves a mismatched pair, which the next start replaces. */
-	if (write_atomic("key", key_path, &key_pem, 0600, err) < 0 ||
-	    write_atomic("cert", cert_path, &crt_pem, 0644, err) < 0)
+	if (write_atomic("key", key_path, &key_pem, 0600, errs) < 0 ||
+	    write_atomic("cert", cert_path, &crt_pem, 0644, errs) < 0)
 		goto err;
 	ret = 0;
 err:
 	if (rc < 0)
-		*err = sb_xasprintf("self-signed %s for %s: %.*s", step, cn,
+		sb_errors_add(errs, "", "self-signed %s for %s: %.*s", step, cn,
 		    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
 	if (key_pem.data != NULL) {
 		gnutls_memset(key_pem.data, 0, key_pem.size);
@@ -169,16 +169,16 @@ err:
 
 int
 sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *cn,
-    char **err)
+    struct sb_errors *errs)
 {
 	const char *sans[] = { cn, NULL };
 
-	return write_self_signed(cert_path, key_path, cn, sans, err);
+	return write_self_signed(cert_path, key_path, cn, sans, errs);
 }
 
-/* True when the pair loads and the certificate is valid long enough; else *why says not. */
+/* True when the pair loads and the certificate is valid long enough; else why says not. */
 static bool
-pair_usable(const char *cert_path, const char *key_path, char **why)
+pair_usable(const char *cert_path, const char *key_path, char *why, size_t whylen)
 {
 	gnutls_certificate_credentials_t cred = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -191,7 +191,7 @@ pair_usable(const char *cert_path, const char *key_path, char **why)
 
 	missing = stat(cert_path, &st) < 0 ? cert_path : stat(key_path, &st) < 0 ? key_path : NULL;
 	if (missing != NULL) {
-		*why = sb_xasprintf("%s: %s", missing, strerror(errno));
+		snprintf(why, whylen, "%s: %s", missing, strerror(errno));
 		return false;
 	}
 	if ((st.st_mode & 077) != 0)
@@ -203,13 +203,13 @@ pair_usable(const char *cert_path, const char *key_path, char **why)
 	    (rc = gnutls_load_file(cert_path, &pem)) < 0 ||
 	    (rc = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (rc = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM)) < 0) {
-		*why = sb_xasprintf("does not load: %.*s", sbd_tls_msg_len(gnutls_strerror(rc)),
+		snprintf(why, whylen, "does not load: %.*s", sbd_tls_msg_len(gnutls_strerror(rc)),
 		    gnutls_strerror(rc));
 		goto out;
 	}
 	expires = gnutls_x509_crt_get_expiration_time(crt);
 	if (expires == (time_t)-1 || expires < time(NULL) + SELF_SIGNED_RENEW_S) {
-		*why = sb_xstrdup("expires within 30 days");
+		snprintf(why, whylen, "expires within 30 days");
 		goto out;
 	}
 	ok = true;
@@ -223,17 +223,16 @@ out:
 }
 
 int
-sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, char **err)
+sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, struct sb_errors *errs)
 {
 	static const char *const sans[] = { "localhost", "127.0.0.1", "::1", NULL };
-	char *why = NULL;
+	char why[256];
 	int ret;
 
-	if (pair_usable(cert_path, key_path, &why))
+	if (pair_usable(cert_path, key_path, why, sizeof why))
 		return 0;
 	sb_info("tls: writing a new self-signed certificate to %s (%s)", cert_path, why);
-	free(why);
-	ret = write_self_signed(cert_path, key_path, "localhost", sans, err);
+	ret = write_self_signed(cert_path, key_path, "localhost", sans, errs);
 	if (ret == 0)
 		sb_info("tls: self-signed certificate for localhost written to %s", cert_path);
 	return ret;

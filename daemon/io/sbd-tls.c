@@ -70,10 +70,10 @@ on_audit_log(gnutls_session_t session, const char *msg)
 }
 
 int
-sbd_tls_init(char **err)
+sbd_tls_init(struct sb_errors *errs)
 {
 	if (gnutls_check_version(TLS_MIN_GNUTLS) == NULL) {
-		*err = sb_xasprintf("gnutls %s is older than %s", gnutls_check_version(NULL),
+		sb_errors_add(errs, "", "gnutls %s is older than %s", gnutls_check_version(NULL),
 		    TLS_MIN_GNUTLS);
 		return -1;
 	}
@@ -89,12 +89,13 @@ resolve(const struct sb_policy *policy, const char *path)
 
 /* Fails with "cert PATH: No such file or directory" rather than GnuTLS's vaguer words. */
 static int
-check_readable(const char *what, const char *role, const char *path, char **err)
+check_readable(const char *what, const char *role, const char *file, const char *path,
+    struct sb_errors *errs)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		*err = sb_xasprintf("%s: %s %s: %s", what, role, path, strerror(errno));
+		sb_errors_add(errs, path, "%s: %s %s: %s", what, role, file, strerror(errno));
 		return -1;
 	}
 	close(fd);
@@ -103,51 +104,51 @@ check_readable(const char *what, const char *role, const char *path, char **err)
 
 static gnutls_certificate_credentials_t
 load_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair, const char *client_ca,
-    const char *what, char **err)
+    const char *what, const char *path, struct sb_errors *errs)
 {
 	gnutls_certificate_credentials_t cred = NULL, loaded = NULL;
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	int rc;
 
 	if (pair->cert == NULL || pair->key == NULL) {
-		*err = sb_xasprintf("%s: a certificate needs both cert and key", what);
+		sb_errors_add(errs, path, "%s: a certificate needs both cert and key", what);
 		goto err;
 	}
 	cert = resolve(policy, pair->cert);
 	key = resolve(policy, pair->key);
-	if (check_readable(what, "cert", cert, err) < 0 ||
-	    check_readable(what, "key", key, err) < 0)
+	if (check_readable(what, "cert", cert, path, errs) < 0 ||
+	    check_readable(what, "key", key, path, errs) < 0)
 		goto err;
 	rc = gnutls_certificate_allocate_credentials(&cred);
 	if (rc < 0) {
-		*err = sb_xasprintf("%s: credentials: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
+		sb_errors_add(errs, path, "%s: credentials: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
 		    gnutls_strerror(rc));
 		goto err;
 	}
 	rc = gnutls_certificate_set_x509_key_file2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	if (rc < 0) {
-		*err = sb_xasprintf("%s: cert %s, key %s: %.*s", what, cert, key,
+		sb_errors_add(errs, path, "%s: cert %s, key %s: %.*s", what, cert, key,
 		    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
 		goto err;
 	}
 	/* Only for TLS 1.2 DHE suites; RFC 7919 groups, nothing to generate. */
 	rc = gnutls_certificate_set_known_dh_params(cred, GNUTLS_SEC_PARAM_MEDIUM);
 	if (rc < 0) {
-		*err = sb_xasprintf("%s: dh params: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
+		sb_errors_add(errs, path, "%s: dh params: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
 		    gnutls_strerror(rc));
 		goto err;
 	}
 	if (client_ca != NULL) {
 		ca = resolve(policy, client_ca);
-		if (check_readable(what, "client_ca", ca, err) < 0)
+		if (check_readable(what, "client_ca", ca, path, errs) < 0)
 			goto err;
 		rc = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
 		if (rc == 0) {
-			*err = sb_xasprintf("%s: client_ca %s: no certificate in it", what, ca);
+			sb_errors_add(errs, path, "%s: client_ca %s: no certificate in it", what, ca);
 			goto err;
 		}
 		if (rc < 0) {
-			*err = sb_xasprintf("%s: client_ca %s: %.*s", what, ca,
+			sb_errors_add(errs, path, "%s: client_ca %s: %.*s", what, ca,
 			    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
 			goto err;
 		}
@@ -187,7 +188,7 @@ ctx_free(struct sbd_tls_ctx *ctx)
 /* Allocates ctx with room for n_creds credentials, the priority and the ticket key. */
 static struct sbd_tls_ctx *
 ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char *priority,
-    char **err)
+    const char *path, struct sb_errors *errs)
 {
 	struct sbd_tls_ctx *ctx = sb_xcalloc(1, sizeof *ctx);
 	const char *errpos = NULL;
@@ -202,7 +203,7 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 	if (min_version != NULL && strcmp(min_version, "1.3") == 0) {
 		tls13_only = true;
 	} else if (min_version != NULL && strcmp(min_version, "1.2") != 0) {
-		*err = sb_xasprintf("%s: min_version \"%s\": must be \"1.2\" or \"1.3\"", what,
+		sb_errors_add(errs, path, "%s: min_version \"%s\": must be \"1.2\" or \"1.3\"", what,
 		    min_version);
 		goto err;
 	}
@@ -214,10 +215,10 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 	if (rc < 0) {
 		ctx->priority = NULL;
 		if (rc == GNUTLS_E_INVALID_REQUEST && errpos != NULL)
-			*err = sb_xasprintf("%s: priority \"%s\": syntax error at \"%s\"", what,
+			sb_errors_add(errs, path, "%s: priority \"%s\": syntax error at \"%s\"", what,
 			    priority != NULL ? priority : prio, errpos);
 		else
-			*err = sb_xasprintf("%s: priority \"%s\": %.*s", what,
+			sb_errors_add(errs, path, "%s: priority \"%s\": %.*s", what,
 			    priority != NULL ? priority : prio, sbd_tls_msg_len(gnutls_strerror(rc)),
 			    gnutls_strerror(rc));
 		goto err;
@@ -225,7 +226,7 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 	rc = gnutls_session_ticket_key_generate(&ctx->ticket_key);
 	if (rc < 0) {
 		ctx->ticket_key.data = NULL;
-		*err = sb_xasprintf("%s: session ticket key: %.*s", what,
+		sb_errors_add(errs, path, "%s: session ticket key: %.*s", what,
 		    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
 		goto err;
 	}
@@ -238,7 +239,8 @@ err:
 }
 
 static int
-add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, char **err)
+add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, const char *path,
+    struct sb_errors *errs)
 {
 	for (size_t i = 0; i < sni->n_names; i++) {
 		const char *name = sni->names[i];
@@ -246,7 +248,7 @@ add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, c
 		struct sni_name *n;
 
 		if (name[wildcard ? 2 : 0] == '\0') {
-			*err = sb_xasprintf("%s: sni[%zu].names[%zu]: empty name", ctx->what,
+			sb_errors_add(errs, path, "%s: sni[%zu].names[%zu]: empty name", ctx->what,
 			    index - 1, i);
 			return -1;
 		}
@@ -261,7 +263,7 @@ add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, c
 
 struct sbd_tls_ctx *
 sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listener *listener,
-    char **err)
+    const char *path, struct sb_errors *errs)
 {
 	const struct sb_listener_tls *tls = listener->tls;
 	struct sbd_tls_ctx *ctx = NULL;
@@ -269,29 +271,30 @@ sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listene
 	char *what = sb_xasprintf("listener %s", listener->name);
 
 	if (tls == NULL) {
-		*err = sb_xasprintf("%s: not a TLS listener", what);
+		sb_errors_add(errs, path, "%s: not a TLS listener", what);
 		goto err;
 	}
 	if (tls->client_auth != SB_CLIENT_AUTH_NONE) {
 		if (tls->client_ca == NULL) {
-			*err = sb_xasprintf("%s: client_auth needs client_ca", what);
+			sb_errors_add(errs, path, "%s: client_auth needs client_ca", what);
 			goto err;
 		}
 		client_ca = tls->client_ca;
 	}
-	ctx = ctx_alloc(what, 1 + tls->n_sni, tls->min_version, tls->priority, err);
+	ctx = ctx_alloc(what, 1 + tls->n_sni, tls->min_version, tls->priority, path, errs);
 	if (ctx == NULL)
 		goto err;
 	ctx->client_auth = tls->client_auth;
-	ctx->creds[0] = load_pair(policy, &tls->pair, client_ca, what, err);
+	ctx->creds[0] = load_pair(policy, &tls->pair, client_ca, what, path, errs);
 	if (ctx->creds[0] == NULL)
 		goto err;
 	for (size_t i = 0; i < tls->n_sni; i++) {
 		char *sni_what = sb_xasprintf("%s: sni[%zu]", what, i);
 
-		ctx->creds[i + 1] = load_pair(policy, &tls->sni[i].pair, client_ca, sni_what, err);
+		ctx->creds[i + 1] = load_pair(policy, &tls->sni[i].pair, client_ca, sni_what, path,
+		    errs);
 		free(sni_what);
-		if (ctx->creds[i + 1] == NULL || add_sni_names(ctx, &tls->sni[i], i + 1, err) < 0)
+		if (ctx->creds[i + 1] == NULL || add_sni_names(ctx, &tls->sni[i], i + 1, path, errs) < 0)
 			goto err;
 	}
 	sb_debug("%s: tls ready: %zu certificate(s), %zu sni name(s), min_version %s%s", what,
@@ -308,13 +311,13 @@ err:
 
 struct sbd_tls_ctx *
 sbd_tls_ctx_new_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair,
-    const char *what, char **err)
+    const char *what, const char *path, struct sb_errors *errs)
 {
-	struct sbd_tls_ctx *ctx = ctx_alloc(what, 1, NULL, NULL, err);
+	struct sbd_tls_ctx *ctx = ctx_alloc(what, 1, NULL, NULL, path, errs);
 
 	if (ctx == NULL)
 		return NULL;
-	ctx->creds[0] = load_pair(policy, pair, NULL, what, err);
+	ctx->creds[0] = load_pair(policy, pair, NULL, what, path, errs);
 	if (ctx->creds[0] == NULL) {
 		ctx_free(ctx);
 		return NULL;

@@ -4,6 +4,7 @@
 #include <gnutls/gnutls.h>
 #include <stddef.h>
 
+#include "sb-errors.h"
 #include "sb-policy.h"
 
 /*
@@ -16,26 +17,31 @@ struct sbd_tls_ctx;
 /*
  * Once at start, before any other call: checks the GnuTLS version at run time
  * and sends GnuTLS's audit messages to the debug log. Returns 0, or -1 with
- * *err set (malloc'd).
+ * the reason added to errs.
+ *
+ * Like every fallible setup call of the daemon, the constructors below add
+ * what went wrong to errs under path, the JSON path of the policy object
+ * they set up ("listeners[0].tls"), and return NULL or -1.
  */
-int sbd_tls_init(char **err);
+int sbd_tls_init(struct sb_errors *errs);
 
 /*
  * For a TLS listener. Relative paths resolve with sb_policy_resolve_path().
  * min_version "1.3" drops TLS 1.2; a `priority` string is used verbatim, with
- * min_version "1.3" still applied on top of it. On failure returns NULL and
- * sets *err (malloc'd), e.g.
- * "listener public: cert /x/cert.pem, key /x/key.pem: Error while reading file".
+ * min_version "1.3" still applied on top of it. On failure returns NULL with,
+ * e.g., "listener public: cert /x/cert.pem, key /x/key.pem: Error while
+ * reading file" in errs.
  */
 struct sbd_tls_ctx *sbd_tls_ctx_new_listener(const struct sb_policy *policy,
-    const struct sb_listener *listener, char **err);
+    const struct sb_listener *listener, const char *path, struct sb_errors *errs);
 
 /*
  * For a `tls`-mode route (RFC 2817): one pair, defaults otherwise (TLS 1.2+,
  * no client auth). what names it in messages ("route cups").
  */
 struct sbd_tls_ctx *sbd_tls_ctx_new_pair(const struct sb_policy *policy,
-    const struct sb_cert_pair *pair, const char *what, char **err);
+    const struct sb_cert_pair *pair, const char *what, const char *path,
+    struct sb_errors *errs);
 
 struct sbd_tls_ctx *sbd_tls_ctx_ref(struct sbd_tls_ctx *ctx);
 /* NULL ok. */
@@ -74,18 +80,19 @@ const char *sbd_tls_server_name(gnutls_session_t session);
  * name, or the address when cn is an IP literal), valid one year, to cert_path
  * and key_path, replacing them atomically (temp file, fsync, rename); the key
  * (PKCS#8 PEM) gets mode 0600. The folders must exist. Returns 0, or -1 with
- * *err set (malloc'd).
+ * the reason in errs.
  */
 int sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *cn,
-    char **err);
+    struct sb_errors *errs);
 
 /*
  * Keeps the pair at cert_path/key_path when both exist, load, match and the
  * certificate is valid for 30 more days; otherwise writes a new one as above
  * for CN=localhost with DNS:localhost, IP:127.0.0.1 and IP:::1. Returns 0, or
- * -1 with *err set (malloc'd).
+ * -1 with the reason in errs.
  */
-int sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path, char **err);
+int sbd_tls_ensure_self_signed(const char *cert_path, const char *key_path,
+    struct sb_errors *errs);
 
 /* Length of a GnuTLS message without its final period or newline, for "%.*s". */
 int sbd_tls_msg_len(const char *msg);

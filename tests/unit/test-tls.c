@@ -201,10 +201,10 @@ test_self_signed(void)
 	size_t size = sizeof cn, san_size;
 	unsigned san_type;
 	struct stat st;
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
-	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &err), ==, 0);
-	g_assert_null(err);
+	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &errs), ==, 0);
+	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_cmpint(stat(key, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
 	first = read_file(cert);
@@ -237,13 +237,13 @@ test_self_signed(void)
 	gnutls_free(pem.data);
 
 	/* A second call keeps the pair. */
-	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &err), ==, 0);
+	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &errs), ==, 0);
 	second = read_file(cert);
 	g_assert_cmpstr(first, ==, second);
 
 	/* A broken certificate is replaced. */
 	g_assert_true(g_file_set_contents(cert, "not a certificate\n", -1, NULL));
-	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &err), ==, 0);
+	g_assert_cmpint(sbd_tls_ensure_self_signed(cert, key, &errs), ==, 0);
 	third = read_file(cert);
 	g_assert_true(g_str_has_prefix(third, "-----BEGIN CERTIFICATE-----"));
 	g_assert_cmpstr(first, !=, third);
@@ -254,13 +254,14 @@ test_self_signed(void)
 static void
 test_self_signed_error(void)
 {
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
 	g_assert_cmpint(sbd_tls_generate_self_signed("/nonexistent-dir/c.pem",
-	    "/nonexistent-dir/c.key", "x.test", &err), ==, -1);
-	g_assert_nonnull(err);
-	g_assert_nonnull(strstr(err, "key /nonexistent-dir/c.key: create: No such file"));
-	free(err);
+	    "/nonexistent-dir/c.key", "x.test", &errs), ==, -1);
+	g_assert_cmpuint(errs.count, ==, 1);
+	g_assert_nonnull(strstr(errs.items[0].message,
+	    "key /nonexistent-dir/c.key: create: No such file"));
+	sb_errors_clear(&errs);
 }
 
 /* A listener with a default pair and two SNI pairs, files relative to tmp_dir. */
@@ -297,10 +298,11 @@ listener_fixture_init(struct listener_fixture *f)
 static struct sbd_tls_ctx *
 listener_ctx(struct listener_fixture *f)
 {
-	char *err = NULL;
-	struct sbd_tls_ctx *ctx = sbd_tls_ctx_new_listener(&f->policy, &f->listener, &err);
+	struct sb_errors errs = SB_ERRORS_INIT;
+	struct sbd_tls_ctx *ctx = sbd_tls_ctx_new_listener(&f->policy, &f->listener,
+	    "listeners[0]", &errs);
 
-	g_assert_null(err);
+	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	return ctx;
 }
@@ -527,13 +529,14 @@ test_session_holds_ref(void)
 static void
 check_listener_error(struct listener_fixture *f, const char *want)
 {
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
-	g_assert_null(sbd_tls_ctx_new_listener(&f->policy, &f->listener, &err));
-	g_assert_nonnull(err);
-	if (strstr(err, want) == NULL)
-		g_error("error \"%s\" does not contain \"%s\"", err, want);
-	free(err);
+	g_assert_null(sbd_tls_ctx_new_listener(&f->policy, &f->listener, "listeners[3]", &errs));
+	g_assert_cmpuint(errs.count, ==, 1);
+	g_assert_cmpstr(errs.items[0].path, ==, "listeners[3]");
+	if (strstr(errs.items[0].message, want) == NULL)
+		g_error("error \"%s\" does not contain \"%s\"", errs.items[0].message, want);
+	sb_errors_clear(&errs);
 }
 
 static void
@@ -589,11 +592,11 @@ test_pair(void)
 	struct sbd_tls_ctx *ctx;
 	struct client c = { .sni = "anything.test", .priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2" };
 	char desc[256];
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
 	listener_fixture_init(&f);
-	ctx = sbd_tls_ctx_new_pair(&f.policy, &pair, "route cups", &err);
-	g_assert_null(err);
+	ctx = sbd_tls_ctx_new_pair(&f.policy, &pair, "route cups", "routes[1].tls", &errs);
+	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	g_assert_true(sbd_tls_ctx_ref(ctx) == ctx);
 	sbd_tls_ctx_unref(ctx);
@@ -603,10 +606,11 @@ test_pair(void)
 	gnutls_free(c.session_data.data);
 	sbd_tls_ctx_unref(ctx);
 
-	g_assert_null(sbd_tls_ctx_new_pair(&f.policy, &bad, "route cups", &err));
-	g_assert_nonnull(err);
-	g_assert_true(g_str_has_prefix(err, "route cups: key "));
-	free(err);
+	g_assert_null(sbd_tls_ctx_new_pair(&f.policy, &bad, "route cups", "routes[1].tls", &errs));
+	g_assert_cmpuint(errs.count, ==, 1);
+	g_assert_cmpstr(errs.items[0].path, ==, "routes[1].tls");
+	g_assert_true(g_str_has_prefix(errs.items[0].message, "route cups: key "));
+	sb_errors_clear(&errs);
 }
 
 /* The same settings through the policy parser: the model it builds is what the context reads. */
@@ -634,15 +638,13 @@ test_policy_json(void)
 	struct client old = { .sni = "a.test", .cert = client_cert, .key = client_key,
 	    .priority = TLS12_ONLY };
 	char desc[256];
-	char *err = NULL;
-
 	policy = sb_policy_from_string(text, sizeof text - 1, tmp_dir, &errs);
 	if (policy == NULL) {
 		sb_errors_print(&errs, "policy", stderr);
 		g_error("policy refused");
 	}
-	ctx = sbd_tls_ctx_new_listener(policy, &policy->listeners[0], &err);
-	g_assert_null(err);
+	ctx = sbd_tls_ctx_new_listener(policy, &policy->listeners[0], "listeners[0]", &errs);
+	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	g_assert_cmpint(handshake(ctx, &good, desc, sizeof desc), ==, 0);
 	g_assert_cmpstr(good.cn, ==, "b.test");
@@ -664,10 +666,10 @@ make_pair(const char *base, const char *cn)
 	g_autofree char *key_name = g_strdup_printf("%s.key", base);
 	g_autofree char *cert = tmp_path(cert_name);
 	g_autofree char *key = tmp_path(key_name);
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 
-	if (sbd_tls_generate_self_signed(cert, key, cn, &err) < 0)
-		g_error("%s", err);
+	if (sbd_tls_generate_self_signed(cert, key, cn, &errs) < 0)
+		g_error("%s", errs.items[0].message);
 }
 
 /*
@@ -751,18 +753,18 @@ main(int argc, char **argv)
 	g_autofree char *default_cert = NULL, *default_key = NULL, *empty = NULL;
 	gnutls_x509_crt_t ca_crt;
 	gnutls_x509_privkey_t ca_key;
-	char *err = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
-	if (sbd_tls_init(&err) < 0)
-		g_error("%s", err);
+	if (sbd_tls_init(&errs) < 0)
+		g_error("%s", errs.items[0].message);
 	tmp_dir = g_dir_make_tmp("sbd-tls-XXXXXX", NULL);
 	g_assert_nonnull(tmp_dir);
 	default_cert = tmp_path("default.pem");
 	default_key = tmp_path("default.key");
-	if (sbd_tls_ensure_self_signed(default_cert, default_key, &err) < 0)
-		g_error("%s", err);
+	if (sbd_tls_ensure_self_signed(default_cert, default_key, &errs) < 0)
+		g_error("%s", errs.items[0].message);
 	make_pair("a", "a.test");
 	make_pair("b", "b.test");
 	make_client_cert("ca", "Test CA", NULL, NULL, TRUE, &ca_crt, &ca_key);
