@@ -1,4 +1,4 @@
-/* sbd-handover.c - the HTTP side's two calls into the loop: admission, and after the 101 the hand-over */
+/* sbd-handover.c - the HTTP side's calls into the loop: admission, then the hand-over */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
