@@ -542,7 +542,8 @@ setTimeout(() => { console.log(JSON.stringify({ error: 'timeout', result })); pr
 @suite.case('node-ws: text and binary echo over wss:// (and ws://), rejectUnauthorized false')
 def _(t):
     if not os.path.isdir(NODE_WS):
-        raise h.Skip('node-ws is not installed (%s)' % NODE_WS)
+        raise h.Skip('node-ws is not installed (no %s: Debian packages nodejs and node-ws)' %
+            NODE_WS)
     d, ports = w.ws_daemon(t, echo_routes())
     script = t.path('client.js')
     with open(script, 'w') as f:

@@ -292,7 +292,7 @@ def page_results(dom):
 @suite.case('headless Chromium: echo, text_messages, subprotocol, Origin, closes', timeout=180)
 def _(t):
     if not os.access(CHROMIUM, os.X_OK) or shutil.which('chromium') is None:
-        raise h.Skip('chromium is not installed (apt-get install chromium)')
+        raise h.Skip('chromium is not installed (Debian package chromium)')
     total = 300000
     source = t.backend(h.SourceBackend, total, 13)
     server = PageServer()
