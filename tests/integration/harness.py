@@ -7,6 +7,8 @@ case. Everything is bounded in time: every socket has a timeout, every loop a
 limit, and each case an alarm.
 """
 
+import ctypes
+import fcntl
 import hashlib
 import json
 import os
@@ -16,6 +18,7 @@ import select
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,8 @@ import traceback
 
 SOCK_TIMEOUT = 30.0
 LOG_TAIL_LINES = 40
+_CLONE_NEWNET = 0x40000000
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 
 
 def build_root():
@@ -246,6 +251,36 @@ class Context:
             raise Fail('upgrade %s %s: expected 101, got %d %r' % (path, token, resp.status,
                 resp.body))
         return conn
+
+    def private_network(self):
+        """
+        Moves this thread, and what it starts from now on (daemons, helpers,
+        backend threads), into a network namespace of its own with only a
+        loopback that is up, so fixed ports such as 8080 are free whatever the
+        machine runs; back to the machine's namespace at the end of the case.
+        Needs root (CI runs as root); Fail when the namespace cannot be made.
+        """
+        libc = ctypes.CDLL(None, use_errno=True)
+        orig = os.open('/proc/self/ns/net', os.O_RDONLY)
+        if libc.unshare(_CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            os.close(orig)
+            raise Fail('unshare(CLONE_NEWNET): %s (a private network namespace needs root)' %
+                os.strerror(err))
+
+        def back():
+            rc = libc.setns(orig, _CLONE_NEWNET)
+            err = ctypes.get_errno()
+            os.close(orig)
+            if rc != 0:
+                raise Fail('setns back to the machine\'s network: %s' % os.strerror(err))
+        self.on_cleanup(back)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            req = bytearray(struct.pack('16sH', b'lo', 0).ljust(40, b'\0'))
+            fcntl.ioctl(s, _SIOCGIFFLAGS, req)
+            flags = struct.unpack_from('H', req, 16)[0] | _IFF_UP
+            struct.pack_into('H', req, 16, flags)
+            fcntl.ioctl(s, _SIOCSIFFLAGS, req)
 
     def finish(self):
         """The case passed its checks: every daemon still running must still be alive."""
