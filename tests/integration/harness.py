@@ -32,6 +32,23 @@ _CLONE_NEWNET = 0x40000000
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
 
 
+def _time_scale():
+    try:
+        return max(1.0, float(os.environ.get('SB_TIME_SCALE') or 1))
+    except ValueError:
+        return 1.0
+
+
+# How much slower than usual this run may be: SB_TIME_SCALE, set where meson's
+# timeouts are stretched too (.ci/run's sanitizer run: 3). Upper bounds on time
+# in tests go through scaled(); lower bounds (a timeout must not fire early) do not.
+TIME_SCALE = _time_scale()
+
+
+def scaled(seconds):
+    return seconds * TIME_SCALE
+
+
 def build_root():
     return os.environ.get('SB_BUILD_ROOT', os.path.join(os.getcwd(), 'build'))
 
@@ -111,7 +128,8 @@ def check_in(needle, haystack, what):
 
 
 def wait_for(predicate, timeout, what, interval=0.05):
-    """Polls predicate until it returns a true value; Fail after timeout seconds."""
+    """Polls predicate until it returns a true value; Fail after timeout (scaled) seconds."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -150,6 +168,7 @@ class Suite:
         sys.exit(1 if tap.failed else 0)
 
     def _run_case(self, tap, name, fn, timeout):
+        timeout = int(scaled(timeout))
         ctx = Context(name)
         status, message, directive = 'ok', None, None
         started = time.monotonic()
@@ -524,6 +543,7 @@ class Daemon:
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True)
         self.ctx.on_cleanup(self._log.close)
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while not re.search(r'switchboardd \S+ ready', self.log_text()):
             if self.proc.poll() is not None:
@@ -578,9 +598,9 @@ class Daemon:
         return wait_for(found, timeout, 'daemon log line /%s/' % pattern)
 
     def wait_exit(self, timeout):
-        """The exit code, or None if it still runs after timeout seconds."""
+        """The exit code, or None if it still runs after timeout (scaled) seconds."""
         try:
-            return self.proc.wait(timeout=timeout)
+            return self.proc.wait(timeout=scaled(timeout))
         except subprocess.TimeoutExpired:
             return None
 
@@ -693,7 +713,7 @@ class Control:
         if params is not None:
             req['params'] = params
         self.sock.sendall(json.dumps(req).encode() + b'\n')
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         for _ in range(100000):
             msg = self._message(deadline)
             if 'id' not in msg:
@@ -712,7 +732,7 @@ class Control:
         """The first event (kept or coming) of this type whose fields have these values."""
         def matches(ev):
             return ev.get('type') == type and all(ev.get(k) == v for k, v in fields.items())
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + scaled(timeout)
         for _ in range(100000):
             for i, ev in enumerate(self.events):
                 if matches(ev):
@@ -786,6 +806,7 @@ class Conn:
     def wait_eof(self, timeout):
         """Seconds until EOF (or reset); Fail when data or nothing arrives instead."""
         start = time.monotonic()
+        timeout = scaled(timeout)
         self.settimeout(timeout)
         try:
             d = self.recv()
@@ -1107,11 +1128,11 @@ class Witness:
             self._stop.wait(self.interval)
 
     def check(self, what, max_rtt=1.0):
-        """Fail unless every ping so far came back, none slower than max_rtt seconds."""
+        """Fail unless every ping so far came back, none slower than max_rtt (scaled) seconds."""
         check(not self.errors, 'the witness tunnel failed during %s: %s' % (what, self.errors))
         check(self._thread.is_alive(), 'the witness stopped during %s' % what)
-        check(self.max_rtt <= max_rtt, 'a witness ping took %.2f s during %s' %
-            (self.max_rtt, what))
+        check(self.max_rtt <= scaled(max_rtt), 'a witness ping took %.2f s during %s '
+            '(at most %.1f s)' % (self.max_rtt, what, scaled(max_rtt)))
 
     def stop(self):
         self._stop.set()
@@ -1211,7 +1232,7 @@ class Backend:
         """The record of the index-th connection, once that connection is over."""
         wait_for(lambda: self.accepted() > index, timeout, 'backend connection %d' % index)
         rec = self.records[index]
-        if not rec.done.wait(timeout):
+        if not rec.done.wait(scaled(timeout)):
             raise Fail('backend connection %d not finished after %d s' % (index, timeout))
         return rec
 

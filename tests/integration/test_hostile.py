@@ -49,6 +49,7 @@ def send_quietly(conn, data):
 
 def outcome(conn, within):
     """('answer', status) for an HTTP answer, ('closed', None) for EOF or reset; within s."""
+    within = h.scaled(within)
     conn.settimeout(within)
     try:
         resp = h.read_head(conn)
@@ -70,7 +71,7 @@ def answered_or_closed(t, port, tls, data, what, within=5.0, statuses=range(400,
     kind, status = outcome(conn, within)
     if kind == 'answer':
         h.check(status in statuses, '%s: answered %d' % (what, status))
-    h.check(time.monotonic() - start < within, '%s: took %.1f s' % (what,
+    h.check(time.monotonic() - start < h.scaled(within), '%s: took %.1f s' % (what,
         time.monotonic() - start))
     conn.close()
     return kind, status
@@ -78,6 +79,7 @@ def answered_or_closed(t, port, tls, data, what, within=5.0, statuses=range(400,
 
 def closed_with_alert_at_most(conn, within):
     """Raw bytes to a TLS port: the daemon may send one TLS alert record, then must close."""
+    within = h.scaled(within)
     conn.settimeout(within)
     got = b''
     try:
@@ -162,7 +164,7 @@ def trickle(t, port, tls):
             got = b''
         if got is not None:
             break  # an answer (say 408) or a close: either ends the trickle
-        if time.monotonic() - start > HANDSHAKE_TIMEOUT + 8:
+        if time.monotonic() - start > h.scaled(HANDSHAKE_TIMEOUT + 8):
             raise h.Fail('still open after %.1f s of trickling' % (time.monotonic() - start))
     conn.close()
     return time.monotonic() - start
@@ -174,7 +176,7 @@ def _(t):
     d, ports, ws = setup(t)
     for tls in (None, True):
         took = trickle(t, ports[tls], tls)
-        h.check(took <= HANDSHAKE_TIMEOUT + 2.5, '%s trickle closed after %.1f s, handshake '
+        h.check(took <= h.scaled(HANDSHAKE_TIMEOUT + 2.5), '%s trickle closed after %.1f s, handshake '
             'timeout is %d s' % ('TLS' if tls else 'plain', took, HANDSHAKE_TIMEOUT))
         h.check(took >= HANDSHAKE_TIMEOUT - 0.5, 'closed after %.1f s, before the handshake '
             'timeout' % took)
@@ -190,7 +192,8 @@ def _(t):
         start = time.monotonic()
         closed_with_alert_at_most(h.Conn(sock), HANDSHAKE_TIMEOUT + 4)
         took = time.monotonic() - start
-        h.check(took <= HANDSHAKE_TIMEOUT + 2.5, 'silent connection closed after %.1f s' % took)
+        h.check(took <= h.scaled(HANDSHAKE_TIMEOUT + 2.5), 'silent connection closed after '
+            '%.1f s' % took)
         h.check(took >= HANDSHAKE_TIMEOUT - 0.5, 'closed after %.1f s, too early' % took)
     finish(d, ws, 'silent connections')
 
@@ -204,7 +207,7 @@ def _(t):
         conn = t.connect(ports[True])
         send_quietly(conn, garbage)
         closed_with_alert_at_most(conn, 5)
-        h.check(time.monotonic() - start < 5, 'closed within 5 s')
+        h.check(time.monotonic() - start < h.scaled(5), 'closed within %.0f s' % h.scaled(5))
         conn.close()
     # Tunnels opened between such connections (they get the lowest free descriptors) live on.
     for i in range(3):

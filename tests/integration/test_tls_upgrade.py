@@ -75,7 +75,7 @@ class ReplayBackend(h.Backend):
 def wait_close_after_101(conn, timeout):
     """Seconds until EOF; the daemon may send TLS alert records first, nothing else."""
     start = time.monotonic()
-    conn.settimeout(timeout)
+    conn.settimeout(h.scaled(timeout))
     data = conn.recv_all(4096)
     took = time.monotonic() - start
     rest = data

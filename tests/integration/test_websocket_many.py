@@ -91,11 +91,12 @@ def run_many(t, tls):
     d, ports = w.ws_daemon(t, [w.ws_route('echo', 'builtin:echo', '/echo')])
 
     async def bounded():
-        return await asyncio.wait_for(many(d, ports[tls], tls), 150)
+        return await asyncio.wait_for(many(d, ports[tls], tls), h.scaled(150))
     try:
         opened = asyncio.run(bounded())
     except asyncio.TimeoutError:
-        raise h.Fail('%d connections did not open, echo and close within 150 s' % COUNT)
+        raise h.Fail('%d connections did not open, echo and close within %.0f s' % (COUNT,
+            h.scaled(150)))
     print('# %d %s handshakes in %.1f s' % (COUNT, 'wss' if tls else 'ws', opened))
     h.wait_for(lambda: tunnels(d) == 0, 10, 'the daemon to count 0 tunnels')
     h.check(d.alive(), 'the daemon is alive')

@@ -176,10 +176,19 @@ keep_nothing(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+double
+swb_test_time_scale(void)
+{
+	const char *text = g_getenv("SB_TIME_SCALE");
+	double scale = text != NULL ? g_ascii_strtod(text, NULL) : 1.0;
+
+	return scale >= 1.0 ? scale : 1.0;
+}
+
 gboolean
 swb_test_wait_for(gboolean (*check)(gpointer data), gpointer data, guint ms)
 {
-	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
+	gint64 deadline = g_get_monotonic_time() + (gint64)(ms * 1000 * swb_test_time_scale());
 
 	while (!check(data)) {
 		/* wakes the loop up at least every 10 ms, so the deadline is kept */

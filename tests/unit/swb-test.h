@@ -32,5 +32,11 @@ void swb_test_daemon_send_event(SwbTestDaemon *self, const char *type,
     const char *members_json);
 guint swb_test_daemon_get_subscribes(SwbTestDaemon *self);
 
-/* Runs the main loop until check(data) holds; FALSE after ms without. */
+/*
+ * How much slower than usual the tests may run: SB_TIME_SCALE (a number >= 1,
+ * set where meson's timeouts are stretched too, e.g. under a sanitizer), else 1.
+ * Time bounds in tests are multiplied by it.
+ */
+double swb_test_time_scale(void);
+/* Runs the main loop until check(data) holds; FALSE after ms (times the scale) without. */
 gboolean swb_test_wait_for(gboolean (*check)(gpointer data), gpointer data, guint ms);
