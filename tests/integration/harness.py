@@ -1169,9 +1169,14 @@ class Record:
 
 
 class Backend:
-    """A threaded TCP server on 127.0.0.1; subclasses implement serve(sock, record)."""
+    """
+    A threaded TCP server on 127.0.0.1; subclasses implement serve(sock, record).
+    An exception in serve() before stop() is a failure of the case (stop()
+    raises it) unless the case said it expects some: errors_expected.
+    """
 
     record_limit = 1 << 20
+    errors_expected = False
 
     def __init__(self):
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -1209,7 +1214,8 @@ class Backend:
         try:
             self.serve(sock, rec)
         except Exception as e:
-            rec.error = repr(e)
+            if not self.stopping:
+                rec.error = repr(e)
         finally:
             sock.close()
             rec.done.set()
@@ -1246,6 +1252,12 @@ class Backend:
                 except OSError:
                     pass
         self.thread.join(5)
+        with self.lock:
+            errors = ['connection %d: %s' % (i, r.error) for i, r in enumerate(self.records)
+                if r.error is not None]
+        if errors and not self.errors_expected:
+            raise Fail('%s on port %d: %s' % (type(self).__name__, self.port,
+                '; '.join(errors[:5])))
 
 
 class EchoBackend(Backend):
