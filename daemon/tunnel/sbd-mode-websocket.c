@@ -1,4 +1,4 @@
-/* sbd-mode-websocket.c - websocket mode: RFC 6455 with the client, a byte stream with the backend */
+/* sbd-mode-websocket.c - websocket mode: RFC 6455 with the client, bytes with the backend */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,11 +109,23 @@ fail(struct sbd_ws *ws, uint16_t code, const char *why, const char *detail)
 	ws->failing = true;
 }
 
+/*
+ * Whether parsing may go on: what the client's frames cause to be written
+ * (payloads to the backend, pongs and the close echo to the client) must fit
+ * its queue first. A client that sends pings and never reads would otherwise
+ * grow to_client without end.
+ */
+static bool
+can_parse(const struct sbd_ws *ws)
+{
+	return ws->to_backend.len < QUEUE_CAP && ws->to_client.len < QUEUE_CAP && !ws->failing;
+}
+
 /* Turns buffered client bytes into backend bytes and our answers to control frames. */
 static void
 parse_input(struct sbd_ws *ws, uint64_t *up)
 {
-	while (ws->in.len > 0 && ws->to_backend.len < QUEUE_CAP && !ws->failing) {
+	while (ws->in.len > 0 && can_parse(ws)) {
 		struct sbd_ws_event ev;
 		size_t n = sbd_ws_parse(&ws->parser, (uint8_t *)sb_buf_head(&ws->in), ws->in.len,
 		    &ev);
@@ -155,8 +167,7 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 static bool
 client_wants_read(const struct sbd_ws *ws)
 {
-	return !ws->client_eof && !ws->close_received && !ws->failing &&
-	    ws->in.len < QUEUE_CAP && ws->to_backend.len < QUEUE_CAP;
+	return !ws->client_eof && !ws->close_received && ws->in.len < QUEUE_CAP && can_parse(ws);
 }
 
 static bool
@@ -301,12 +312,11 @@ update_interest(struct sbd_tunnel *t)
 
 	/*
 	 * No epoll event will come for work already in hand: records GnuTLS
-	 * decrypted, or frames read but left unparsed while the backend's queue
-	 * was full and has room again.
+	 * decrypted, or frames read but left unparsed while a queue was full and
+	 * has room again.
 	 */
 	if ((client_wants_read(ws) && sbd_end_has_pending(t->client)) ||
-	    (ws->in.len > 0 && ws->to_backend.len < QUEUE_CAP && !ws->failing &&
-	    !ws->close_received))
+	    (ws->in.len > 0 && can_parse(ws) && !ws->close_received))
 		sbd_tunnel_rerun(t);
 	sbd_tunnel_watch(t, t->client, (client_wants_read(ws) ? EPOLLIN : 0) |
 	    (ws->to_client.len > 0 || t->client->tls_write_pending ? EPOLLOUT : 0));
