@@ -78,6 +78,8 @@ enum sb_control_error {
 #define SB_FIELD_BIND "bind"
 #define SB_FIELD_TLS "tls"
 #define SB_FIELD_FILE "file"
+/* events.subscribe {"history": true}; each kept event it replays carries "history": true */
+#define SB_FIELD_HISTORY "history"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

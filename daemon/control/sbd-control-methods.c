@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sb-alloc.h"
+#include "sb-buf.h"
 #include "sb-config.h"
 #include "sb-control.h"
 #include "sb-log.h"
@@ -297,16 +298,51 @@ out:
 	return line;
 }
 
+/*
+ * With {"history": true}, the answer {"history": N} is followed at once by the
+ * N kept events, oldest first, each with "history": true; live events come
+ * after them, none of them twice (the kept ones carry a seq, see sbd-events.h).
+ */
 static char *
 m_events_subscribe(struct sbd_control_client *cl, json_object *id, json_object *params)
 {
-	json_object *r = json_object_new_object();
+	json_object *r = json_object_new_object(), *v, *kept;
+	struct sb_buf out = SB_BUF_INIT;
+	bool history = false;
 	char *line;
 
-	sbd_control_subscribe(cl);
+	if (params != NULL && json_object_object_get_ex(params, SB_FIELD_HISTORY, &v) && v) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			json_object_put(r);
+			return invalid_params(id, "invalid params: history must be true or false");
+		}
+		history = json_object_get_boolean(v);
+	} else if (!params_object(params)) {
+		json_object_put(r);
+		return invalid_params(id, "invalid params: expected {\"history\": true} or none");
+	}
+	sbd_control_subscribe(cl); /* listening first: nothing emitted from now on is missed */
+	if (!history) {
+		line = sb_rpc_result(id, r);
+		json_object_put(r);
+		return line;
+	}
+	kept = sbd_events_history(cl->ctl->d->ctx.events, &cl->history_upto);
+	json_object_object_add(r, SB_FIELD_HISTORY,
+	    json_object_new_int64((int64_t)json_object_array_length(kept)));
 	line = sb_rpc_result(id, r);
+	sb_buf_append(&out, line, strlen(line));
+	free(line);
+	for (size_t i = 0; i < json_object_array_length(kept); i++) {
+		line = sb_rpc_notification(SB_CONTROL_NOTIFY_EVENT,
+		    json_object_array_get_idx(kept, i));
+		sb_buf_append(&out, line, strlen(line));
+		free(line);
+	}
+	json_object_put(kept);
 	json_object_put(r);
-	return line;
+	sb_buf_append(&out, "", 1);
+	return out.data; /* nothing was consumed: the text starts at data */
 }
 
 static method_fn *const methods[SB_METHOD_COUNT] = {

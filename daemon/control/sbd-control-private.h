@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "sb-buf.h"
@@ -20,6 +21,7 @@ struct sbd_control_client {
 	uid_t uid;
 	pid_t pid;
 	bool subscribed;
+	uint64_t history_upto; /* kept events up to this seq went out as history: skip them live */
 	bool closing; /* close once out is flushed */
 	struct sbd_control_client *prev, *next;
 };

@@ -237,15 +237,20 @@ on_accept(struct sbd_watch *w, unsigned events)
 	}
 }
 
-/* Main loop: one event line to every subscriber; a subscriber too far behind is dropped. */
+/*
+ * Main loop: one event line to every subscriber (but to none that had it as
+ * history); a subscriber too far behind is dropped.
+ */
 static void
 broadcast(void *arg)
 {
 	char *line = arg;
 	struct sbd_daemon *d;
+	uint64_t seq;
 	memcpy(&d, line, sizeof d);
+	memcpy(&seq, line + sizeof d, sizeof seq);
 	struct sbd_control *ctl = d->control;
-	const char *text = line + sizeof d;
+	const char *text = line + sizeof d + sizeof seq;
 	size_t len = strlen(text);
 
 	if (ctl == NULL) {
@@ -255,7 +260,7 @@ broadcast(void *arg)
 
 	for (struct sbd_control_client *cl = ctl->clients, *next; cl != NULL; cl = next) {
 		next = cl->next;
-		if (!cl->subscribed || cl->closing)
+		if (!cl->subscribed || cl->closing || (seq != 0 && seq <= cl->history_upto))
 			continue;
 		if (cl->out.len + len > SUBSCRIBER_MAX) {
 			json_object *p = json_object_new_object();
@@ -280,16 +285,17 @@ broadcast(void *arg)
 
 /* Any thread: serialize here, deliver on the main loop. */
 static void
-on_event(void *ctx, json_object *params)
+on_event(void *ctx, json_object *params, uint64_t seq)
 {
 	struct sbd_daemon *d = ctx;
 	char *text = sb_rpc_notification(SB_CONTROL_NOTIFY_EVENT, params);
 	size_t len = strlen(text);
-	char *msg = sb_xmalloc(sizeof d + len + 1);
+	char *msg = sb_xmalloc(sizeof d + sizeof seq + len + 1);
 
 	json_object_put(params);
 	memcpy(msg, &d, sizeof d);
-	memcpy(msg + sizeof d, text, len + 1);
+	memcpy(msg + sizeof d, &seq, sizeof seq);
+	memcpy(msg + sizeof d + sizeof seq, text, len + 1);
 	free(text);
 	sbd_loop_post(d->main_loop, broadcast, msg);
 }
