@@ -1,4 +1,4 @@
-/* sbctl-cmd.c - switchboardctl's commands status, connections, kill, watch; shared helpers */
+/* sbctl-cmd.c - switchboardctl's commands status, connections, kill; shared helpers */
 #include "sbctl-cmd.h"
 
 #include <errno.h>
@@ -39,7 +39,11 @@ sbctl_usage(FILE *out)
 	    "                              refused when the running revision is no longer N\n"
 	    "                              (by default, the one read just before)\n"
 	    "                              FILE may be - for the standard input\n"
-	    "  watch                       stream events as they happen, one line each\n"
+	    "  watch [--history]           stream events as they happen, one line each;\n"
+	    "                              --history: the kept refusals and closed connections\n"
+	    "                              (the last 1,000) first, oldest first\n"
+	    "  refused                     the refusals the daemon kept (of its last 1,000\n"
+	    "                              refusals and closed connections), oldest first\n"
 	    "  probe URL [--upgrade TOKEN] [--header 'K: V']... [--insecure] [--send TEXT]\n"
 	    "            [--timeout S]\n"
 	    "                              troubleshoot any upgrade endpoint (ws, wss, http,\n"
@@ -145,9 +149,8 @@ sbctl_print_json(json_object *v)
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-/* Reports what went wrong with the socket during what. */
-static void
-report_io(const char *what, enum sbctl_io io, const char *err)
+void
+sbctl_report_io(const char *what, enum sbctl_io io, const char *err)
 {
 	switch (io) {
 	case SBCTL_IO_OK:
@@ -165,26 +168,45 @@ report_io(const char *what, enum sbctl_io io, const char *err)
 	}
 }
 
+struct sbctl_client *
+sbctl_connect(struct sbctl_ctx *ctx)
+{
+	char *err = NULL;
+
+	if (ctx->client != NULL)
+		return ctx->client;
+	ctx->client = sbctl_client_connect(ctx->socket, &err);
+	if (ctx->client == NULL) {
+		sbctl_warn("%s", err);
+		free(err);
+	}
+	return ctx->client;
+}
+
+void
+sbctl_disconnect(struct sbctl_ctx *ctx)
+{
+	sbctl_client_free(ctx->client);
+	ctx->client = NULL;
+}
+
 enum sbctl_exit
 sbctl_call(struct sbctl_ctx *ctx, const char *method, json_object *params,
     struct sb_rpc_response *resp)
 {
+	struct sbctl_client *c = sbctl_connect(ctx);
 	char *err = NULL;
-	struct sbctl_client *c = sbctl_client_connect(ctx->socket, &err);
 	enum sbctl_io io;
 
 	memset(resp, 0, sizeof *resp);
-	if (c == NULL) {
-		sbctl_warn("%s", err);
-		free(err);
+	if (c == NULL)
 		return SBCTL_EXIT_UNREACHABLE;
-	}
 	io = sbctl_client_call(c, method, params, SBCTL_CALL_TIMEOUT_MS, resp, &err);
-	sbctl_client_free(c);
 	if (io == SBCTL_IO_OK)
 		return resp->message == NULL ? SBCTL_EXIT_OK : SBCTL_EXIT_REFUSED;
-	report_io(method, io, err);
+	sbctl_report_io(method, io, err);
 	free(err);
+	sbctl_disconnect(ctx);
 	return SBCTL_EXIT_UNREACHABLE;
 }
 
@@ -285,82 +307,5 @@ sbctl_cmd_kill(struct sbctl_ctx *ctx, int argc, char **argv)
 	else if (rc == SBCTL_EXIT_OK)
 		printf("closed connection %lld\n", id);
 	sb_rpc_response_clear(&resp);
-	return rc;
-}
-
-/* Prints one notification; false when the stream ends with it (subscription dropped). */
-static bool
-show_event(struct sbctl_ctx *ctx, const struct sb_rpc_response *note)
-{
-	json_object *type_v = NULL;
-	const char *type_name = NULL;
-	enum sb_control_event type;
-	bool dropped;
-
-	if (strcmp(note->method, SB_CONTROL_NOTIFY_EVENT) != 0 || note->params == NULL)
-		return true;
-	if (json_object_object_get_ex(note->params, SB_FIELD_TYPE, &type_v))
-		type_name = json_object_get_string(type_v);
-	dropped = type_name != NULL && sb_control_event_lookup(type_name, &type) &&
-	    type == SB_EVENT_SUBSCRIPTION_DROPPED;
-	if (ctx->json)
-		sbctl_print_json(note->params);
-	else
-		sbctl_print_event(stdout, note->params);
-	fflush(stdout);
-	return !dropped;
-}
-
-enum sbctl_exit
-sbctl_cmd_watch(struct sbctl_ctx *ctx, int argc, char **argv)
-{
-	const char *method = sb_control_method_name(SB_METHOD_EVENTS_SUBSCRIBE);
-	struct sb_rpc_response resp;
-	struct sbctl_client *c;
-	enum sbctl_exit rc = SBCTL_EXIT_UNREACHABLE;
-	enum sbctl_io io;
-	char *err = NULL;
-
-	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
-		return sbctl_options_exit(ctx);
-	if (optind < argc) {
-		sbctl_warn("watch: unexpected argument: %s", argv[optind]);
-		return SBCTL_EXIT_REFUSED;
-	}
-	c = sbctl_client_connect(ctx->socket, &err);
-	if (c == NULL) {
-		sbctl_warn("%s", err);
-		free(err);
-		return SBCTL_EXIT_UNREACHABLE;
-	}
-	io = sbctl_client_call(c, method, NULL, SBCTL_CALL_TIMEOUT_MS, &resp, &err);
-	if (io != SBCTL_IO_OK) {
-		report_io(method, io, err);
-		goto out;
-	}
-	if (resp.message != NULL) {
-		sbctl_report_error(ctx, &resp);
-		rc = SBCTL_EXIT_REFUSED;
-		goto out;
-	}
-	for (;;) {
-		sb_rpc_response_clear(&resp);
-		io = sbctl_client_next_event(c, -1, &resp, &err);
-		if (io != SBCTL_IO_OK)
-			break;
-		if (!show_event(ctx, &resp)) {
-			sbctl_warn("watch: the daemon dropped this subscription: events were lost");
-			rc = SBCTL_EXIT_REFUSED;
-			goto out;
-		}
-	}
-	if (io == SBCTL_IO_CLOSED)
-		rc = SBCTL_EXIT_OK; /* the daemon went away: the stream is over */
-	else
-		report_io("watch", io, err);
-out:
-	sb_rpc_response_clear(&resp);
-	sbctl_client_free(c);
-	free(err);
 	return rc;
 }

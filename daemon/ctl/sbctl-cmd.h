@@ -17,6 +17,7 @@ enum sbctl_exit {
 
 struct sbctl_ctx {
 	const char *socket; /* the control socket path */
+	struct sbctl_client *client; /* the connection every call of the command shares */
 	bool json;          /* print results as JSON, as the daemon sent them */
 	bool help;          /* --help was given after the command: usage printed */
 	struct sbctl_view view;
@@ -28,7 +29,10 @@ typedef enum sbctl_exit sbctl_cmd_fn(struct sbctl_ctx *ctx, int argc, char **arg
 sbctl_cmd_fn sbctl_cmd_status;
 sbctl_cmd_fn sbctl_cmd_connections;
 sbctl_cmd_fn sbctl_cmd_kill;
+/* watch [--history] */
 sbctl_cmd_fn sbctl_cmd_watch;
+/* refused: the kept refusals as a table */
+sbctl_cmd_fn sbctl_cmd_refused;
 /* policy get | policy check FILE | policy apply FILE [--revision N] [--no-persist] */
 sbctl_cmd_fn sbctl_cmd_policy;
 sbctl_cmd_fn sbctl_cmd_probe;
@@ -52,8 +56,15 @@ bool sbctl_parse_options(struct sbctl_ctx *ctx, int argc, char **argv,
     void *data);
 enum sbctl_exit sbctl_options_exit(const struct sbctl_ctx *ctx);
 
+/* The command's connection, made on first use; NULL after reporting why not. */
+struct sbctl_client *sbctl_connect(struct sbctl_ctx *ctx);
+/* Closes it (NULL ok); the next call connects again. */
+void sbctl_disconnect(struct sbctl_ctx *ctx);
+/* Reports what went wrong with the connection during what. */
+void sbctl_report_io(const char *what, enum sbctl_io io, const char *err);
+
 /*
- * One call on a fresh connection. Transport trouble is reported and gives
+ * One call on the command's connection. Transport trouble is reported and gives
  * SBCTL_EXIT_UNREACHABLE; a JSON-RPC error leaves *resp set and gives
  * SBCTL_EXIT_REFUSED without printing; a result gives SBCTL_EXIT_OK.
  */

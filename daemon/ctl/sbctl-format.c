@@ -301,6 +301,48 @@ sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *v
 	sbctl_table_free(t);
 }
 
+void
+sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view)
+{
+	static const struct sbctl_column cols[] = {
+		{ "TIME (UTC)", SBCTL_ALIGN_LEFT, false },
+		{ "CLIENT", SBCTL_ALIGN_LEFT, true },
+		{ "LISTENER", SBCTL_ALIGN_LEFT, true },
+		{ "ROUTE", SBCTL_ALIGN_LEFT, true },
+		{ "STATUS", SBCTL_ALIGN_RIGHT, false },
+		{ "REASON", SBCTL_ALIGN_LEFT, true },
+	};
+	struct sbctl_table *t = sbctl_table_new(cols, sizeof cols / sizeof cols[0]);
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		const char *time = get_str(e, SB_FIELD_TIME);
+		char when[SB_TIME_RFC3339_MAX] = "-", status[24] = "-";
+		int64_t v;
+
+		/* "2024-05-01T12:34:56.789Z" is shown "2024-05-01 12:34:56" */
+		if (time != NULL && strlen(time) >= 19 && time[10] == 'T') {
+			memcpy(when, time, 19);
+			when[10] = ' ';
+			when[19] = '\0';
+		}
+		if (get_int(e, SB_FIELD_STATUS, &v))
+			snprintf(status, sizeof status, "%" PRId64, v);
+
+		const char *cells[] = {
+			when, get_str(e, SB_FIELD_CLIENT), get_str(e, SB_FIELD_LISTENER),
+			get_str(e, SB_FIELD_ROUTE), status, get_str(e, SB_FIELD_REASON),
+		};
+		sbctl_table_add(t, cells);
+	}
+	if (sbctl_table_rows(t) == 0)
+		fputs("no refusals kept\n", out);
+	else
+		sbctl_table_print(t, out, view->width, view->utf8);
+	sbctl_table_free(t);
+}
+
 /* before, s made printable ("-" when NULL), then after. */
 static void
 print_str(FILE *out, const char *before, const char *s, const char *after)

@@ -57,6 +57,8 @@ struct sbctl_view {
 
 /* connections.list's result as a table: ID ROUTE MODE CLIENT BACKEND AGE UP DOWN. */
 void sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *view);
+/* upgrade.rejected events as a table: TIME CLIENT LISTENER ROUTE STATUS REASON. */
+void sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view);
 /* status's result: version, uptime, revision, listeners, counters. */
 void sbctl_print_status(FILE *out, json_object *status, const struct sbctl_view *view);
 /* One event notification's params as one line: time, type, then key=value fields. */

@@ -24,6 +24,7 @@ static const struct {
 	{ "kill", sbctl_cmd_kill },
 	{ "policy", sbctl_cmd_policy },
 	{ "watch", sbctl_cmd_watch },
+	{ "refused", sbctl_cmd_refused },
 	{ "probe", sbctl_cmd_probe },
 };
 
@@ -91,6 +92,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			rc = commands[i].fn(&ctx, argc - optind, argv + optind);
+			sbctl_disconnect(&ctx);
 			free(default_socket);
 			return rc;
 		}

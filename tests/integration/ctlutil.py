@@ -1,4 +1,4 @@
-"""ctlutil.py - control socket helpers for the integration tests.
+"""ctlutil.py - control socket and switchboardctl helpers for the integration tests.
 
 Raw lines on a harness Control session (so a test can send what no client
 would: broken JSON, half lines, huge lines, bad bytes), JSON-RPC error checks,
@@ -7,7 +7,10 @@ RFC 3339 times, a client run as another uid, and a small daemon to talk to.
 
 import datetime
 import json
+import os
 import re
+import select
+import signal
 import socket
 import subprocess
 import threading
@@ -160,6 +163,101 @@ def as_user(socket_path, uid=NOBODY):
         return json.loads(r.stdout)
     except ValueError:
         raise h.Fail('the client run as uid %d printed %r' % (uid, r.stdout[-500:]))
+
+
+# ---------------------------------------------------------------------------
+# switchboardctl
+
+OK, REFUSED, UNREACHABLE = 0, 1, 2
+SANITIZER = re.compile(r'ERROR: (Address|Leak)Sanitizer|runtime error:')
+
+
+def ctl_path():
+    return os.path.join(h.build_root(), 'daemon', 'switchboardctl')
+
+
+class Result:
+    def __init__(self, argv, proc):
+        self.argv, self.rc, self.out, self.err = argv, proc.returncode, proc.stdout, proc.stderr
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError:
+            raise h.Fail('%s: stdout is not JSON: %r' % (' '.join(self.argv), self.out[:500]))
+
+    def expect(self, rc):
+        if self.rc != rc:
+            raise h.Fail('%s: exit %d, expected %d\nstdout: %s\nstderr: %s' % (
+                ' '.join(self.argv), self.rc, rc, self.out[-3000:], self.err[-2000:]))
+        return self
+
+
+def ctl(d, *args, timeout=30, input=None):
+    """Runs switchboardctl on daemon d's socket (d may be a socket path)."""
+    sock = d if isinstance(d, str) else d.control
+    argv = [ctl_path(), '--socket', sock] + list(args)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+        input=input, stdin=None if input is not None else subprocess.DEVNULL)
+    if SANITIZER.search(p.stderr):
+        raise h.Fail('%s: sanitizer report:\n%s' % (' '.join(argv), p.stderr[-3000:]))
+    return Result(argv, p)
+
+
+class Lines:
+    """Reads a child's stdout line by line, with deadlines."""
+
+    def __init__(self, proc):
+        self.proc, self.buf = proc, b''
+
+    def next_json(self, timeout):
+        line = self.next(timeout)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise h.Fail('not a JSON line: %r' % line)
+
+    def next(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b'\n' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise h.Fail('watch: no line within %.1f s (have %r)' % (timeout, self.buf))
+            r, _, _ = select.select([self.proc.stdout], [], [], left)
+            if r:
+                d = os.read(self.proc.stdout.fileno(), 65536)
+                if not d:
+                    raise h.Fail('watch: output ended (have %r)' % self.buf)
+                self.buf += d
+        line, self.buf = self.buf.split(b'\n', 1)
+        return line.decode()
+
+    def until(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        seen = []
+        for _ in range(10000):
+            line = self.next(max(0.0, deadline - time.monotonic()))
+            if pred(line):
+                return line
+            seen.append(line)
+        raise h.Fail('watch: no %s among %r' % (what, seen[-10:]))
+
+
+
+def start_ctl(ctx, d, *args):
+    """switchboardctl running in the background on d's socket, its stdout as Lines."""
+    sock = d if isinstance(d, str) else d.control
+    proc = subprocess.Popen([ctl_path(), '--socket', sock] + list(args),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+
+    def stop():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+    ctx.on_cleanup(stop)
+    return Lines(proc)
 
 
 # ---------------------------------------------------------------------------

@@ -6,52 +6,16 @@ against websockify, a WebSocket server that is not ours."""
 import json
 import os
 import re
-import select
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 suite = h.Suite('switchboardctl')
 
-OK, REFUSED, UNREACHABLE = 0, 1, 2
-SANITIZER = re.compile(r'ERROR: (Address|Leak)Sanitizer|runtime error:')
-
-
-def ctl_path():
-    return os.path.join(h.build_root(), 'daemon', 'switchboardctl')
-
-
-class Result:
-    def __init__(self, argv, proc):
-        self.argv, self.rc, self.out, self.err = argv, proc.returncode, proc.stdout, proc.stderr
-
-    def json(self):
-        try:
-            return json.loads(self.out)
-        except ValueError:
-            raise h.Fail('%s: stdout is not JSON: %r' % (' '.join(self.argv), self.out[:500]))
-
-    def expect(self, rc):
-        if self.rc != rc:
-            raise h.Fail('%s: exit %d, expected %d\nstdout: %s\nstderr: %s' % (
-                ' '.join(self.argv), self.rc, rc, self.out[-3000:], self.err[-2000:]))
-        return self
-
-
-def ctl(d, *args, timeout=30, input=None):
-    """Runs switchboardctl on daemon d's socket (d may be a socket path)."""
-    sock = d if isinstance(d, str) else d.control
-    argv = [ctl_path(), '--socket', sock] + list(args)
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-        input=input, stdin=None if input is not None else subprocess.DEVNULL)
-    if SANITIZER.search(p.stderr):
-        raise h.Fail('%s: sanitizer report:\n%s' % (' '.join(argv), p.stderr[-3000:]))
-    return Result(argv, p)
+from ctlutil import OK, REFUSED, UNREACHABLE, ctl, start_ctl  # noqa: E402
 
 
 def setup(ctx, max_connections=None):
@@ -248,51 +212,10 @@ def policy(ctx):
     h.check_eq(ctl(d, '--json', 'status').expect(OK).json()['revision'], 4, 'revision')
 
 
-class Lines:
-    """Reads a child's stdout line by line, with deadlines."""
-
-    def __init__(self, proc):
-        self.proc, self.buf = proc, b''
-
-    def next(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise h.Fail('watch: no line within %.1f s (have %r)' % (timeout, self.buf))
-            r, _, _ = select.select([self.proc.stdout], [], [], left)
-            if r:
-                d = os.read(self.proc.stdout.fileno(), 65536)
-                if not d:
-                    raise h.Fail('watch: output ended (have %r)' % self.buf)
-                self.buf += d
-        line, self.buf = self.buf.split(b'\n', 1)
-        return line.decode()
-
-    def until(self, pred, timeout, what):
-        deadline = time.monotonic() + timeout
-        seen = []
-        for _ in range(10000):
-            line = self.next(max(0.0, deadline - time.monotonic()))
-            if pred(line):
-                return line
-            seen.append(line)
-        raise h.Fail('watch: no %s among %r' % (what, seen[-10:]))
-
-
 def start_watch(ctx, d, d_port, *args):
     """switchboardctl watch, returned once it shows events: refused upgrades make them."""
-    proc = subprocess.Popen([ctl_path(), '--socket', d.control] + list(args) + ['watch'],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-
-    def stop():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
-    ctx.on_cleanup(stop)
-    lines = Lines(proc)
+    lines = start_ctl(ctx, d, *(list(args) + ['watch']))
+    proc = lines.proc
     # the subscription starts a moment after the process: knock until it shows
     for attempt in range(50):
         h.upgrade(ctx.connect(d_port), '/knock-%d' % attempt)
