@@ -80,6 +80,9 @@ enum sb_control_error {
 #define SB_FIELD_FILE "file"
 /* events.subscribe {"history": true}; each kept event it replays carries "history": true */
 #define SB_FIELD_HISTORY "history"
+/* policy.validate: the live tunnels applying would close, and those it would keep unadmitted */
+#define SB_FIELD_WOULD_CLOSE "would_close"
+#define SB_FIELD_WOULD_KEEP "would_keep"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

@@ -194,9 +194,13 @@ m_policy_validate(struct sbd_control_client *cl, json_object *id, json_object *p
 	if (p == NULL) {
 		line = policy_error(id, "invalid policy", &errs);
 	} else {
-		json_object *r = json_object_new_object();
+		json_object *r = json_object_new_object(), *close = json_object_new_array();
+		json_object *keep = json_object_new_array();
 
+		sbd_registry_preview(cl->ctl->d->ctx.registry, p, close, keep);
 		json_object_object_add(r, SB_FIELD_VALID, json_object_new_boolean(true));
+		json_object_object_add(r, SB_FIELD_WOULD_CLOSE, close);
+		json_object_object_add(r, SB_FIELD_WOULD_KEEP, keep);
 		line = sb_rpc_result(id, r);
 		json_object_put(r);
 		sb_policy_free(p);

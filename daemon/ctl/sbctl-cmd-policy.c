@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb-alloc.h"
 #include "sb-control.h"
@@ -183,11 +184,13 @@ struct apply_opts {
 	bool has_revision;
 	int64_t revision;
 	bool no_persist;
+	bool yes;
 };
 
 enum {
 	OPT_REVISION = 0x200,
 	OPT_NO_PERSIST,
+	OPT_YES,
 };
 
 static bool
@@ -208,6 +211,9 @@ on_apply_option(void *data, int opt, const char *arg)
 		return true;
 	case OPT_NO_PERSIST:
 		o->no_persist = true;
+		return true;
+	case OPT_YES:
+		o->yes = true;
 		return true;
 	}
 	return false;
@@ -237,6 +243,97 @@ current_revision(struct sbctl_ctx *ctx, int64_t *revision)
 	return rc;
 }
 
+/* "7 (route vnc, 10.0.0.1:4242), 9 (...)": ids, with what connections.list says of them. */
+static void
+print_ids(FILE *out, json_object *ids, json_object *list)
+{
+	for (size_t i = 0; i < json_object_array_length(ids); i++) {
+		int64_t id = json_object_get_int64(json_object_array_get_idx(ids, i));
+		size_t n = list != NULL ? json_object_array_length(list) : 0;
+
+		fprintf(out, "%s%" PRId64, i > 0 ? ", " : "", id);
+		for (size_t k = 0; k < n; k++) {
+			json_object *c = json_object_array_get_idx(list, k), *v, *route, *client;
+
+			if (json_object_object_get_ex(c, SB_FIELD_ID, &v) &&
+			    json_object_get_int64(v) == id &&
+			    json_object_object_get_ex(c, SB_FIELD_ROUTE, &route) &&
+			    json_object_object_get_ex(c, SB_FIELD_CLIENT, &client)) {
+				char *r = sbctl_printable(json_object_get_string(route),
+				    strlen(json_object_get_string(route)));
+				char *cl = sbctl_printable(json_object_get_string(client),
+				    strlen(json_object_get_string(client)));
+
+				fprintf(out, " (route %s, %s)", r, cl);
+				free(r);
+				free(cl);
+				break;
+			}
+		}
+	}
+	fputc('\n', out);
+}
+
+/*
+ * policy.validate's preview: which live tunnels applying closes (and keeps
+ * unadmitted), then the question. SBCTL_EXIT_OK to go on.
+ */
+static enum sbctl_exit
+preview(struct sbctl_ctx *ctx, const char *file, json_object *doc, const struct apply_opts *o)
+{
+	struct sb_rpc_response resp, list = { 0 };
+	json_object *params = json_object_new_object(), *close = NULL, *keep = NULL;
+	FILE *out = ctx->json ? stderr : stdout;
+	enum sbctl_exit rc;
+	size_t n_close, n_keep;
+
+	json_object_object_add(params, SB_FIELD_POLICY, json_object_get(doc));
+	rc = sbctl_call(ctx, sb_control_method_name(SB_METHOD_POLICY_VALIDATE), params, &resp);
+	json_object_put(params);
+	if (rc == SBCTL_EXIT_REFUSED)
+		report_policy_error(ctx, file, &resp);
+	if (rc != SBCTL_EXIT_OK)
+		goto out;
+	json_object_object_get_ex(resp.result, SB_FIELD_WOULD_CLOSE, &close);
+	json_object_object_get_ex(resp.result, SB_FIELD_WOULD_KEEP, &keep);
+	n_close = json_object_is_type(close, json_type_array) ? json_object_array_length(close) : 0;
+	n_keep = json_object_is_type(keep, json_type_array) ? json_object_array_length(keep) : 0;
+	if (n_close + n_keep > 0 &&
+	    sbctl_call(ctx, sb_control_method_name(SB_METHOD_CONNECTIONS_LIST), NULL, &list) !=
+	    SBCTL_EXIT_OK)
+		sb_rpc_response_clear(&list); /* ids alone will do */
+	if (n_keep > 0) {
+		fprintf(out, "Keeps %zu connection%s the new policy no longer admits "
+		    "(on_policy_change keep): ", n_keep, n_keep == 1 ? "" : "s");
+		print_ids(out, keep, list.result);
+	}
+	if (n_close == 0)
+		goto out;
+	fprintf(out, "Applying closes %zu connection%s: ", n_close, n_close == 1 ? "" : "s");
+	print_ids(out, close, list.result);
+	fflush(out);
+	if (o->yes)
+		goto out;
+	if (strcmp(file, "-") == 0 || !isatty(STDIN_FILENO)) {
+		sbctl_warn("policy apply: not applied: it closes %zu connection%s; confirm on a "
+		    "terminal, or pass --yes", n_close, n_close == 1 ? "" : "s");
+		rc = SBCTL_EXIT_REFUSED;
+		goto out;
+	}
+	char answer[16] = "";
+
+	fputs("Apply? [y/N] ", stderr);
+	fflush(stderr);
+	if (fgets(answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y')) {
+		sbctl_warn("policy apply: not applied");
+		rc = SBCTL_EXIT_REFUSED;
+	}
+out:
+	sb_rpc_response_clear(&list);
+	sb_rpc_response_clear(&resp);
+	return rc;
+}
+
 static enum sbctl_exit
 policy_apply(struct sbctl_ctx *ctx, const char *file, const struct apply_opts *o)
 {
@@ -248,7 +345,8 @@ policy_apply(struct sbctl_ctx *ctx, const char *file, const struct apply_opts *o
 	doc = load_policy_json(ctx, file);
 	if (doc == NULL)
 		return SBCTL_EXIT_REFUSED;
-	if (!o->has_revision && (rc = current_revision(ctx, &revision)) != SBCTL_EXIT_OK) {
+	if ((!o->has_revision && (rc = current_revision(ctx, &revision)) != SBCTL_EXIT_OK) ||
+	    (rc = preview(ctx, file, doc, o)) != SBCTL_EXIT_OK) {
 		json_object_put(doc);
 		return rc;
 	}
@@ -283,9 +381,10 @@ sbctl_cmd_policy(struct sbctl_ctx *ctx, int argc, char **argv)
 	static const struct option apply_options[] = {
 		{ "revision", required_argument, NULL, OPT_REVISION },
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
+		{ "yes", no_argument, NULL, OPT_YES },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct apply_opts o = { false, 0, false };
+	struct apply_opts o = { false, 0, false, false };
 	const char *sub;
 	int npos;
 
@@ -293,13 +392,13 @@ sbctl_cmd_policy(struct sbctl_ctx *ctx, int argc, char **argv)
 		return sbctl_options_exit(ctx);
 	npos = argc - optind;
 	sub = npos > 0 ? argv[optind] : "";
-	if (strcmp(sub, "get") == 0 && npos == 1 && !o.has_revision && !o.no_persist)
+	if (strcmp(sub, "get") == 0 && npos == 1 && !o.has_revision && !o.no_persist && !o.yes)
 		return policy_get(ctx);
-	if (strcmp(sub, "check") == 0 && npos == 2 && !o.has_revision && !o.no_persist)
+	if (strcmp(sub, "check") == 0 && npos == 2 && !o.has_revision && !o.no_persist && !o.yes)
 		return policy_check(ctx, argv[optind + 1]);
 	if (strcmp(sub, "apply") == 0 && npos == 2)
 		return policy_apply(ctx, argv[optind + 1], &o);
 	sbctl_warn("usage: switchboardctl policy get | policy check FILE | "
-	    "policy apply FILE [--revision N] [--no-persist]");
+	    "policy apply FILE [--revision N] [--no-persist] [--yes]");
 	return SBCTL_EXIT_REFUSED;
 }

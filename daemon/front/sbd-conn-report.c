@@ -5,6 +5,7 @@
 #include "sbd-conn-private.h"
 #include "sbd-ctx.h"
 #include "sbd-events.h"
+#include "sbd-recheck.h"
 #include "sbd-tunnel.h"
 
 /* The fields connections.list shows, for one tunnel; any thread. */
@@ -55,11 +56,23 @@ entry_unref(struct sbd_registry_entry *e)
 	sbd_conn_unref((struct sbd_conn *)((char *)e - offsetof(struct sbd_conn, entry)));
 }
 
+/* The same rule sbd_conn_recheck applies after the swap: the preview names what it closes. */
+static enum sbd_recheck
+entry_recheck(struct sbd_registry_entry *e, const struct sb_policy *p)
+{
+	struct sbd_conn *c = (struct sbd_conn *)((char *)e - offsetof(struct sbd_conn, entry));
+	enum sbd_close why;
+
+	return sbd_recheck_tunnel(p, sbd_tunnel_route(c->tunnel)->route, c->info.listener,
+	    (struct sockaddr *)&c->info.addr, &why);
+}
+
 const struct sbd_registry_ops sbd_conn_entry_ops = {
 	.snapshot = snapshot,
 	.close = entry_close,
 	.ref = entry_ref,
 	.unref = entry_unref,
+	.recheck = entry_recheck,
 };
 
 void

@@ -18,6 +18,7 @@
 #include "sbd-listener-conf.h"
 #include "sbd-loop.h"
 #include "sbd-peers.h"
+#include "sbd-recheck.h"
 #include "sbd-refusal.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
@@ -508,28 +509,20 @@ sbd_conn_recheck(struct sbd_loop *loop, const struct sbd_config *config)
 
 	while (c != NULL) {
 		struct sbd_conn *next = c->next;
-		const struct sb_route *r, *was;
-		enum sbd_close why = SBD_CLOSE_NONE;
-		enum sb_on_change action;
+		const struct sb_route *was;
+		enum sbd_close why;
+		enum sbd_recheck verdict;
 
 		if (c->state != SBD_CONN_TUNNEL) {
 			c = next;
 			continue;
 		}
 		was = sbd_tunnel_route(c->tunnel)->route;
-		action = was->on_policy_change;
-		r = sb_policy_find_route(p, was->name);
-		if (r == NULL)
-			why = SBD_CLOSE_ROUTE_REMOVED;
-		else if (!sbd_route_admits(r, c->info.listener, (struct sockaddr *)&c->info.addr))
-			why = SBD_CLOSE_NOT_ALLOWED;
-		if (r != NULL)
-			action = r->on_policy_change;
-		if (action == SB_ON_CHANGE_UNSET)
-			action = p->on_policy_change;
-		if (why != SBD_CLOSE_NONE && action == SB_ON_CHANGE_CLOSE)
+		verdict = sbd_recheck_tunnel(p, was, c->info.listener,
+		    (struct sockaddr *)&c->info.addr, &why);
+		if (verdict == SBD_RECHECK_CLOSE)
 			sbd_conn_close(c, SBD_WHY(why));
-		else if (why != SBD_CLOSE_NONE)
+		else if (verdict == SBD_RECHECK_KEEP)
 			sb_info("conn %llu route %s: %s; kept (on_policy_change keep)",
 			    (unsigned long long)c->info.id, was->name, sbd_close_text(why));
 		c = next;

@@ -70,6 +70,21 @@ sbd_registry_list(struct sbd_registry *reg)
 	return arr;
 }
 
+void
+sbd_registry_preview(struct sbd_registry *reg, const struct sb_policy *p,
+    json_object *would_close, json_object *would_keep)
+{
+	pthread_mutex_lock(&reg->lock);
+	for (struct sbd_registry_entry *e = reg->head; e != NULL; e = e->next) {
+		enum sbd_recheck r = e->ops->recheck(e, p);
+
+		if (r != SBD_RECHECK_ADMITTED)
+			json_object_array_add(r == SBD_RECHECK_CLOSE ? would_close : would_keep,
+			    json_object_new_int64((int64_t)e->id));
+	}
+	pthread_mutex_unlock(&reg->lock);
+}
+
 struct close_request {
 	struct sbd_registry_entry *entry;
 	char *reason;

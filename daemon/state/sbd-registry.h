@@ -10,9 +10,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sb_policy;
 struct sbd_loop;
 struct sbd_registry;
 struct sbd_registry_entry;
+
+/* What a new policy does to a live tunnel (front/sbd-recheck.h decides). */
+enum sbd_recheck {
+	SBD_RECHECK_ADMITTED, /* the new policy still admits it */
+	SBD_RECHECK_KEEP,     /* no longer admitted, kept (on_policy_change "keep") */
+	SBD_RECHECK_CLOSE,    /* no longer admitted, closed (on_policy_change "close") */
+};
 
 struct sbd_registry_ops {
 	/* Any thread, under the registry's lock: the fields connections.list shows. */
@@ -22,6 +30,8 @@ struct sbd_registry_ops {
 	/* Keep the owner alive while a close is posted to its loop. */
 	void (*ref)(struct sbd_registry_entry *e);
 	void (*unref)(struct sbd_registry_entry *e);
+	/* Any thread, under the registry's lock: what applying p would do to it. */
+	enum sbd_recheck (*recheck)(struct sbd_registry_entry *e, const struct sb_policy *p);
 };
 
 struct sbd_registry_entry {
@@ -41,5 +51,11 @@ void sbd_registry_remove(struct sbd_registry *reg, struct sbd_registry_entry *e)
 
 /* connections.list: an array of snapshots. (transfer full) */
 json_object *sbd_registry_list(struct sbd_registry *reg);
+/*
+ * policy.validate's preview: appends to would_close and would_keep the ids
+ * of the tunnels that applying p would close, and keep unadmitted.
+ */
+void sbd_registry_preview(struct sbd_registry *reg, const struct sb_policy *p,
+    json_object *would_close, json_object *would_keep);
 /* Closes the tunnel with that id on its loop; false when there is none. */
 bool sbd_registry_close(struct sbd_registry *reg, uint64_t id, const char *reason);

@@ -123,8 +123,8 @@ def policy_get_validate(ctx):
     h.check_eq(got.get('revision'), 1, 'revision at start')
     h.check_eq(got.get('policy'), d.policy, 'policy.get equals the file the daemon runs')
 
-    h.check_eq(ctl.call('policy.validate', {'policy': d.policy}), {'valid': True},
-        'the running policy validates')
+    h.check_eq(ctl.call('policy.validate', {'policy': d.policy}),
+        {'valid': True, 'would_close': [], 'would_keep': []}, 'the running policy validates')
     bad = json.loads(json.dumps(d.policy))
     bad['listeners'][0]['bind'] = 'nope'
     bad['routes'][0]['backend'] = '127.0.0.1:70000'
