@@ -10,9 +10,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sb-alloc.h"
+#include "sb-buf.h"
 
 /* Answers can be large (a policy, thousands of connections); the daemon is trusted this far. */
 #define SBCTL_LINE_MAX ((size_t)64 << 20)
@@ -21,6 +24,7 @@
 
 struct sbctl_client {
 	int fd;
+	pid_t ssh;  /* ssh:// : the ssh whose stdin and stdout fd is; else 0 */
 	char *path;
 	struct sb_line_reader reader;
 	int64_t next_id;
@@ -30,13 +34,97 @@ struct sbctl_client {
 	size_t cap;
 };
 
+/*
+ * ssh://[user@]host[:port][/path]: ssh -T -o BatchMode=yes [-p port] [user@]host
+ * switchboardctl relay [--socket /path], its stdin and stdout one end of a
+ * socketpair (so the rest reads and writes it as it would the daemon's socket),
+ * its stderr ours: ssh's own words reach the user. *pid is the child.
+ */
+static int
+ssh_start(const char *url, pid_t *pid, char **err)
+{
+	const char *rest = url + strlen("ssh://"), *slash = strchr(rest, '/');
+	char *target = slash ? sb_xmemdup(rest, (size_t)(slash - rest) + 1) : sb_xstrdup(rest);
+	const char *ssh = getenv("SWITCHBOARD_SSH");
+	char *port = NULL, *colon, *remote;
+	int sp[2];
+
+	if (slash)
+		target[slash - rest] = '\0';
+	/* the port: after the last ':' of the host, unless it is a bracketed IPv6 address */
+	colon = strrchr(target, ':');
+	if (colon != NULL && strchr(colon, ']') == NULL) {
+		*colon = '\0';
+		port = colon + 1;
+	}
+	if (target[0] == '\0' || target[0] == '-' || (port != NULL && (port[0] == '\0' ||
+	    strspn(port, "0123456789") != strlen(port)))) {
+		*err = sb_xasprintf("not an ssh://[user@]host[:port][/path] address: %s", url);
+		free(target);
+		return -1;
+	}
+	/* the far side's shell reads the command: the path goes in single quotes */
+	if (slash != NULL) {
+		struct sb_buf q = SB_BUF_INIT;
+
+		sb_buf_append(&q, "switchboardctl relay --socket '", 31);
+		for (const char *s = slash; *s != '\0'; s++) {
+			if (*s == '\'')
+				sb_buf_append(&q, "'\\''", 4);
+			else
+				sb_buf_append(&q, s, 1);
+		}
+		sb_buf_append(&q, "'", 2);
+		remote = q.data;
+	} else {
+		remote = sb_xstrdup("switchboardctl relay");
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		*err = sb_xasprintf("socketpair: %s", strerror(errno));
+		free(target);
+		free(remote);
+		return -1;
+	}
+	*pid = fork();
+	if (*pid == 0) {
+		char *argv[] = { (char *)(ssh != NULL && ssh[0] ? ssh : "ssh"), "-T", "-o",
+			"BatchMode=yes", port ? "-p" : "--", port ? port : "--", "--", target,
+			remote, NULL };
+
+		if (dup2(sp[1], STDIN_FILENO) < 0 || dup2(sp[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		/* without a port, the pair of "--" placeholders shrinks to one */
+		if (port == NULL)
+			memmove(&argv[4], &argv[6], 4 * sizeof argv[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "switchboardctl: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(sp[1]);
+	free(target);
+	free(remote);
+	if (*pid < 0) {
+		*err = sb_xasprintf("fork: %s", strerror(errno));
+		close(sp[0]);
+		return -1;
+	}
+	return sp[0];
+}
+
 struct sbctl_client *
 sbctl_client_connect(const char *path, char **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct sbctl_client *c;
+	pid_t ssh = 0;
 	int fd;
 
+	if (strncmp(path, "ssh://", 6) == 0) {
+		fd = ssh_start(path, &ssh, err);
+		if (fd < 0)
+			return NULL;
+		goto connected;
+	}
 	if (strlen(path) >= sizeof sa.sun_path) {
 		*err = sb_xasprintf("control socket path too long: %s", path);
 		return NULL;
@@ -52,6 +140,7 @@ sbctl_client_connect(const char *path, char **err)
 		close(fd);
 		return NULL;
 	}
+connected:
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		*err = sb_xasprintf("fcntl: %s", strerror(errno));
 		close(fd);
@@ -59,6 +148,7 @@ sbctl_client_connect(const char *path, char **err)
 	}
 	c = sb_xcalloc(1, sizeof *c);
 	c->fd = fd;
+	c->ssh = ssh;
 	c->path = sb_xstrdup(path);
 	c->next_id = 1;
 	sb_line_reader_init(&c->reader, SBCTL_LINE_MAX);
@@ -71,6 +161,11 @@ sbctl_client_free(struct sbctl_client *c)
 	if (c == NULL)
 		return;
 	close(c->fd);
+	if (c->ssh > 0) {
+		/* our end closed, the relay there ends and ssh with it */
+		while (waitpid(c->ssh, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	for (size_t i = 0; i < c->count; i++)
 		free(c->queue[(c->head + i) % c->cap]);
 	free(c->queue);

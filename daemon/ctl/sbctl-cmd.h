@@ -33,6 +33,8 @@ sbctl_cmd_fn sbctl_cmd_kill;
 sbctl_cmd_fn sbctl_cmd_watch;
 /* refused: the kept refusals as a table */
 sbctl_cmd_fn sbctl_cmd_refused;
+/* relay: copies stdin to the control socket and the socket to stdout (ssh:// runs it) */
+sbctl_cmd_fn sbctl_cmd_relay;
 /* policy get | policy check FILE | policy apply FILE [--revision N] [--no-persist] */
 sbctl_cmd_fn sbctl_cmd_policy;
 sbctl_cmd_fn sbctl_cmd_probe;

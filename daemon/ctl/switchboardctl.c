@@ -25,6 +25,7 @@ static const struct {
 	{ "policy", sbctl_cmd_policy },
 	{ "watch", sbctl_cmd_watch },
 	{ "refused", sbctl_cmd_refused },
+	{ "relay", sbctl_cmd_relay },
 	{ "probe", sbctl_cmd_probe },
 };
 
