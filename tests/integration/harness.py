@@ -1151,6 +1151,7 @@ class Record:
         self.count = 0
         self.sha = hashlib.sha256()
         self.eof = False
+        self.reset = False          # the daemon's side reset the connection
         self.error = None
         self.done = threading.Event()
         self.first_at = None
@@ -1172,7 +1173,8 @@ class Backend:
     """
     A threaded TCP server on 127.0.0.1; subclasses implement serve(sock, record).
     An exception in serve() before stop() is a failure of the case (stop()
-    raises it) unless the case said it expects some: errors_expected.
+    raises it) unless the case said it expects some: errors_expected. A reset
+    by the daemon's side is not the helper's failure: the record says reset.
     """
 
     record_limit = 1 << 20
@@ -1213,6 +1215,8 @@ class Backend:
     def _serve(self, sock, rec):
         try:
             self.serve(sock, rec)
+        except (ConnectionResetError, BrokenPipeError):
+            rec.reset = True        # how the peer ended it, not the helper's failure
         except Exception as e:
             if not self.stopping:
                 rec.error = repr(e)
