@@ -141,17 +141,31 @@ def wait_until(predicate, timeout, what):
 class Server:
     """One of the three, listening on a TLS port and a plain port in front of the backend."""
 
-    def __init__(self, name, ctx, cert, echo_port, args, tag):
+    def __init__(self, name, ctx, cert, echo_port, args, tag, upgrade_port=None, buffer=None,
+            label=None):
+        """upgrade_port: a backend that answers an upgrade itself (bench-client
+        --upgrade-echo-server); HAProxy and nginx then also listen in HTTP mode in front of
+        it (http_tls_port, http_plain_port), for the rows where the client upgrades.
+        buffer: HAProxy tune.bufsize and nginx proxy_buffer_size (default: args.proxy_buffer)."""
         self.name, self.ctx, self.cert, self.echo_port, self.args = name, ctx, cert, echo_port, args
+        self.label = label or name
+        self.upgrade_port = upgrade_port
+        self.buffer = args.proxy_buffer if buffer is None else buffer
         self.tls_port, self.plain_port = h.free_port(), h.free_port()
-        self.dir = ctx.path('%s-%s' % (name, tag))
+        self.http_tls_port, self.http_plain_port = self.tls_port, self.plain_port
+        if upgrade_port is not None and name != 'switchboardd':
+            self.http_tls_port, self.http_plain_port = h.free_port(), h.free_port()
+        self.dir = ctx.path('%s-%s' % (self.label, tag))
         os.makedirs(self.dir, exist_ok=True)
         self.upgrade = name == 'switchboardd'
         getattr(self, '_start_' + name)()
 
     def max_conns(self):
-        """Room for the idle connections; each also costs a descriptor to the backend."""
-        return max(2000, 3 * self.args.conns)
+        """Room for the idle connections; each also costs a descriptor to the backend, and
+        no more than the hard descriptor limit allows (HAProxy sizes itself by maxconn)."""
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        cap = (hard - 200) // 2 if hard != resource.RLIM_INFINITY else 1 << 20
+        return min(max(2000, 3 * self.args.conns), cap)
 
     def _start_switchboardd(self):
         suite = SUITES[self.args.cipher]
@@ -160,8 +174,9 @@ class Server:
             % suite}
         pol = h.policy([{'name': 'tls', 'bind': '127.0.0.1:%d' % self.tls_port, 'tls': tls},
             h.plain_listener('plain', self.plain_port)],
-            [h.route('echo', self.echo_port, path='/echo')],
-            limits={'max_connections': self.max_conns()})
+            [h.route('echo', self.echo_port, path='/echo'),
+             h.route('ws', self.echo_port, path='/ws', upgrade='websocket', mode='websocket')],
+            limits={'max_connections': self.max_conns(), 'max_per_ip': self.max_conns()})
         self.daemon = self.ctx.daemon(pol, args=['--threads', '1', '--log-level', 'info'],
             name=os.path.basename(self.dir))
         self.pid = self.daemon.proc.pid
@@ -178,7 +193,7 @@ class Server:
                 'global',
                 '    nbthread 1',
                 '    maxconn %d' % self.max_conns(),
-                '    tune.bufsize %d' % self.args.proxy_buffer if self.args.proxy_buffer else '',
+                '    tune.bufsize %d' % self.buffer if self.buffer else '',
                 '    ssl-default-bind-options ssl-min-ver TLSv1.3',
                 '    ssl-default-bind-ciphersuites %s' % self.args.cipher,
                 'defaults',
@@ -194,7 +209,7 @@ class Server:
                 '    default_backend echo',
                 'backend echo',
                 '    server echo 127.0.0.1:%d' % self.echo_port,
-                '']))
+                ''] + self._haproxy_http(pem)))
         self.start_process(['haproxy', '-db', '-f', cfg])
 
     def _start_nginx(self):
@@ -209,8 +224,7 @@ class Server:
                 'error_log %s error;' % os.path.join(self.dir, 'nginx-error.log'),
                 'events { worker_connections %d; }' % (2 * self.max_conns()),
                 'stream {',
-                '    proxy_buffer_size %d;' % self.args.proxy_buffer if self.args.proxy_buffer
-                else '',
+                '    proxy_buffer_size %d;' % self.buffer if self.buffer else '',
                 '    server {',
                 '        listen 127.0.0.1:%d ssl;' % self.tls_port,
                 '        ssl_certificate %s;' % self.cert.cert,
@@ -224,9 +238,64 @@ class Server:
                 '        proxy_pass 127.0.0.1:%d;' % self.echo_port,
                 '    }',
                 '}',
-                '']))
+                ''] + self._nginx_http()))
         self.start_process(['nginx', '-p', self.dir, '-e', os.path.join(self.dir, 'stderr.log'),
             '-c', cfg])
+
+    def _haproxy_http(self, pem):
+        """Upgrades forwarded to a backend that answers them; then a tunnel."""
+        if self.upgrade_port is None:
+            return []
+        return [
+            'frontend http_tls',
+            '    mode http',
+            '    timeout tunnel 10m',
+            '    bind 127.0.0.1:%d ssl crt %s' % (self.http_tls_port, pem),
+            '    default_backend upgrade',
+            'frontend http_plain',
+            '    mode http',
+            '    timeout tunnel 10m',
+            '    bind 127.0.0.1:%d' % self.http_plain_port,
+            '    default_backend upgrade',
+            'backend upgrade',
+            '    mode http',
+            '    timeout tunnel 10m',
+            '    server upgrade 127.0.0.1:%d' % self.upgrade_port,
+            '']
+
+    def _nginx_http(self):
+        if self.upgrade_port is None:
+            return []
+        location = ('        location / { proxy_pass http://127.0.0.1:%d; proxy_http_version 1.1; '
+            'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; '
+            'proxy_read_timeout 600s; proxy_send_timeout 600s; }' % self.upgrade_port)
+        return [
+            'http {',
+            '    access_log off;',
+            '    client_body_temp_path %s;' % os.path.join(self.dir, 'body'),
+            '    proxy_temp_path %s;' % os.path.join(self.dir, 'proxy'),
+            '    proxy_buffer_size %d; proxy_buffers 4 %d; proxy_busy_buffers_size %d;'
+            % (self.buffer, self.buffer, 2 * self.buffer) if self.buffer else '',
+            '    server {',
+            '        listen 127.0.0.1:%d ssl;' % self.http_tls_port,
+            '        ssl_certificate %s;' % self.cert.cert,
+            '        ssl_certificate_key %s;' % self.cert.key,
+            '        ssl_protocols TLSv1.3;',
+            '        ssl_conf_command Ciphersuites %s;' % self.args.cipher,
+            location,
+            '    }',
+            '    server {',
+            '        listen 127.0.0.1:%d;' % self.http_plain_port,
+            location,
+            '    }',
+            '}',
+            '']
+
+    def pin(self, cpu):
+        """Every thread of every process of this server on one CPU (taskset)."""
+        for p in tree_pids(self.pid):
+            subprocess.run(['taskset', '-a', '-p', '-c', str(cpu), str(p)], check=True,
+                stdout=subprocess.DEVNULL)
 
     def start_process(self, argv):
         self.daemon = None
@@ -252,12 +321,12 @@ class Server:
             a += ['--tls', '--sni', 'localhost']
         return a if self.upgrade else a + ['--raw']
 
-    def check_suite(self):
+    def check_suite(self, port=None):
         """A client offering every version and suite (Python's) must get TLS 1.3 and --cipher."""
         c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         c.check_hostname = False
         c.verify_mode = ssl.CERT_NONE
-        with socket.create_connection(('127.0.0.1', self.tls_port), timeout=10) as raw:
+        with socket.create_connection(('127.0.0.1', port or self.tls_port), timeout=10) as raw:
             with c.wrap_socket(raw, server_hostname='localhost') as s:
                 version, suite = s.version(), s.cipher()[0]
         if version != 'TLSv1.3' or suite != self.args.cipher:
@@ -274,18 +343,18 @@ def echo_mbps(client, argv, nbytes):
     return float(r.stdout.split(':')[-1].split()[0])
 
 
-def idle_kib_per_conn(client, server, tls, count, echo_port):
+def idle_kib_per_conn(client, server, tls, count, echo_port, argv=None, prefix=()):
     """The server's RSS growth per idle connection, every one bridged to the backend."""
     wait_until(lambda: established_to(echo_port) == 0, 60, 'earlier connections to close')
     time.sleep(1.0)
     before = tree_rss_kib(server.pid)
-    proc = subprocess.Popen([client] + server.client_args(tls) + ['--idle', str(count)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(list(prefix) + [client] + (argv or server.client_args(tls)) +
+        ['--idle', str(count)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         if not line.startswith('ready'):
             raise RuntimeError('bench-client --idle against %s: %r' % (server.name, line))
-        wait_until(lambda: established_to(echo_port) >= count, 60,
+        wait_until(lambda: established_to(echo_port) >= count, 120,
             '%d connections from %s to the backend' % (count, server.name))
         time.sleep(1.0)
         during = tree_rss_kib(server.pid)
