@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sb-escape.h"
+
 static enum sb_log_level log_level = SB_LOG_INFO;
 static enum sb_log_format log_format = SB_LOG_TEXT;
 
@@ -71,9 +73,15 @@ write_all(const char *s, size_t n)
 	}
 }
 
+/*
+ * Messages carry text from the wire (paths, headers, close reasons): their
+ * control characters are escaped here, in both formats, so a line feed or an
+ * ESC sent by a client can neither forge a line nor reach a terminal.
+ */
 static void
-emit(enum sb_log_level level, const char *msg)
+emit(enum sb_log_level level, const char *raw)
 {
+	char *msg = sb_escape_text_dup(raw);
 	char stamp[64];
 	struct timespec ts;
 	struct tm tm;
@@ -98,14 +106,15 @@ emit(enum sb_log_level level, const char *msg)
 			write_all(line, (size_t)n);
 		free(line);
 		json_object_put(o);
-		return;
-	}
+	} else {
+		char *line = NULL;
+		int n = asprintf(&line, "%s %s %s\n", stamp, level_names[level], msg);
 
-	char *line = NULL;
-	int n = asprintf(&line, "%s %s %s\n", stamp, level_names[level], msg);
-	if (n > 0)
-		write_all(line, (size_t)n);
-	free(line);
+		if (n > 0)
+			write_all(line, (size_t)n);
+		free(line);
+	}
+	free(msg);
 }
 
 void

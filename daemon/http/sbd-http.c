@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sb-alloc.h"
+#include "sb-escape.h"
 #include "sb-log.h"
 #include "sbd-admission.h"
 #include "sbd-config.h"
@@ -157,12 +158,18 @@ refuse(struct sbd_request *r, int status, const char *reason)
 	const struct sbd_conn_info *ci = sbd_conn_info(r->conn);
 	struct sbd_ctx *ctx = r->http->ctx;
 	const char *route = r->route ? r->route->route->name : NULL;
+	char text[sizeof r->verdict.reason * 4];
 
+	/*
+	 * Reasons quote the request (its path, Origin, Upgrade): the log and the
+	 * body escape what they write, and the event says the same.
+	 */
+	sb_escape_text(text, sizeof text, reason);
 	r->phase = SBD_REQUEST_ANSWERED;
 	atomic_fetch_add(&ctx->counters.rejected, 1);
 	sb_info("conn %llu %s: refused %d%s%s: %s", (unsigned long long)ci->id, ci->text,
 	    status, route ? " route " : "", route ? route : "", reason);
-	sbd_events_rejected(ctx->events, status, reason, ci->text, ci->listener, route);
+	sbd_events_rejected(ctx->events, status, text, ci->text, ci->listener, route);
 	return sbd_refusal_queue(r->mhd, status, reason, r->verdict.upgrade_hint,
 	    r->route != NULL && r->route->route->mode == SB_MODE_WEBSOCKET);
 }

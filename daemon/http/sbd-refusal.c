@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sb-escape.h"
+
 static const struct {
 	int status;
 	const char *text;
@@ -31,10 +33,12 @@ sbd_refusal_status_text(int status)
 void
 sbd_refusal_send_raw(int fd, int status, const char *reason)
 {
-	char body[256], msg[512];
-	int blen = snprintf(body, sizeof body, "%d %s: %s\n", status,
-	    sbd_refusal_status_text(status), reason);
-	int n;
+	char text[200], body[256], msg[512];
+	int blen, n;
+
+	sb_escape_text(text, sizeof text, reason);
+	blen = snprintf(body, sizeof body, "%d %s: %s\n", status, sbd_refusal_status_text(status),
+	    text);
 
 	if (blen < 0 || (size_t)blen >= sizeof body)
 		return;
@@ -49,12 +53,14 @@ enum MHD_Result
 sbd_refusal_queue(struct MHD_Connection *mc, int status, const char *reason,
     const char *upgrade_hint, bool websocket)
 {
-	char body[512];
-	int n = snprintf(body, sizeof body, "%d %s: %s\n", status, sbd_refusal_status_text(status),
-	    reason);
+	char text[448], body[512];
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	int n;
 
+	sb_escape_text(text, sizeof text, reason);
+	n = snprintf(body, sizeof body, "%d %s: %s\n", status, sbd_refusal_status_text(status),
+	    text);
 	if (n < 0)
 		return MHD_NO;
 	if ((size_t)n >= sizeof body)

@@ -6,7 +6,8 @@
 
 /*
  * Before MHD has the connection (limits, plain HTTP on a TLS port): writes a
- * complete "Connection: close" answer straight to the socket, best effort.
+ * complete "Connection: close" answer straight to the socket, best effort; the
+ * reason escaped as below.
  */
 void sbd_refusal_send_raw(int fd, int status, const char *reason);
 
@@ -14,7 +15,8 @@ void sbd_refusal_send_raw(int fd, int status, const char *reason);
 const char *sbd_refusal_status_text(int status);
 
 /*
- * Queues "<status> <text>: <reason>\n" as text/plain and closes the connection
+ * Queues "<status> <text>: <reason>\n" as text/plain, control characters of
+ * the reason escaped (sb_escape_text), and closes the connection
  * after it. A 426 carries Upgrade: upgrade_hint (when not empty) and, for a
  * WebSocket route, Sec-WebSocket-Version: 13.
  */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "sb-alloc.h"
+#include "sb-escape.h"
 #include "sbd-config.h"
 #include "sbd-loop.h"
 #include "sbd-request.h"
@@ -144,9 +145,14 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 			break;
 		case SBD_WS_EV_CLOSE:
 			ws->close_received = true;
-			if (!ws->reason[0])
+			if (!ws->reason[0]) {
+				/* the client's words: events and logs show them escaped (and cut) */
+				char said[sizeof ws->reason - 32];
+
+				sb_escape_text(said, sizeof said, ev.reason);
 				snprintf(ws->reason, sizeof ws->reason, "client closed (%u%s%s)",
-				    ev.close_code, ev.reason[0] ? " " : "", ev.reason);
+				    ev.close_code, said[0] ? " " : "", said);
+			}
 			queue_close(ws, ev.close_code == SBD_WS_CLOSE_NO_STATUS ?
 			    SBD_WS_CLOSE_NORMAL : ev.close_code, NULL);
 			break;
