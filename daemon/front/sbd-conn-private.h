@@ -11,6 +11,7 @@
 #include "sbd-conn.h"
 #include "sbd-end.h"
 #include "sbd-flow.h"
+#include "sbd-http-head.h"
 #include "sbd-registry.h"
 
 struct sbd_tunnel;
@@ -38,6 +39,8 @@ struct sbd_conn {
 	struct sbd_end pair;     /* our end of the socketpair to MHD (HTTP phase) */
 	struct sbd_flow up;      /* HTTP phase: client -> pair */
 	struct sbd_flow down;    /* HTTP phase: pair -> client */
+	struct sbd_head_scan head; /* HTTP phase: the request head on its way to MHD */
+	_Atomic(const char *) head_flaw; /* what it had wrong, for the verdict (HTTP thread) */
 	struct sbd_admission *admission; /* the steps before the 101, while they run */
 	sbd_admitted_fn *admitted;       /* the HTTP side's callback */
 	void *admitted_arg;

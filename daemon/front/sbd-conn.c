@@ -52,6 +52,13 @@ sbd_conn_info(const struct sbd_conn *c)
 	return &c->info;
 }
 
+/* The flaw is stored before the bytes that finish the head reach MHD: MHD cannot be earlier. */
+const char *
+sbd_conn_head_flaw(const struct sbd_conn *c)
+{
+	return atomic_load_explicit(&((struct sbd_conn *)c)->head_flaw, memory_order_acquire);
+}
+
 static void
 unref_task(void *arg)
 {
@@ -203,6 +210,19 @@ sbd_conn_close(struct sbd_conn *c, struct sbd_why why)
 	sbd_loop_defer(c->loop, unref_task, c);
 }
 
+/* HTTP phase, client to MHD: the head is checked on its way; its bytes pass unchanged. */
+static int
+scan_head(void *ctx, const uint8_t *in, size_t len, struct sb_buf *out, const char **why)
+{
+	struct sbd_conn *c = ctx;
+
+	sbd_head_scan_feed(&c->head, in, len);
+	if (c->head.flaw != NULL)
+		atomic_store_explicit(&c->head_flaw, c->head.flaw, memory_order_release);
+	sb_buf_append(out, in, len);
+	return c->head.done ? 1 : 0;
+}
+
 static void
 start_http(struct sbd_conn *c)
 {
@@ -218,6 +238,9 @@ start_http(struct sbd_conn *c)
 	sbd_flow_init(&c->down, &c->pair, &c->client);
 	c->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
 	c->up.no_splice = c->down.no_splice = true; /* the hand-over drains our buffers */
+	sbd_head_scan_init(&c->head);
+	c->up.filter = scan_head;
+	c->up.filter_ctx = c;
 	c->state = SBD_CONN_HTTP;
 	if (sbd_http_add(c->ctx->http, c, sp[1]) < 0) {
 		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_HTTP_REFUSED));

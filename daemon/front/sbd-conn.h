@@ -31,6 +31,11 @@ struct sbd_conn *sbd_conn_ref(struct sbd_conn *c);
 void sbd_conn_unref(struct sbd_conn *c);
 /* Any thread. */
 const struct sbd_conn_info *sbd_conn_info(const struct sbd_conn *c);
+/*
+ * HTTP thread, once MHD has the request head: what the head had wrong on its
+ * way (a bare CR, an obs-fold line; MHD takes both), or NULL.
+ */
+const char *sbd_conn_head_flaw(const struct sbd_conn *c);
 
 /*
  * HTTP thread: the verdict admitted a request for route (borrowed until done

@@ -20,6 +20,7 @@
 #include "sbd-ctx.h"
 #include "sbd-events.h"
 #include "sbd-h2c.h"
+#include "sbd-http-head.h"
 #include "sbd-mode.h"
 #include "sbd-refusal.h"
 #include "sbd-request.h"
@@ -255,14 +256,27 @@ admit(struct sbd_request *r)
 	return MHD_YES;
 }
 
+/* The name of the first header field that is not valid (sbd_field_is_valid). */
+static void
+check_field(void *arg, const char *name, const char *value)
+{
+	const char **bad = arg;
+
+	if (*bad == NULL && !sbd_field_is_valid(name, value))
+		*bad = name;
+}
+
 static enum MHD_Result
-decide(struct sbd_request *r, const char *url, const char *method, const char *version)
+decide(struct sbd_request *r, const char *method, const char *version)
 {
 	const struct sbd_conn_info *ci = sbd_conn_info(r->conn);
 	struct sbd_route_query q = {
 		.listener = ci->listener,
 		.host = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host"),
-		.path = url,
+		.host_count = sbd_request_header_count(r, "Host"),
+		/* MHD's url is decoded, and cut at an encoded NUL: the verdict decodes the raw one */
+		.path = r->raw_uri,
+		.head_flaw = sbd_conn_head_flaw(r->conn),
 		.method = method,
 		.http11 = strcmp(version, MHD_HTTP_VERSION_1_0) != 0,
 		.origin = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Origin"),
@@ -274,6 +288,7 @@ decide(struct sbd_request *r, const char *url, const char *method, const char *v
 
 	q.connection = connection;
 	q.upgrade = upgrade;
+	sbd_request_foreach_header(r, check_field, &q.bad_field);
 	sbd_route_decide(r->config->policy, &q, &r->verdict);
 	free(connection);
 	free(upgrade);
@@ -338,7 +353,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 	if (!r->decided) {
 		r->decided = true;
 		r->method = method;
-		return decide(r, url, method, version);
+		return decide(r, method, version);
 	}
 	if (r->phase == SBD_REQUEST_BODY) {
 		if (*upload_size == 0)

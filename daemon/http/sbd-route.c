@@ -1,19 +1,30 @@
-/* sbd-route.c - route choice: listener, host, path prefix, upgrade token; then allow and origin */
+/* sbd-route.c - route choice: a well-formed request, then listener, host, path prefix, upgrade
+ * token; then allow and origin */
 #include "sbd-route.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "sbd-http-head.h"
+
+/* Where the request goes: its listener, its normalized host and its decoded path. */
+struct place {
+	const char *listener;
+	const char *host;
+	const char *path;
+};
+
 static bool
-route_matches_place(const struct sb_route *r, const struct sbd_route_query *q, const char *host)
+route_matches_place(const struct sb_route *r, const struct place *at)
 {
-	if (!sb_route_on_listener(r, q->listener))
+	if (!sb_route_on_listener(r, at->listener))
 		return false;
-	if (r->match.host != NULL && (host == NULL || !sbd_host_matches(r->match.host, host)))
+	if (r->match.host != NULL && (at->host == NULL || !sbd_host_matches(r->match.host, at->host)))
 		return false;
-	if (r->match.path != NULL && strncmp(q->path, r->match.path, strlen(r->match.path)) != 0)
+	if (r->match.path != NULL && !sbd_path_has_prefix(at->path, r->match.path))
 		return false;
 	return true;
 }
@@ -50,8 +61,7 @@ sbd_route_admits(const struct sb_route *r, const char *listener, const struct so
 
 /* Lists the protocols routed at this place, for the Upgrade header of a 426. */
 static void
-hint_tokens(const struct sb_policy *p, const struct sbd_route_query *q, const char *host,
-    struct sbd_verdict *v)
+hint_tokens(const struct sb_policy *p, const struct place *at, struct sbd_verdict *v)
 {
 	size_t used = 0;
 
@@ -60,7 +70,7 @@ hint_tokens(const struct sb_policy *p, const struct sbd_route_query *q, const ch
 		const struct sb_route *r = &p->routes[i];
 		const char *tok = r->match.upgrade;
 
-		if (!route_matches_place(r, q, host) || tok == NULL || strcmp(tok, "*") == 0)
+		if (!route_matches_place(r, at) || tok == NULL || strcmp(tok, "*") == 0)
 			continue;
 		if (sbd_header_has_token(v->upgrade_hint, tok))
 			continue; /* listed already: compare whole tokens, not substrings */
@@ -85,34 +95,66 @@ refuse(struct sbd_verdict *v, int status, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-sbd_route_decide(const struct sb_policy *p, const struct sbd_route_query *q,
+/*
+ * RFC 9112 and RFC 9110 as a strict server reads them: one Host (in HTTP/1.1
+ * at least one), a clean head and clean fields, a path without dot-segments or
+ * an encoded "/", which would let a client reach a path that no route's prefix
+ * was meant to admit. Fills the place on success.
+ */
+static bool
+well_formed(const struct sbd_route_query *q, char *host, size_t hostlen, struct place *at,
+    char **path, struct sbd_verdict *v)
+{
+	const char *why = NULL;
+
+	if (q->head_flaw != NULL) {
+		refuse(v, 400, "%s", q->head_flaw);
+		return false;
+	}
+	if (q->bad_field != NULL) {
+		refuse(v, 400, "malformed header field %s", q->bad_field);
+		return false;
+	}
+	if (q->host_count > 1) {
+		refuse(v, 400, "more than one Host header");
+		return false;
+	}
+	if (q->host == NULL && q->http11) {
+		refuse(v, 400, "an HTTP/1.1 request needs a Host header");
+		return false;
+	}
+	if (q->host != NULL && !sbd_host_normalize(q->host, host, hostlen)) {
+		refuse(v, 400, "malformed Host header");
+		return false;
+	}
+	*path = sbd_target_path(q->path, &why);
+	if (*path == NULL) {
+		refuse(v, 400, "%s", why);
+		return false;
+	}
+	*at = (struct place){ q->listener, q->host != NULL ? host : NULL, *path };
+	return true;
+}
+
+static void
+decide_at(const struct sb_policy *p, const struct sbd_route_query *q, const struct place *at,
     struct sbd_verdict *v)
 {
-	char host[256];
-	const char *hostp = NULL;
 	struct sbd_token_list offered;
 	bool any_place = false;
 
-	memset(v, 0, sizeof *v);
-	if (q->host != NULL) {
-		if (!sbd_host_normalize(q->host, host, sizeof host)) {
-			refuse(v, 400, "malformed Host header");
-			return;
-		}
-		hostp = host;
-	}
 	for (size_t i = 0; i < p->n_routes && !any_place; i++)
-		any_place = route_matches_place(&p->routes[i], q, hostp);
+		any_place = route_matches_place(&p->routes[i], at);
 	if (!any_place) {
-		refuse(v, 404, "no route for host %s path %s", hostp ? hostp : "(none)", q->path);
+		refuse(v, 404, "no route for host %s path %s", at->host ? at->host : "(none)",
+		    at->path);
 		return;
 	}
 
 	bool wants_upgrade = q->upgrade != NULL && q->http11 &&
 	    sbd_header_has_token(q->connection, "upgrade");
 	if (!wants_upgrade) {
-		hint_tokens(p, q, hostp, v);
+		hint_tokens(p, at, v);
 		if (q->upgrade != NULL && !q->http11)
 			refuse(v, 426, "upgrade requires HTTP/1.1");
 		else if (q->upgrade != NULL)
@@ -134,7 +176,7 @@ sbd_route_decide(const struct sb_policy *p, const struct sbd_route_query *q,
 		for (size_t i = 0; i < p->n_routes; i++) {
 			const struct sb_route *r = &p->routes[i];
 
-			if (!route_matches_place(r, q, hostp) || r->match.upgrade == NULL ||
+			if (!route_matches_place(r, at) || r->match.upgrade == NULL ||
 			    !sbd_token_matches(r->match.upgrade, offered.items[t].text))
 				continue;
 			v->has_route = true;
@@ -161,6 +203,20 @@ sbd_route_decide(const struct sb_policy *p, const struct sbd_route_query *q,
 			return;
 		}
 	}
-	hint_tokens(p, q, hostp, v);
+	hint_tokens(p, at, v);
 	refuse(v, 426, "protocol %s is not routed here", q->upgrade);
+}
+
+void
+sbd_route_decide(const struct sb_policy *p, const struct sbd_route_query *q,
+    struct sbd_verdict *v)
+{
+	char host[256];
+	char *path = NULL;
+	struct place at;
+
+	memset(v, 0, sizeof *v);
+	if (well_formed(q, host, sizeof host, &at, &path, v))
+		decide_at(p, q, &at, v);
+	free(path);
 }

@@ -11,7 +11,10 @@
 struct sbd_route_query {
 	const char *listener;
 	const char *host;        /* Host header or NULL */
-	const char *path;
+	unsigned host_count;     /* how many Host headers came (more than one: 400) */
+	const char *path;        /* the request target as sent: percent-encoded, query included */
+	const char *head_flaw;   /* what the raw head had wrong (sbd_head_scan), or NULL */
+	const char *bad_field;   /* the name of the first invalid header field, or NULL */
 	const char *method;
 	bool http11;             /* HTTP/1.1 or later: Upgrade is honoured */
 	const char *connection;  /* all Connection headers, joined with ", " */

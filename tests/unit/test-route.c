@@ -140,9 +140,9 @@ test_basic(void)
 	expect_101(p, &r, "ws", "WebSocket");
 	r.q.connection = "keep-alive, UPGRADE";
 	expect_101(p, &r, "ws", "WebSocket");
-	/* no Host: a route without match.host still applies */
+	/* no Host: HTTP/1.1 requires one (RFC 9112 §3.2), even where no route asks for it */
 	r.q.host = NULL;
-	expect_101(p, &r, "ws", "WebSocket");
+	expect_refusal(p, &r, 400, NULL, "an HTTP/1.1 request needs a Host header");
 	sb_policy_free(p);
 }
 
@@ -303,7 +303,10 @@ test_host(void)
 		}
 	}
 	r.q.host = NULL;
+	expect_refusal(p, &r, 400, NULL, "an HTTP/1.1 request needs a Host header");
+	r.q.http11 = false; /* HTTP/1.0 may leave it out */
 	expect_refusal(p, &r, 404, NULL, "no route for host (none) path /");
+	r.q.http11 = true;
 	/* malformed beats everything, even with no route that cares about the host */
 	static const char *const bad[] = {
 		"", "exa mple.org", "example.org:http", "[example.org]", "[::1", "::1",
@@ -324,6 +327,45 @@ test_host(void)
 	sb_policy_free(p);
 }
 
+/* What a strict server refuses comes before any route is looked at. */
+static void
+test_strict(void)
+{
+	struct sb_policy *p = policy(WS_ROUTE("tun", ", 'path': '/tun'"));
+	struct req r;
+
+	req_init(&r);
+	r.q.path = "/tun";
+	r.q.host_count = 1;
+	expect_101(p, &r, "tun", "websocket");
+	r.q.host_count = 2;
+	expect_refusal(p, &r, 400, NULL, "more than one Host header");
+	r.q.host_count = 1;
+	r.q.head_flaw = "a bare CR in the request head";
+	expect_refusal(p, &r, 400, NULL, "a bare CR in the request head");
+	r.q.head_flaw = NULL;
+	r.q.bad_field = "X-A ";
+	expect_refusal(p, &r, 400, NULL, "malformed header field X-A ");
+	r.q.bad_field = NULL;
+
+	static const char *const dots[] = { "/tun/../x", "/tun/./x", "/tun/%2e%2e/x", "/tun/.." };
+	for (size_t i = 0; i < G_N_ELEMENTS(dots); i++) {
+		r.q.path = dots[i];
+		expect_refusal(p, &r, 400, NULL, "a dot-segment (/./ or /../) in the path");
+	}
+	r.q.path = "/tun%2Fx";
+	expect_refusal(p, &r, 400, NULL, "an encoded / in the path");
+	r.q.path = "/tun%00/../x";
+	expect_refusal(p, &r, 400, NULL, "an encoded NUL in the path");
+	r.q.path = "/tunX";
+	expect_refusal(p, &r, 404, NULL, "no route for host example.org path /tunX");
+	r.q.path = "/tunnel";
+	expect_refusal(p, &r, 404, NULL, "no route for host example.org path /tunnel");
+	r.q.path = "/tun?/../x";
+	expect_101(p, &r, "tun", "websocket");
+	sb_policy_free(p);
+}
+
 static void
 test_path_prefix(void)
 {
@@ -336,8 +378,16 @@ test_path_prefix(void)
 	expect_101(p, &r, "ws", "websocket");
 	r.q.path = "/ws/deeper";
 	expect_101(p, &r, "ws", "websocket");
-	r.q.path = "/wsx"; /* a prefix, not a path segment */
+	r.q.path = "/ws?x=1";
 	expect_101(p, &r, "ws", "websocket");
+	r.q.path = "/ws%2fdeeper"; /* decoded before it matches */
+	expect_refusal(p, &r, 400, NULL, "an encoded / in the path");
+	r.q.path = "/w%73/x";
+	expect_101(p, &r, "ws", "websocket");
+	r.q.path = "/wsx"; /* /ws matches at a segment boundary only */
+	expect_101(p, &r, "root", "websocket");
+	r.q.path = "/wsx/ws";
+	expect_101(p, &r, "root", "websocket");
 	r.q.path = "/w";
 	expect_101(p, &r, "root", "websocket");
 	r.q.path = "/WS"; /* paths are case-sensitive */
@@ -623,6 +673,7 @@ main(int argc, char **argv)
 	g_test_add_func("/route/not-an-upgrade", test_not_an_upgrade);
 	g_test_add_func("/route/host", test_host);
 	g_test_add_func("/route/path-prefix", test_path_prefix);
+	g_test_add_func("/route/strict", test_strict);
 	g_test_add_func("/route/listener", test_listener);
 	g_test_add_func("/route/preference-order", test_preference_order);
 	g_test_add_func("/route/allow", test_allow);
