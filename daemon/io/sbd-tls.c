@@ -21,7 +21,9 @@
 
 #define TLS_MIN_GNUTLS      "3.7.0"
 #define TLS_PRIO_BASE       "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3"
-#define TLS_PRIO_NO_TLS12   ":-VERS-TLS1.2:-VERS-TLS1.1:-VERS-TLS1.0"
+/* Appended to every priority string, ours or the policy's, so none re-enables them. */
+#define TLS_PRIO_BELOW_12   ":-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0:-VERS-DTLS-ALL"
+#define TLS_PRIO_BELOW_13   ":-VERS-TLS1.2" TLS_PRIO_BELOW_12
 #define TLS_SERVER_NAME_MAX 256
 
 struct sni_name {
@@ -185,6 +187,15 @@ ctx_free(struct sbd_tls_ctx *ctx)
 	free(ctx);
 }
 
+/* Whether a priority leaves some protocol version to negotiate. */
+static bool
+has_protocol(gnutls_priority_t priority)
+{
+	const unsigned *list = NULL;
+
+	return gnutls_priority_protocol_list(priority, &list) > 0 && list != NULL;
+}
+
 /* Allocates ctx with room for n_creds credentials, the priority and the ticket key. */
 static struct sbd_tls_ctx *
 ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char *priority,
@@ -207,13 +218,22 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 		    min_version);
 		goto err;
 	}
-	if (priority != NULL)
-		prio = sb_xasprintf("%s%s", priority, tls13_only ? TLS_PRIO_NO_TLS12 : "");
-	else
-		prio = sb_xstrdup(tls13_only ? TLS_PRIO_BASE : TLS_PRIO_BASE ":+VERS-TLS1.2");
+	/*
+	 * A policy's own string may name versions of its own ("NORMAL" enables
+	 * TLS 1.0 and 1.1): what min_version excludes is removed after it.
+	 */
+	prio = sb_xasprintf("%s%s", priority != NULL ? priority : TLS_PRIO_BASE ":+VERS-TLS1.2",
+	    tls13_only ? TLS_PRIO_BELOW_13 : TLS_PRIO_BELOW_12);
 	rc = gnutls_priority_init(&ctx->priority, prio, &errpos);
-	if (rc < 0) {
+	if (rc < 0)
 		ctx->priority = NULL;
+	if (rc == GNUTLS_E_NO_PRIORITIES_WERE_SET || (rc == 0 && !has_protocol(ctx->priority))) {
+		sb_errors_add(errs, path, "%s: priority \"%s\" enables no TLS version at or above "
+		    "min_version %s", what, priority != NULL ? priority : prio,
+		    tls13_only ? "1.3" : "1.2");
+		goto err;
+	}
+	if (rc < 0) {
 		if (rc == GNUTLS_E_INVALID_REQUEST && errpos != NULL)
 			sb_errors_add(errs, path, "%s: priority \"%s\": syntax error at \"%s\"", what,
 			    priority != NULL ? priority : prio, errpos);

@@ -27,8 +27,9 @@ int sbd_tls_init(struct sb_errors *errs);
 
 /*
  * For a TLS listener. Relative paths resolve with sb_policy_resolve_path().
- * min_version "1.3" drops TLS 1.2; a `priority` string is used verbatim, with
- * min_version "1.3" still applied on top of it. On failure returns NULL with,
+ * min_version "1.3" drops TLS 1.2; a `priority` string is used as given, then
+ * every version below min_version is removed from it (a string left with no
+ * version is an error). On failure returns NULL with,
  * e.g., "listener public: cert /x/cert.pem, key /x/key.pem: Error while
  * reading file" in errs.
  */

@@ -369,6 +369,10 @@ test_alpn(void)
 static void
 test_min_version(void)
 {
+	static const char *const below_12[] = {
+		"NORMAL:-VERS-ALL:+VERS-TLS1.0:%VERIFY_ALLOW_SIGN_WITH_SHA1",
+		"NORMAL:-VERS-ALL:+VERS-TLS1.1:%VERIFY_ALLOW_SIGN_WITH_SHA1",
+	};
 	struct listener_fixture f;
 	struct sbd_tls_ctx *ctx;
 	struct client old = { .priority = TLS12_ONLY };
@@ -394,6 +398,20 @@ test_min_version(void)
 	memset(&again, 0, sizeof again);
 	again.priority = TLS12_ONLY;
 	g_assert_cmpint(handshake(ctx, &again, desc, sizeof desc), <, 0);
+	sbd_tls_ctx_unref(ctx);
+
+	/* "NORMAL" enables TLS 1.0 and 1.1: the default min_version 1.2 takes them out again. */
+	f.tls.min_version = NULL;
+	ctx = listener_ctx(&f);
+	for (size_t i = 0; i < G_N_ELEMENTS(below_12); i++) {
+		struct client old_client = { .priority = below_12[i] };
+
+		g_assert_cmpint(handshake(ctx, &old_client, desc, sizeof desc), <, 0);
+		g_assert_cmpint(old_client.handshake_rc, <, 0);
+	}
+	memset(&again, 0, sizeof again);
+	g_assert_cmpint(handshake(ctx, &again, desc, sizeof desc), ==, 0);
+	gnutls_free(again.session_data.data);
 	sbd_tls_ctx_unref(ctx);
 }
 
@@ -564,6 +582,17 @@ test_errors(void)
 	f.tls.priority = (char *)"NORMAL:+NO-SUCH-THING";
 	check_listener_error(&f,
 	    "listener public: priority \"NORMAL:+NO-SUCH-THING\": syntax error");
+
+	/* Nothing left once the versions below min_version are gone. */
+	listener_fixture_init(&f);
+	f.tls.priority = (char *)"NORMAL:-VERS-ALL:+VERS-TLS1.1";
+	check_listener_error(&f, "listener public: priority \"NORMAL:-VERS-ALL:+VERS-TLS1.1\" "
+	    "enables no TLS version at or above min_version 1.2");
+
+	listener_fixture_init(&f);
+	f.tls.priority = (char *)"NORMAL:-VERS-TLS1.3";
+	f.tls.min_version = (char *)"1.3";
+	check_listener_error(&f, "enables no TLS version at or above min_version 1.3");
 
 	listener_fixture_init(&f);
 	f.tls.min_version = (char *)"1.1";
