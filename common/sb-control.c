@@ -12,6 +12,7 @@ static const char *const method_names[SB_METHOD_COUNT] = {
 	[SB_METHOD_STATUS] = "status",
 	[SB_METHOD_CONNECTIONS_LIST] = "connections.list",
 	[SB_METHOD_CONNECTIONS_CLOSE] = "connections.close",
+	[SB_METHOD_CONNECTIONS_GET] = "connections.get",
 	[SB_METHOD_POLICY_GET] = "policy.get",
 	[SB_METHOD_POLICY_VALIDATE] = "policy.validate",
 	[SB_METHOD_POLICY_APPLY] = "policy.apply",

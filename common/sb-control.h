@@ -9,6 +9,7 @@ enum sb_control_method {
 	SB_METHOD_STATUS,            /* "status" */
 	SB_METHOD_CONNECTIONS_LIST,  /* "connections.list" */
 	SB_METHOD_CONNECTIONS_CLOSE, /* "connections.close" */
+	SB_METHOD_CONNECTIONS_GET,   /* "connections.get": one connection in detail */
 	SB_METHOD_POLICY_GET,        /* "policy.get" */
 	SB_METHOD_POLICY_VALIDATE,   /* "policy.validate" */
 	SB_METHOD_POLICY_APPLY,      /* "policy.apply" */
@@ -83,6 +84,24 @@ enum sb_control_error {
 /* policy.validate: the live tunnels applying would close, and those it would keep unadmitted */
 #define SB_FIELD_WOULD_CLOSE "would_close"
 #define SB_FIELD_WOULD_KEEP "would_keep"
+/*
+ * connections.get: a connection's list fields, then its age and idle time,
+ * "tls" ({version, cipher, sni, alpn}; null on plain), "subprotocol" and
+ * "websocket" ({messages_up, messages_down, pings_up, pings_down, ping_rtt_ms};
+ * null in other modes). "up" is from the client, "down" towards it.
+ */
+#define SB_FIELD_AGE_S "age_s"
+#define SB_FIELD_IDLE_S "idle_s"
+#define SB_FIELD_CIPHER "cipher"
+#define SB_FIELD_SNI "sni"
+#define SB_FIELD_ALPN "alpn"
+#define SB_FIELD_SUBPROTOCOL "subprotocol"
+#define SB_FIELD_WEBSOCKET "websocket"
+#define SB_FIELD_MESSAGES_UP "messages_up"
+#define SB_FIELD_MESSAGES_DOWN "messages_down"
+#define SB_FIELD_PINGS_UP "pings_up"
+#define SB_FIELD_PINGS_DOWN "pings_down"
+#define SB_FIELD_PING_RTT_MS "ping_rtt_ms"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

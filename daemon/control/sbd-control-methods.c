@@ -124,27 +124,60 @@ m_connections_list(struct sbd_control_client *cl, json_object *id, json_object *
 	return line;
 }
 
-static char *
-m_connections_close(struct sbd_control_client *cl, json_object *id, json_object *params)
+/* params {"id": N}: N, or 0 when params are not that. */
+static int64_t
+params_connection_id(json_object *params)
 {
 	json_object *v;
-	char reason[96];
 	int64_t cid;
 
 	if (!params_object(params) || params == NULL ||
 	    !json_object_object_get_ex(params, SB_FIELD_ID, &v) ||
 	    !json_object_is_type(v, json_type_int) || (cid = json_object_get_int64(v)) <= 0)
+		return 0;
+	return cid;
+}
+
+static char *
+no_such_connection(json_object *id, int64_t cid)
+{
+	char msg[96];
+
+	snprintf(msg, sizeof msg, "no such connection: %lld", (long long)cid);
+	return sb_rpc_error(id, SB_ERR_NO_SUCH_CONNECTION, msg, NULL);
+}
+
+static char *
+m_connections_close(struct sbd_control_client *cl, json_object *id, json_object *params)
+{
+	int64_t cid = params_connection_id(params);
+	char reason[96];
+
+	if (cid == 0)
 		return invalid_params(id, "invalid params: expected {\"id\": a connection id}");
 	snprintf(reason, sizeof reason, "closed by control (uid %u)", (unsigned)cl->uid);
-	if (!sbd_registry_close(cl->ctl->d->ctx.registry, (uint64_t)cid, reason)) {
-		char msg[96];
-
-		snprintf(msg, sizeof msg, "no such connection: %lld", (long long)cid);
-		return sb_rpc_error(id, SB_ERR_NO_SUCH_CONNECTION, msg, NULL);
-	}
+	if (!sbd_registry_close(cl->ctl->d->ctx.registry, (uint64_t)cid, reason))
+		return no_such_connection(id, cid);
 	sb_info("control: uid %u closes connection %lld", (unsigned)cl->uid, (long long)cid);
 	json_object *r = json_object_new_object();
 	char *line = sb_rpc_result(id, r);
+	json_object_put(r);
+	return line;
+}
+
+static char *
+m_connections_get(struct sbd_control_client *cl, json_object *id, json_object *params)
+{
+	int64_t cid = params_connection_id(params);
+	json_object *r;
+	char *line;
+
+	if (cid == 0)
+		return invalid_params(id, "invalid params: expected {\"id\": a connection id}");
+	r = sbd_registry_get(cl->ctl->d->ctx.registry, (uint64_t)cid);
+	if (r == NULL)
+		return no_such_connection(id, cid);
+	line = sb_rpc_result(id, r);
 	json_object_put(r);
 	return line;
 }
@@ -353,6 +386,7 @@ static method_fn *const methods[SB_METHOD_COUNT] = {
 	[SB_METHOD_STATUS] = m_status,
 	[SB_METHOD_CONNECTIONS_LIST] = m_connections_list,
 	[SB_METHOD_CONNECTIONS_CLOSE] = m_connections_close,
+	[SB_METHOD_CONNECTIONS_GET] = m_connections_get,
 	[SB_METHOD_POLICY_GET] = m_policy_get,
 	[SB_METHOD_POLICY_VALIDATE] = m_policy_validate,
 	[SB_METHOD_POLICY_APPLY] = m_policy_apply,

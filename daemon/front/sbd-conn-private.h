@@ -13,6 +13,7 @@
 #include "sbd-flow.h"
 #include "sbd-http-head.h"
 #include "sbd-registry.h"
+#include "sbd-tls.h"
 
 struct sbd_tunnel;
 struct sbd_route_stats;
@@ -48,6 +49,8 @@ struct sbd_conn {
 	struct sbd_route_stats *route_slot; /* the route's slot the tunnel holds */
 	struct sbd_registry_entry entry; /* listed while a tunnel */
 	char label[32 + SB_ADDR_TEXT_MAX]; /* "conn 7 10.0.0.1:4242", for the tunnel's logs */
+	struct sbd_tls_facts tls; /* the client's TLS, recorded at the hand-over */
+	bool has_tls;
 
 	uint64_t started_ms;
 	int64_t started_unix_ms;

@@ -5,6 +5,8 @@
 #include "sbd-conn-private.h"
 #include "sbd-ctx.h"
 #include "sbd-events.h"
+#include "sbd-loop.h"
+#include "sbd-mode.h"
 #include "sbd-recheck.h"
 #include "sbd-tunnel.h"
 
@@ -33,6 +35,51 @@ snapshot(struct sbd_registry_entry *e)
 	json_object_object_add(o, SB_FIELD_BYTES_DOWN, json_object_new_int64((int64_t)down));
 	json_object_object_add(o, SB_FIELD_STATE, json_object_new_string(
 	    sbd_tunnel_half_closed(c->tunnel) ? "half-closed" : "open"));
+	return o;
+}
+
+static json_object *
+text_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_object_new_string(s) : NULL;
+}
+
+/* connections.get: the list fields, then what one connection alone is asked about. */
+static json_object *
+detail(struct sbd_registry_entry *e)
+{
+	struct sbd_conn *c = (struct sbd_conn *)((char *)e - offsetof(struct sbd_conn, entry));
+	json_object *o = snapshot(e), *tls = NULL, *ws = NULL;
+	struct sbd_mode_stats st = { .ping_rtt_ms = -1 };
+	uint64_t now = sbd_now_ms();
+
+	json_object_object_add(o, SB_FIELD_AGE_S,
+	    json_object_new_int64((int64_t)((now - c->started_ms) / 1000)));
+	json_object_object_add(o, SB_FIELD_IDLE_S,
+	    json_object_new_int64((int64_t)(sbd_tunnel_idle_ms(c->tunnel, now) / 1000)));
+	if (c->has_tls) {
+		tls = json_object_new_object();
+		json_object_object_add(tls, SB_FIELD_VERSION, text_or_null(c->tls.version));
+		json_object_object_add(tls, SB_FIELD_CIPHER, text_or_null(c->tls.cipher));
+		json_object_object_add(tls, SB_FIELD_SNI, text_or_null(c->tls.sni));
+		json_object_object_add(tls, SB_FIELD_ALPN, text_or_null(c->tls.alpn));
+	}
+	json_object_object_add(o, SB_FIELD_TLS, tls);
+	if (sbd_tunnel_mode_stats(c->tunnel, &st)) {
+		ws = json_object_new_object();
+		json_object_object_add(ws, SB_FIELD_MESSAGES_UP,
+		    json_object_new_int64((int64_t)st.messages_up));
+		json_object_object_add(ws, SB_FIELD_MESSAGES_DOWN,
+		    json_object_new_int64((int64_t)st.messages_down));
+		json_object_object_add(ws, SB_FIELD_PINGS_UP,
+		    json_object_new_int64((int64_t)st.pings_up));
+		json_object_object_add(ws, SB_FIELD_PINGS_DOWN,
+		    json_object_new_int64((int64_t)st.pings_down));
+		json_object_object_add(ws, SB_FIELD_PING_RTT_MS, st.ping_rtt_ms < 0 ? NULL :
+		    json_object_new_int64(st.ping_rtt_ms));
+	}
+	json_object_object_add(o, SB_FIELD_SUBPROTOCOL, text_or_null(st.subprotocol));
+	json_object_object_add(o, SB_FIELD_WEBSOCKET, ws);
 	return o;
 }
 
@@ -69,6 +116,7 @@ entry_recheck(struct sbd_registry_entry *e, const struct sb_policy *p)
 
 const struct sbd_registry_ops sbd_conn_entry_ops = {
 	.snapshot = snapshot,
+	.detail = detail,
 	.close = entry_close,
 	.ref = entry_ref,
 	.unref = entry_unref,

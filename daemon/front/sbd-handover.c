@@ -92,6 +92,10 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 
 	snprintf(c->label, sizeof c->label, "conn %llu %s", (unsigned long long)c->info.id,
 	    c->info.text);
+	/* Once, here: a snapshot on another thread must not ask GnuTLS about a live session. */
+	c->has_tls = c->client.tls != NULL;
+	if (c->has_tls)
+		sbd_tls_facts(c->client.tls, &c->tls);
 	struct sbd_tunnel_host host = {
 		.watch = tunnel_watch,
 		.rerun = tunnel_rerun,

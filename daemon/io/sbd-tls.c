@@ -536,6 +536,24 @@ sbd_tls_server_name(gnutls_session_t session)
 }
 
 void
+sbd_tls_facts(gnutls_session_t session, struct sbd_tls_facts *out)
+{
+	const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(session));
+	const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(session));
+	const char *sni = sbd_tls_server_name(session);
+	gnutls_datum_t alpn = { NULL, 0 };
+
+	snprintf(out->version, sizeof out->version, "%s", version != NULL ? version : "");
+	snprintf(out->cipher, sizeof out->cipher, "%s", cipher != NULL ? cipher : "");
+	snprintf(out->sni, sizeof out->sni, "%s", sni != NULL ? sni : "");
+	if (gnutls_alpn_get_selected_protocol(session, &alpn) == 0 && alpn.size > 0 &&
+	    alpn.size < sizeof out->alpn)
+		snprintf(out->alpn, sizeof out->alpn, "%.*s", (int)alpn.size, (const char *)alpn.data);
+	else
+		out->alpn[0] = '\0';
+}
+
+void
 sbd_tls_describe(gnutls_session_t session, char *out, size_t outlen)
 {
 	const char *version = gnutls_protocol_get_name(gnutls_protocol_get_version(session));

@@ -76,6 +76,15 @@ void sbd_tls_describe(gnutls_session_t session, char *out, size_t outlen);
  */
 const char *sbd_tls_server_name(gnutls_session_t session);
 
+/* A session's facts for connections.get, once the handshake is done; "" for none. */
+struct sbd_tls_facts {
+	char version[16];  /* "TLS1.3" */
+	char cipher[48];   /* "AES-256-GCM" */
+	char sni[256];     /* as sbd_tls_server_name() */
+	char alpn[64];     /* the protocol ALPN chose */
+};
+void sbd_tls_facts(gnutls_session_t session, struct sbd_tls_facts *out);
+
 /*
  * Writes a new ECDSA P-256 self-signed certificate for cn (subjectAltName: the
  * name, or the address when cn is an IP literal), valid one year, to cert_path

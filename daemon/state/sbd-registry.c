@@ -70,6 +70,22 @@ sbd_registry_list(struct sbd_registry *reg)
 	return arr;
 }
 
+json_object *
+sbd_registry_get(struct sbd_registry *reg, uint64_t id)
+{
+	json_object *o = NULL;
+
+	pthread_mutex_lock(&reg->lock);
+	for (struct sbd_registry_entry *e = reg->head; e != NULL; e = e->next) {
+		if (e->id == id) {
+			o = e->ops->detail(e);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return o;
+}
+
 void
 sbd_registry_preview(struct sbd_registry *reg, const struct sb_policy *p,
     json_object *would_close, json_object *would_keep)

@@ -25,6 +25,8 @@ enum sbd_recheck {
 struct sbd_registry_ops {
 	/* Any thread, under the registry's lock: the fields connections.list shows. */
 	json_object *(*snapshot)(struct sbd_registry_entry *e);
+	/* Any thread, under the registry's lock: what connections.get shows. */
+	json_object *(*detail)(struct sbd_registry_entry *e);
 	/* On the entry's loop: close it with that reason. */
 	void (*close)(struct sbd_registry_entry *e, const char *reason);
 	/* Keep the owner alive while a close is posted to its loop. */
@@ -57,5 +59,7 @@ json_object *sbd_registry_list(struct sbd_registry *reg);
  */
 void sbd_registry_preview(struct sbd_registry *reg, const struct sb_policy *p,
     json_object *would_close, json_object *would_keep);
+/* connections.get: the detail of the tunnel with that id, or NULL. (transfer full) */
+json_object *sbd_registry_get(struct sbd_registry *reg, uint64_t id);
 /* Closes the tunnel with that id on its loop; false when there is none. */
 bool sbd_registry_close(struct sbd_registry *reg, uint64_t id, const char *reason);

@@ -38,7 +38,20 @@ struct sbd_ws {
 	uint64_t last_ping_ms;
 	uint64_t close_deadline_ms;
 	char reason[160];
+	/* connections.get reads these from another thread (relaxed: counters, not signals) */
+	const char *subprotocol;  /* the route's string the 101 named, or NULL */
+	atomic_uint_fast64_t messages_up, messages_down, pings_up, pings_down;
+	atomic_int_fast64_t ping_rtt_ms;
 };
+
+/* Adds one to a counter connections.get reads. */
+static void
+bump(atomic_uint_fast64_t *n)
+{
+	atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+}
+
+static const char *prep_protocol(const void *prep);
 
 static _Thread_local uint8_t scratch[CHUNK];
 
@@ -50,6 +63,8 @@ start(struct sbd_tunnel *t, void *prep, struct sb_buf *early, struct sb_buf *to_
 	const struct sb_route *route = t->route->route;
 	struct sbd_ws *ws = sb_xcalloc(1, sizeof *ws);
 
+	ws->subprotocol = prep_protocol(prep);
+	atomic_init(&ws->ping_rtt_ms, -1);
 	free(prep);
 	t->mode = ws;
 	sbd_ws_parser_init(&ws->parser, route->max_message_bytes);
@@ -83,6 +98,8 @@ queue_frame(struct sbd_ws *ws, enum sbd_ws_opcode op, const void *payload, size_
 
 	sb_buf_append(&ws->to_client, hdr, n);
 	sb_buf_append(&ws->to_client, payload, len);
+	if (op == SBD_WS_OP_BINARY || op == SBD_WS_OP_TEXT)
+		bump(&ws->messages_down);
 }
 
 /* Our close frame, once; after it no data frame may follow. */
@@ -135,12 +152,19 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 		case SBD_WS_EV_DATA:
 			sb_buf_append(&ws->to_backend, ev.data, ev.len);
 			*up += ev.len;
+			if (ev.fin_message)
+				bump(&ws->messages_up);
 			break;
 		case SBD_WS_EV_PING:
+			bump(&ws->pings_up);
 			if (!ws->close_sent)
 				queue_frame(ws, SBD_WS_OP_PONG, ev.data, ev.len);
 			break;
 		case SBD_WS_EV_PONG:
+			if (ws->ping_outstanding)
+				atomic_store_explicit(&ws->ping_rtt_ms,
+				    (int_fast64_t)(sbd_now_ms() - ws->last_ping_ms),
+				    memory_order_relaxed);
 			ws->ping_outstanding = false;
 			break;
 		case SBD_WS_EV_CLOSE:
@@ -362,6 +386,7 @@ tick(struct sbd_tunnel *t, uint64_t now)
 		fail(ws, SBD_WS_CLOSE_GOING_AWAY, "no pong to the last ping", NULL);
 	} else {
 		queue_frame(ws, SBD_WS_OP_PING, "sb", 2);
+		bump(&ws->pings_down);
 		ws->ping_outstanding = true;
 	}
 	ws->last_ping_ms = now;
@@ -422,6 +447,25 @@ check(const struct sbd_request *r, const struct sbd_route_rt *rt, void **prep,
 	return !no_fit;
 }
 
+static const char *
+prep_protocol(const void *prep)
+{
+	return prep != NULL ? ((const struct ws_prep *)prep)->protocol : NULL;
+}
+
+static void
+stats(const struct sbd_tunnel *t, struct sbd_mode_stats *out)
+{
+	struct sbd_ws *ws = t->mode;
+
+	out->subprotocol = ws->subprotocol;
+	out->messages_up = atomic_load_explicit(&ws->messages_up, memory_order_relaxed);
+	out->messages_down = atomic_load_explicit(&ws->messages_down, memory_order_relaxed);
+	out->pings_up = atomic_load_explicit(&ws->pings_up, memory_order_relaxed);
+	out->pings_down = atomic_load_explicit(&ws->pings_down, memory_order_relaxed);
+	out->ping_rtt_ms = atomic_load_explicit(&ws->ping_rtt_ms, memory_order_relaxed);
+}
+
 static void
 answer(const void *prep, const char *token, sbd_add_header_fn *add, void *arg)
 {
@@ -441,5 +485,6 @@ const struct sbd_mode_ops sbd_mode_websocket = {
 	.start = start,
 	.pump = pump,
 	.tick = tick,
+	.stats = stats,
 	.free = ws_free,
 };

@@ -22,6 +22,14 @@ struct sbd_verdict;
 
 typedef void sbd_add_header_fn(void *arg, const char *name, const char *value);
 
+/* What a mode tells connections.get of itself; "up" is from the client, "down" towards it. */
+struct sbd_mode_stats {
+	const char *subprotocol;             /* the one the 101 named; NULL: none */
+	uint64_t messages_up, messages_down; /* whole WebSocket messages */
+	uint64_t pings_up, pings_down;       /* pings the client sent; pings we sent it */
+	int64_t ping_rtt_ms;                 /* our last ping's round trip; -1 before a pong */
+};
+
 struct sbd_mode_ops {
 	enum sb_mode mode;
 	/* The request body belongs to the upgrade (h2c): read it before ready(). */
@@ -47,6 +55,11 @@ struct sbd_mode_ops {
 	struct sbd_why (*pump)(struct sbd_tunnel *t);
 	/* Once a second (NULL: nothing to keep time for). */
 	struct sbd_why (*tick)(struct sbd_tunnel *t, uint64_t now);
+	/*
+	 * Any thread, while the tunnel is registered (NULL: nothing to tell):
+	 * fills out from counters the loop keeps with relaxed atomics.
+	 */
+	void (*stats)(const struct sbd_tunnel *t, struct sbd_mode_stats *out);
 	/* Frees the mode's state of t (NULL ok). */
 	void (*free)(void *state);
 };

@@ -20,7 +20,7 @@ struct sbd_tunnel {
 	atomic_uint_fast64_t bytes_up;
 	atomic_uint_fast64_t bytes_down;
 	uint64_t down_skip;      /* bytes of the 101 still ahead in the down flow: not payload */
-	uint64_t last_active_ms;
+	_Atomic uint64_t last_active_ms; /* relaxed: snapshots read it for idle_s */
 	uint64_t deadline_ms;    /* a mode's handshake deadline; the idle timeout waits for it */
 	uint64_t handshake_timeout_ms;
 	bool client_eof_early;   /* the client shut its side before the hand-over */

@@ -49,7 +49,7 @@ sbd_tunnel_new(const struct sbd_tunnel_host *host, struct sbd_tunnel_start *st,
 	t->ops = sbd_mode_ops(t->route->route->mode);
 	t->handshake_timeout_ms = st->handshake_timeout_ms;
 	t->client_eof_early = st->client_eof;
-	t->last_active_ms = sbd_now_ms();
+	atomic_store_explicit(&t->last_active_ms, sbd_now_ms(), memory_order_relaxed);
 	/* Flows own pipe fds: a zeroed flow would "own" fd 0. Modes that use them set them up. */
 	sbd_flow_init(&t->up, NULL, NULL);
 	sbd_flow_init(&t->down, NULL, NULL);
@@ -91,7 +91,7 @@ sbd_tunnel_tick(struct sbd_tunnel *t, uint64_t now)
 
 	if (!sbd_why_is_open(why) || t->deadline_ms != 0)
 		return why;
-	if (now - t->last_active_ms >= t->route->route->idle_timeout_s * 1000ull)
+	if (sbd_tunnel_idle_ms(t, now) >= t->route->route->idle_timeout_s * 1000ull)
 		return SBD_WHY(SBD_CLOSE_IDLE);
 	return SBD_WHY_OPEN;
 }
@@ -121,12 +121,29 @@ sbd_tunnel_half_closed(const struct sbd_tunnel *t)
 	return atomic_load(&t->half_closed);
 }
 
+uint64_t
+sbd_tunnel_idle_ms(const struct sbd_tunnel *t, uint64_t now)
+{
+	uint64_t last = atomic_load_explicit(&t->last_active_ms, memory_order_relaxed);
+
+	return now > last ? now - last : 0;
+}
+
+bool
+sbd_tunnel_mode_stats(const struct sbd_tunnel *t, struct sbd_mode_stats *out)
+{
+	if (t->ops->stats == NULL)
+		return false;
+	t->ops->stats(t, out);
+	return true;
+}
+
 void
 sbd_tunnel_count(struct sbd_tunnel *t, uint64_t up, uint64_t down)
 {
 	if (up == 0 && down == 0)
 		return;
-	t->last_active_ms = sbd_now_ms();
+	atomic_store_explicit(&t->last_active_ms, sbd_now_ms(), memory_order_relaxed);
 	if (t->down_skip > 0) {
 		uint64_t skip = down < t->down_skip ? down : t->down_skip;
 

@@ -60,3 +60,8 @@ const struct sbd_route_rt *sbd_tunnel_route(const struct sbd_tunnel *t);
 const char *sbd_tunnel_backend_text(const struct sbd_tunnel *t);
 void sbd_tunnel_bytes(const struct sbd_tunnel *t, uint64_t *up, uint64_t *down);
 bool sbd_tunnel_half_closed(const struct sbd_tunnel *t);
+/* Milliseconds since bytes last moved either way, at now (sbd_now_ms()). */
+uint64_t sbd_tunnel_idle_ms(const struct sbd_tunnel *t, uint64_t now);
+/* The mode's own counters; false (out untouched) for a mode that keeps none. */
+struct sbd_mode_stats;
+bool sbd_tunnel_mode_stats(const struct sbd_tunnel *t, struct sbd_mode_stats *out);

@@ -10,7 +10,7 @@ static void
 test_methods(void)
 {
 	static const char *const names[] = {
-		"status", "connections.list", "connections.close", "policy.get",
+		"status", "connections.list", "connections.close", "connections.get", "policy.get",
 		"policy.validate", "policy.apply", "events.subscribe",
 	};
 	enum sb_control_method m;
