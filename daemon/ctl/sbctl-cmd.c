@@ -29,6 +29,9 @@ sbctl_usage(FILE *out)
 	    "commands:\n"
 	    "  status                      daemon version, uptime, listeners, counters\n"
 	    "  connections                 live connections, as a table\n"
+	    "  connection ID               one connection in detail: route, client, backend,\n"
+	    "                              listener, TLS, subprotocol, WebSocket messages and\n"
+	    "                              pings, bytes, age and idle time\n"
 	    "  kill ID                     close one connection\n"
 	    "  policy get                  print the running policy (JSON)\n"
 	    "  policy check FILE           validate FILE with the daemon's own validator; prints\n"
@@ -285,8 +288,10 @@ sbctl_cmd_connections(struct sbctl_ctx *ctx, int argc, char **argv)
 	return simple_call(ctx, argc, argv, SB_METHOD_CONNECTIONS_LIST, show_connections);
 }
 
-enum sbctl_exit
-sbctl_cmd_kill(struct sbctl_ctx *ctx, int argc, char **argv)
+/* Commands of the form "NAME ID": calls method with {"id": ID}; show() prints a result. */
+static enum sbctl_exit
+call_with_id(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method method,
+    void (*show)(struct sbctl_ctx *ctx, long long id, json_object *result))
 {
 	struct sb_rpc_response resp;
 	json_object *params;
@@ -297,25 +302,49 @@ sbctl_cmd_kill(struct sbctl_ctx *ctx, int argc, char **argv)
 	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
 		return sbctl_options_exit(ctx);
 	if (argc - optind != 1) {
-		sbctl_warn("usage: switchboardctl kill ID");
+		sbctl_warn("usage: switchboardctl %s ID", argv[0]);
 		return SBCTL_EXIT_REFUSED;
 	}
 	errno = 0;
 	id = strtoll(argv[optind], &end, 10);
 	if (errno != 0 || end == argv[optind] || *end != '\0' || id <= 0) {
-		sbctl_warn("kill: not a connection id: %s", argv[optind]);
+		sbctl_warn("%s: not a connection id: %s", argv[0], argv[optind]);
 		return SBCTL_EXIT_REFUSED;
 	}
 	params = json_object_new_object();
 	json_object_object_add(params, SB_FIELD_ID, json_object_new_int64(id));
-	rc = sbctl_call(ctx, sb_control_method_name(SB_METHOD_CONNECTIONS_CLOSE), params, &resp);
+	rc = sbctl_call(ctx, sb_control_method_name(method), params, &resp);
 	json_object_put(params);
 	if (rc == SBCTL_EXIT_REFUSED)
 		sbctl_report_error(ctx, &resp);
 	else if (rc == SBCTL_EXIT_OK && ctx->json)
 		sbctl_print_json(resp.result);
 	else if (rc == SBCTL_EXIT_OK)
-		printf("closed connection %lld\n", id);
+		show(ctx, id, resp.result);
 	sb_rpc_response_clear(&resp);
 	return rc;
+}
+
+static void
+show_killed(struct sbctl_ctx *ctx, long long id, json_object *result)
+{
+	printf("closed connection %lld\n", id);
+}
+
+enum sbctl_exit
+sbctl_cmd_kill(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return call_with_id(ctx, argc, argv, SB_METHOD_CONNECTIONS_CLOSE, show_killed);
+}
+
+static void
+show_connection(struct sbctl_ctx *ctx, long long id, json_object *result)
+{
+	sbctl_print_connection(stdout, result, &ctx->view);
+}
+
+enum sbctl_exit
+sbctl_cmd_connection(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return call_with_id(ctx, argc, argv, SB_METHOD_CONNECTIONS_GET, show_connection);
 }

@@ -29,6 +29,8 @@ typedef enum sbctl_exit sbctl_cmd_fn(struct sbctl_ctx *ctx, int argc, char **arg
 sbctl_cmd_fn sbctl_cmd_status;
 sbctl_cmd_fn sbctl_cmd_connections;
 sbctl_cmd_fn sbctl_cmd_kill;
+/* connection ID: one connection in detail (connections.get) */
+sbctl_cmd_fn sbctl_cmd_connection;
 /* watch [--history] */
 sbctl_cmd_fn sbctl_cmd_watch;
 /* refused: the kept refusals as a table */

@@ -57,6 +57,8 @@ struct sbctl_view {
 
 /* connections.list's result as a table: ID ROUTE MODE CLIENT BACKEND AGE UP DOWN. */
 void sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *view);
+/* connections.get's result: one "name: value" line per field (sbctl-format-connection.c). */
+void sbctl_print_connection(FILE *out, json_object *conn, const struct sbctl_view *view);
 /* upgrade.rejected events as a table: TIME CLIENT LISTENER ROUTE STATUS REASON. */
 void sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view);
 /* status's result: version, uptime, revision, listeners, counters. */

@@ -21,6 +21,7 @@ static const struct {
 } commands[] = {
 	{ "status", sbctl_cmd_status },
 	{ "connections", sbctl_cmd_connections },
+	{ "connection", sbctl_cmd_connection },
 	{ "kill", sbctl_cmd_kill },
 	{ "policy", sbctl_cmd_policy },
 	{ "watch", sbctl_cmd_watch },

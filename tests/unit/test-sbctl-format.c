@@ -179,6 +179,49 @@ test_connections(void)
 }
 
 static void
+test_connection(void)
+{
+	struct sbctl_view view = { 100, true, 0 };
+	json_object *ws = parse("{\"id\": 7, \"listener\": \"tls\", \"route\": \"vnc\", "
+	    "\"mode\": \"websocket\", \"client\": \"10.0.0.1:4242\", \"backend\": "
+	    "\"127.0.0.1:5900\", \"started\": \"2024-05-01T12:00:00.000Z\", \"bytes_up\": 1536, "
+	    "\"bytes_down\": 12, \"state\": \"open\", \"age_s\": 75, \"idle_s\": 3, "
+	    "\"tls\": {\"version\": \"TLS1.3\", \"cipher\": \"AES-256-GCM\", "
+	    "\"sni\": \"a\\u001bb\", \"alpn\": null}, \"subprotocol\": \"binary\", "
+	    "\"websocket\": {\"messages_up\": 4, \"messages_down\": 5, \"pings_up\": 1, "
+	    "\"pings_down\": 2, \"ping_rtt_ms\": 12}}");
+	json_object *plain = parse("{\"id\": 8, \"route\": \"raw\", \"mode\": \"tunnel\", "
+	    "\"tls\": null, \"subprotocol\": null, \"websocket\": null, \"age_s\": 0, "
+	    "\"idle_s\": 0}");
+	char *text = NULL;
+
+	CAPTURE(text, sbctl_print_connection(out, ws, &view));
+	g_assert_cmpstr(text, ==,
+	    "connection 7\n"
+	    "route:       vnc (websocket)\n"
+	    "client:      10.0.0.1:4242\n"
+	    "backend:     127.0.0.1:5900\n"
+	    "listener:    tls\n"
+	    "state:       open\n"
+	    "started:     2024-05-01T12:00:00.000Z\n"
+	    "age:         1m15s (idle 3s)\n"
+	    "bytes:       1.5KiB up, 12B down\n"
+	    "tls:         TLS1.3 AES-256-GCM, sni a\\x1bb, alpn -\n"
+	    "subprotocol: binary\n"
+	    "messages:    4 up, 5 down\n"
+	    "pings:       1 from the client, 2 to it (last round trip 12 ms)\n");
+	free(text);
+	CAPTURE(text, sbctl_print_connection(out, plain, &view));
+	g_assert_nonnull(strstr(text, "tls:         none (plain)\n"));
+	g_assert_nonnull(strstr(text, "client:      -\n"));
+	g_assert_null(strstr(text, "messages"));
+	g_assert_null(strstr(text, "subprotocol"));
+	free(text);
+	json_object_put(ws);
+	json_object_put(plain);
+}
+
+static void
 test_status(void)
 {
 	json_object *st = parse("{\"version\":\"0.1.0\",\"uptime_s\":3725,\"revision\":4,"
@@ -291,6 +334,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sbctl-format/printable", test_printable);
 	g_test_add_func("/sbctl-format/table", test_table);
 	g_test_add_func("/sbctl-format/connections", test_connections);
+	g_test_add_func("/sbctl-format/connection", test_connection);
 	g_test_add_func("/sbctl-format/status", test_status);
 	g_test_add_func("/sbctl-format/events", test_events);
 	g_test_add_func("/sbctl-format/policy-errors", test_policy_errors);
