@@ -33,6 +33,9 @@ struct sbd_ws {
 	bool backend_eof;
 	bool backend_shut;
 	bool failing;             /* close as soon as to_client is out */
+	bool pong_pending;        /* a pong waits for room in to_client */
+	uint8_t pong[SBD_WS_CONTROL_MAX];
+	size_t pong_len;
 	unsigned ping_interval_s;
 	bool ping_outstanding;
 	uint64_t last_ping_ms;
@@ -127,16 +130,42 @@ fail(struct sbd_ws *ws, uint16_t code, const char *why, const char *detail)
 	ws->failing = true;
 }
 
-/*
- * Whether parsing may go on: what the client's frames cause to be written
- * (payloads to the backend, pongs and the close echo to the client) must fit
- * its queue first. A client that sends pings and never reads would otherwise
- * grow to_client without end.
- */
+/* Whether parsing may go on: the payloads it yields must fit the backend's queue. */
 static bool
 can_parse(const struct sbd_ws *ws)
 {
-	return ws->to_backend.len < QUEUE_CAP && ws->to_client.len < QUEUE_CAP && !ws->failing;
+	return ws->to_backend.len < QUEUE_CAP && !ws->failing;
+}
+
+/*
+ * A pong for a ping. While the client's queue is full, only the latest waits
+ * (RFC 6455 §5.5.3 allows answering just the most recent ping): a client that
+ * sends pings and never reads cannot grow to_client, and one that sends a
+ * large message while its reader is busy is still read.
+ */
+static void
+answer_ping(struct sbd_ws *ws, const uint8_t *payload, size_t len)
+{
+	if (ws->close_sent)
+		return;
+	if (ws->to_client.len < QUEUE_CAP && !ws->pong_pending) {
+		queue_frame(ws, SBD_WS_OP_PONG, payload, len);
+		return;
+	}
+	memcpy(ws->pong, payload, len);
+	ws->pong_len = len;
+	ws->pong_pending = true;
+}
+
+/* The waiting pong goes out once the client's queue has room again. */
+static void
+release_pong(struct sbd_ws *ws)
+{
+	if (!ws->pong_pending || ws->to_client.len >= QUEUE_CAP)
+		return;
+	ws->pong_pending = false;
+	if (!ws->close_sent)
+		queue_frame(ws, SBD_WS_OP_PONG, ws->pong, ws->pong_len);
 }
 
 /* Turns buffered client bytes into backend bytes and our answers to control frames. */
@@ -157,8 +186,7 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 			break;
 		case SBD_WS_EV_PING:
 			bump(&ws->pings_up);
-			if (!ws->close_sent)
-				queue_frame(ws, SBD_WS_OP_PONG, ev.data, ev.len);
+			answer_ping(ws, ev.data, ev.len);
 			break;
 		case SBD_WS_EV_PONG:
 			if (ws->ping_outstanding)
@@ -324,6 +352,10 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 	}
 
 	int rc = flush_queue(t->client, &ws->to_client);
+	if (rc == 0 && ws->pong_pending) {
+		release_pong(ws);
+		rc = flush_queue(t->client, &ws->to_client);
+	}
 	if (rc == SBD_END_ERROR)
 		return SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, t->client->error);
 	bool flushed = rc == 0 && t->client->tls_write_pending == 0;
@@ -349,7 +381,8 @@ update_interest(struct sbd_tunnel *t)
 	    (ws->in.len > 0 && can_parse(ws) && !ws->close_received))
 		sbd_tunnel_rerun(t);
 	sbd_tunnel_watch(t, t->client, (client_wants_read(ws) ? EPOLLIN : 0) |
-	    (ws->to_client.len > 0 || t->client->tls_write_pending ? EPOLLOUT : 0));
+	    (ws->to_client.len > 0 || ws->pong_pending || t->client->tls_write_pending ?
+	    EPOLLOUT : 0));
 	sbd_tunnel_watch(t, &t->backend, (backend_wants_read(ws) ? EPOLLIN : 0) |
 	    (ws->to_backend.len > 0 || (ws->close_received && !ws->backend_shut) ? EPOLLOUT : 0));
 }
