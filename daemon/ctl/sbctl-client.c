@@ -16,6 +16,7 @@
 
 #include "sb-alloc.h"
 #include "sb-buf.h"
+#include "sb-ssh.h"
 
 /* Answers can be large (a policy, thousands of connections); the daemon is trusted this far. */
 #define SBCTL_LINE_MAX ((size_t)64 << 20)
@@ -35,74 +36,34 @@ struct sbctl_client {
 };
 
 /*
- * ssh://[user@]host[:port][/path]: ssh -T -o BatchMode=yes [-p port] [user@]host
- * switchboardctl relay [--socket /path], its stdin and stdout one end of a
- * socketpair (so the rest reads and writes it as it would the daemon's socket),
- * its stderr ours: ssh's own words reach the user. *pid is the child.
+ * ssh://[user@]host[:port][/path]: the command sb_ssh_argv() makes, its stdin
+ * and stdout one end of a socketpair (so the rest reads and writes it as it
+ * would the daemon's socket), its stderr ours: ssh's own words reach the
+ * user. *pid is the child.
  */
 static int
 ssh_start(const char *url, pid_t *pid, char **err)
 {
-	const char *rest = url + strlen("ssh://"), *slash = strchr(rest, '/');
-	char *target = slash ? sb_xmemdup(rest, (size_t)(slash - rest) + 1) : sb_xstrdup(rest);
-	const char *ssh = getenv("SWITCHBOARD_SSH");
-	char *port = NULL, *colon, *remote;
+	char **argv = sb_ssh_argv(url, NULL, err);
 	int sp[2];
 
-	if (slash)
-		target[slash - rest] = '\0';
-	/* the port: after the last ':' of the host, unless it is a bracketed IPv6 address */
-	colon = strrchr(target, ':');
-	if (colon != NULL && strchr(colon, ']') == NULL) {
-		*colon = '\0';
-		port = colon + 1;
-	}
-	if (target[0] == '\0' || target[0] == '-' || (port != NULL && (port[0] == '\0' ||
-	    strspn(port, "0123456789") != strlen(port)))) {
-		*err = sb_xasprintf("not an ssh://[user@]host[:port][/path] address: %s", url);
-		free(target);
+	if (argv == NULL)
 		return -1;
-	}
-	/* the far side's shell reads the command: the path goes in single quotes */
-	if (slash != NULL) {
-		struct sb_buf q = SB_BUF_INIT;
-
-		sb_buf_append(&q, "switchboardctl relay --socket '", 31);
-		for (const char *s = slash; *s != '\0'; s++) {
-			if (*s == '\'')
-				sb_buf_append(&q, "'\\''", 4);
-			else
-				sb_buf_append(&q, s, 1);
-		}
-		sb_buf_append(&q, "'", 2);
-		remote = q.data;
-	} else {
-		remote = sb_xstrdup("switchboardctl relay");
-	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
 		*err = sb_xasprintf("socketpair: %s", strerror(errno));
-		free(target);
-		free(remote);
+		sb_ssh_argv_free(argv);
 		return -1;
 	}
 	*pid = fork();
 	if (*pid == 0) {
-		char *argv[] = { (char *)(ssh != NULL && ssh[0] ? ssh : "ssh"), "-T", "-o",
-			"BatchMode=yes", port ? "-p" : "--", port ? port : "--", "--", target,
-			remote, NULL };
-
 		if (dup2(sp[1], STDIN_FILENO) < 0 || dup2(sp[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		/* without a port, the pair of "--" placeholders shrinks to one */
-		if (port == NULL)
-			memmove(&argv[4], &argv[6], 4 * sizeof argv[0]);
 		execvp(argv[0], argv);
 		fprintf(stderr, "switchboardctl: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(sp[1]);
-	free(target);
-	free(remote);
+	sb_ssh_argv_free(argv);
 	if (*pid < 0) {
 		*err = sb_xasprintf("fork: %s", strerror(errno));
 		close(sp[0]);
@@ -119,7 +80,7 @@ sbctl_client_connect(const char *path, char **err)
 	pid_t ssh = 0;
 	int fd;
 
-	if (strncmp(path, "ssh://", 6) == 0) {
+	if (sb_ssh_is_url(path)) {
 		fd = ssh_start(path, &ssh, err);
 		if (fd < 0)
 			return NULL;
