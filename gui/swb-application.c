@@ -5,6 +5,7 @@
 
 #include "sb-config.h"
 #include "sb-control.h"
+#include "sb-ssh.h"
 #include "swb-resources.h"
 
 struct _SwbApplication {
@@ -19,7 +20,8 @@ G_DEFINE_FINAL_TYPE(SwbApplication, swb_application, ADW_TYPE_APPLICATION)
 
 static const GOptionEntry cli_options[] = {
 	{ "socket", 's', 0, G_OPTION_ARG_FILENAME, NULL,
-	  "The daemon's control socket (default: the last one used)", "PATH" },
+	  "The daemon's control socket, or ssh://[USER@]HOST[:PORT][/PATH] for a daemon "
+	  "on another machine (default: the last one used)", "PATH" },
 	{ "version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version and exit", NULL },
 	{ NULL },
 };
@@ -120,8 +122,8 @@ swb_application_command_line(GApplication *app, GApplicationCommandLine *cmdline
 		g_application_activate(app);
 		return EXIT_SUCCESS;
 	}
-	/* relative to where the command ran, which may not be where we run */
-	if (!g_path_is_absolute(socket)) {
+	/* relative to where the command ran, which may not be where we run; ssh:// as it is */
+	if (!g_path_is_absolute(socket) && !sb_ssh_is_url(socket)) {
 		g_autofree char *relative = g_steal_pointer(&socket);
 
 		socket = g_build_filename(g_application_command_line_get_cwd(cmdline), relative,

@@ -10,6 +10,7 @@
 
 #include "sb-control.h"
 #include "sb-rpc.h"
+#include "sb-ssh.h"
 
 #define BACKOFF_FIRST_MS 250
 #define BACKOFF_MAX_MS 8000
@@ -18,6 +19,11 @@
 /* connections.list for thousands of rows is one line; the daemon bounds what it reads, not this */
 #define MESSAGE_MAX ((size_t)64 << 20)
 #define READ_CHUNK 65536
+/* ssh: what the user sees of its stderr (the last of it), and how long it may trail stdout */
+#define SSH_ERROR_MAX 2048
+#define SSH_STDERR_GRACE_MS 1000
+/* ssh logs in before the daemon can answer the subscription */
+#define SSH_SUBSCRIBE_TIMEOUT_S 20
 
 typedef enum {
 	STATE_IDLE,       /* stopped, or waiting for the next attempt */
@@ -43,7 +49,12 @@ struct _SwbClient {
 	guint retry_source;
 	guint subscribe_timeout;
 
-	GSocketConnection *conn;
+	GIOStream *conn;           /* the socket, or ssh's stdout and stdin */
+	GSubprocess *ssh;          /* ssh:// : the ssh that carries conn */
+	GString *ssh_stderr;       /* what it wrote on stderr, the last SSH_ERROR_MAX bytes */
+	guint8 *ssh_err_buf;
+	gboolean ssh_out_eof, ssh_err_eof;
+	guint ssh_grace;
 	GCancellable *cancellable; /* this connection's I/O; a new one for each */
 	struct sb_line_reader reader;
 	guint8 *read_buf;
@@ -163,8 +174,12 @@ disconnect(SwbClient *self, const char *reason)
 	g_clear_object(&self->cancellable);
 	/* with reads or writes pending this fails; the socket then closes when they are gone */
 	if (self->conn != NULL)
-		g_io_stream_close(G_IO_STREAM(self->conn), NULL, NULL);
+		g_io_stream_close(self->conn, NULL, NULL);
 	g_clear_object(&self->conn);
+	g_clear_handle_id(&self->ssh_grace, g_source_remove);
+	if (self->ssh != NULL)
+		g_subprocess_force_exit(self->ssh); /* GLib reaps it */
+	g_clear_object(&self->ssh);
 	g_clear_handle_id(&self->subscribe_timeout, g_source_remove);
 	while ((line = g_queue_pop_head(&self->out)) != NULL)
 		free(line);
@@ -230,7 +245,7 @@ write_next(SwbClient *self)
 	w->self = self;
 	w->line = g_queue_pop_head(&self->out);
 	self->writing = TRUE;
-	g_output_stream_write_all_async(g_io_stream_get_output_stream(G_IO_STREAM(self->conn)),
+	g_output_stream_write_all_async(g_io_stream_get_output_stream(self->conn),
 	    w->line, strlen(w->line), G_PRIORITY_DEFAULT, self->cancellable, on_written, w);
 }
 
@@ -301,6 +316,69 @@ dispatch_line(SwbClient *self, const char *line, size_t len)
 
 static void read_next(SwbClient *self);
 
+/* ssh's own words, once both of its outputs ended (or after a grace period). */
+static void
+ssh_finish(SwbClient *self)
+{
+	g_autofree char *text = g_strstrip(g_strdup(self->ssh_stderr->str));
+
+	disconnect(self, text[0] != '\0' ? text : "ssh ended without a word");
+}
+
+static gboolean
+on_ssh_grace(gpointer data)
+{
+	SwbClient *self = data;
+
+	self->ssh_grace = 0;
+	ssh_finish(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* ssh closed its stdout: wait for its stderr to say why. */
+static void
+ssh_out_ended(SwbClient *self)
+{
+	self->ssh_out_eof = TRUE;
+	if (self->ssh_err_eof)
+		ssh_finish(self);
+	else if (self->ssh_grace == 0)
+		self->ssh_grace = g_timeout_add(SSH_STDERR_GRACE_MS, on_ssh_grace, self);
+}
+
+static void read_stderr(SwbClient *self);
+
+static void
+on_stderr(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
+	SwbClient *self;
+
+	if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* a connection that has ended; self may be gone */
+	self = data;
+	if (n <= 0) {
+		self->ssh_err_eof = TRUE;
+		if (self->ssh_out_eof) {
+			g_clear_handle_id(&self->ssh_grace, g_source_remove);
+			ssh_finish(self);
+		}
+		return;
+	}
+	g_string_append_len(self->ssh_stderr, (const char *)self->ssh_err_buf, n);
+	if (self->ssh_stderr->len > SSH_ERROR_MAX)
+		g_string_erase(self->ssh_stderr, 0, self->ssh_stderr->len - SSH_ERROR_MAX);
+	read_stderr(self);
+}
+
+static void
+read_stderr(SwbClient *self)
+{
+	g_input_stream_read_async(g_subprocess_get_stderr_pipe(self->ssh), self->ssh_err_buf,
+	    READ_CHUNK, G_PRIORITY_DEFAULT, self->cancellable, on_stderr, self);
+}
+
 static void
 on_read(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -314,6 +392,10 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 	if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return; /* a connection that has ended; self may be gone */
 	self = data;
+	if (n == 0 && self->ssh != NULL) {
+		ssh_out_ended(self);
+		return;
+	}
 	if (n <= 0) {
 		g_autofree char *reason = n == 0 ?
 		    g_strdup("the daemon closed the connection") :
@@ -333,7 +415,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 		if (!dispatch_line(self, line, len))
 			break;
 	}
-	if (self->conn != NULL && g_io_stream_get_input_stream(G_IO_STREAM(self->conn)) ==
+	if (self->conn != NULL && g_io_stream_get_input_stream(self->conn) ==
 	    G_INPUT_STREAM(source))
 		read_next(self);
 	g_object_unref(self);
@@ -342,7 +424,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 static void
 read_next(SwbClient *self)
 {
-	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(self->conn)),
+	g_input_stream_read_async(g_io_stream_get_input_stream(self->conn),
 	    self->read_buf, READ_CHUNK, G_PRIORITY_DEFAULT, self->cancellable, on_read, self);
 }
 
@@ -399,8 +481,8 @@ subscribe(SwbClient *self)
 
 	g_task_set_source_tag(task, subscribe);
 	g_clear_handle_id(&self->subscribe_timeout, g_source_remove);
-	self->subscribe_timeout = g_timeout_add_seconds(SUBSCRIBE_TIMEOUT_S, on_subscribe_timeout,
-	    self);
+	self->subscribe_timeout = g_timeout_add_seconds(self->ssh != NULL ?
+	    SSH_SUBSCRIBE_TIMEOUT_S : SUBSCRIBE_TIMEOUT_S, on_subscribe_timeout, self);
 	send_call(self, task, sb_control_method_name(SB_METHOD_EVENTS_SUBSCRIBE), NULL);
 }
 
@@ -419,7 +501,45 @@ on_connected(GObject *source, GAsyncResult *result, gpointer data)
 		disconnect(self, error->message);
 		return;
 	}
-	self->conn = conn;
+	self->conn = G_IO_STREAM(conn);
+	read_next(self);
+	subscribe(self);
+}
+
+/*
+ * ssh:// : ssh -T -o BatchMode=yes … 'switchboardctl relay', spoken to over
+ * its stdin and stdout. BatchMode: a missing key or an unknown host key fails
+ * with ssh's text on stderr rather than a prompt nobody can answer.
+ */
+static void
+connect_ssh(SwbClient *self)
+{
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autoptr(GError) error = NULL;
+	char *err = NULL;
+	char **argv = sb_ssh_argv(self->socket_path, NULL, &err);
+
+	if (argv == NULL) {
+		disconnect(self, err);
+		free(err);
+		return;
+	}
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	/* no terminal to prompt on, and no askpass program to fall back to */
+	g_subprocess_launcher_unsetenv(launcher, "SSH_ASKPASS");
+	g_subprocess_launcher_unsetenv(launcher, "DISPLAY");
+	self->ssh = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv, &error);
+	sb_ssh_argv_free(argv);
+	if (self->ssh == NULL) {
+		disconnect(self, error->message);
+		return;
+	}
+	g_string_truncate(self->ssh_stderr, 0);
+	self->ssh_out_eof = self->ssh_err_eof = FALSE;
+	self->conn = g_simple_io_stream_new(g_subprocess_get_stdout_pipe(self->ssh),
+	    g_subprocess_get_stdin_pipe(self->ssh));
+	read_stderr(self);
 	read_next(self);
 	subscribe(self);
 }
@@ -436,6 +556,10 @@ connect_now(SwbClient *self)
 	set_retry_at(self, 0);
 	self->cancellable = g_cancellable_new();
 	set_state(self, STATE_CONNECTING);
+	if (sb_ssh_is_url(self->socket_path)) {
+		connect_ssh(self);
+		return;
+	}
 	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(address), self->cancellable,
 	    on_connected, self);
 }
@@ -583,6 +707,9 @@ swb_client_finalize(GObject *object)
 	g_queue_clear_full(&self->out, free);
 	sb_line_reader_clear(&self->reader);
 	g_clear_pointer(&self->read_buf, g_free);
+	g_clear_pointer(&self->ssh_err_buf, g_free);
+	g_string_free(self->ssh_stderr, TRUE);
+	g_clear_handle_id(&self->ssh_grace, g_source_remove);
 	g_clear_pointer(&self->socket_path, g_free);
 	g_clear_pointer(&self->error, g_free);
 	G_OBJECT_CLASS(swb_client_parent_class)->finalize(object);
@@ -621,6 +748,8 @@ swb_client_init(SwbClient *self)
 	self->backoff_ms = BACKOFF_FIRST_MS;
 	self->stopped = TRUE;
 	self->read_buf = g_malloc(READ_CHUNK);
+	self->ssh_err_buf = g_malloc(READ_CHUNK);
+	self->ssh_stderr = g_string_new(NULL);
 	sb_line_reader_init(&self->reader, MESSAGE_MAX);
 	g_queue_init(&self->out);
 	self->calls = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_object_unref);

@@ -33,6 +33,11 @@ G_DECLARE_FINAL_TYPE(SwbClient, swb_client, SWB, CLIENT, GObject)
  * "retry-at" (g_get_monotonic_time() of the next attempt; 0 when none is due).
  */
 SwbClient *swb_client_new(const char *socket_path);
+/*
+ * socket_path may be ssh://[user@]host[:port][/path]: the client then runs ssh
+ * as switchboardctl does (BatchMode=yes, $SWITCHBOARD_SSH) and speaks over its
+ * stdin and stdout; when ssh ends, its stderr is the "error".
+ */
 
 const char *swb_client_get_socket_path(SwbClient *self);
 gboolean swb_client_get_connected(SwbClient *self);

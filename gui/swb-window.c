@@ -2,6 +2,7 @@
 #include "swb-window.h"
 
 #include "sb-control.h"
+#include "sb-ssh.h"
 #include "swb-connection.h"
 #include "swb-format.h"
 #include "swb-policy-editor.h"
@@ -136,7 +137,10 @@ update_connection_state(SwbWindow *self)
 	g_autofree char *description = NULL;
 
 	if (client != NULL)
-		description = g_markup_printf_escaped("<b>%s</b>\n%s",
+		description = g_markup_printf_escaped(
+		    sb_ssh_is_url(swb_client_get_socket_path(client)) ? "<b>%s</b>\n%s\n\n"
+		    "<small>ssh runs without prompts: it needs a key (or an agent) the host "
+		    "accepts, and the host's key in known_hosts.</small>" : "<b>%s</b>\n%s",
 		    swb_client_get_socket_path(client), error != NULL ? error : "connecting");
 	adw_status_page_set_description(self->offline_page, description);
 	gtk_stack_set_visible_child_name(self->main_stack, connected ? "connected" :

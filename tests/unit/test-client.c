@@ -1,5 +1,6 @@
 /* test-client.c - the app's control client against a scripted in-process daemon */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-c/json.h>
 
 #include "sb-control.h"
@@ -199,6 +200,104 @@ test_no_daemon(Fixture *f, gconstpointer data)
 	g_assert_false(swb_client_get_connected(f->client));
 }
 
+/* An executable script in a fresh folder (removed at the end of the test). */
+static char *
+write_script(const char *body)
+{
+	g_autofree char *dir = g_dir_make_tmp("swb-ssh-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "ssh", NULL);
+
+	g_assert_nonnull(dir);
+	g_assert_true(g_file_set_contents(path, body, -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0755), ==, 0);
+	return path;
+}
+
+static void
+remove_script(char *path)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	g_remove(path);
+	g_rmdir(dir);
+	g_free(path);
+}
+
+static gboolean
+has_error(gpointer data)
+{
+	Fixture *f = data;
+
+	return swb_client_get_error(f->client) != NULL;
+}
+
+/*
+ * ssh://: an "ssh" that runs the remote command here (switchboardctl relay
+ * --socket 'PATH', as the real one would on the far side) carries the calls.
+ */
+static void
+test_ssh(Fixture *f, gconstpointer data)
+{
+	const char *build = g_getenv("SB_BUILD_ROOT");
+	g_autofree char *body = NULL, *url = NULL, *log = NULL;
+	char *script;
+
+	if (build == NULL) {
+		g_test_skip("SB_BUILD_ROOT is not set: no switchboardctl to relay with");
+		return;
+	}
+	log = g_strdup_printf("%s.args", swb_test_daemon_get_path(f->daemon));
+	body = g_strdup_printf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\n"
+	    "for last; do :; done\nPATH='%s/daemon':$PATH\neval \"exec $last\"\n", log, build);
+	script = write_script(body);
+	g_setenv("SWITCHBOARD_SSH", script, TRUE);
+	g_clear_object(&f->client);
+	url = g_strdup_printf("ssh://someone@example.org:2222%s",
+	    swb_test_daemon_get_path(f->daemon));
+	f->client = swb_client_new(url);
+	g_signal_connect(f->client, "ready", G_CALLBACK(on_ready), f);
+	swb_client_start(f->client);
+	g_assert_true(swb_test_wait_for(is_connected, f, WAIT_MS));
+	call(f, "status");
+	g_assert_no_error(f->error);
+	g_assert_nonnull(f->answer);
+	{
+		g_autofree char *args = NULL;
+
+		g_assert_true(g_file_get_contents(log, &args, NULL, NULL));
+		g_assert_true(g_str_has_prefix(args, "-T\n-o\nBatchMode=yes\n-p\n2222\n--\n"
+		    "someone@example.org\nswitchboardctl relay --socket '"));
+		g_remove(log);
+	}
+	/* the daemon goes: ssh's relay ends, and the client says so and tries again */
+	swb_test_daemon_stop(f->daemon);
+	g_assert_true(swb_test_wait_for(is_disconnected, f, WAIT_MS));
+	swb_test_daemon_start(f->daemon);
+	g_assert_true(swb_test_wait_for(ready_twice, f, WAIT_MS * 2));
+	g_unsetenv("SWITCHBOARD_SSH");
+	remove_script(script);
+}
+
+/* ssh that fails: its own words are the error, and it is tried again. */
+static void
+test_ssh_refused(Fixture *f, gconstpointer data)
+{
+	char *script = write_script("#!/bin/sh\necho 'Warning: something' >&2\n"
+	    "echo 'me@host: Permission denied (publickey).' >&2\nexit 255\n");
+
+	g_setenv("SWITCHBOARD_SSH", script, TRUE);
+	g_clear_object(&f->client);
+	f->client = swb_client_new("ssh://me@host");
+	swb_client_start(f->client);
+	g_assert_true(swb_test_wait_for(has_error, f, WAIT_MS));
+	g_assert_cmpstr(swb_client_get_error(f->client), ==,
+	    "Warning: something\nme@host: Permission denied (publickey).");
+	g_assert_false(swb_client_get_connected(f->client));
+	g_assert_cmpint(swb_client_get_retry_at(f->client), >, 0);
+	g_unsetenv("SWITCHBOARD_SSH");
+	remove_script(script);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,5 +306,7 @@ main(int argc, char **argv)
 	g_test_add("/client/events", Fixture, NULL, setup, test_events, teardown);
 	g_test_add("/client/reconnect", Fixture, NULL, setup, test_reconnect, teardown);
 	g_test_add("/client/no-daemon", Fixture, NULL, setup, test_no_daemon, teardown);
+	g_test_add("/client/ssh", Fixture, NULL, setup, test_ssh, teardown);
+	g_test_add("/client/ssh-refused", Fixture, NULL, setup, test_ssh_refused, teardown);
 	return g_test_run();
 }
