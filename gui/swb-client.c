@@ -203,6 +203,7 @@ disconnect(SwbClient *self, const char *reason)
 }
 
 static void write_next(SwbClient *self);
+static void ssh_out_ended(SwbClient *self);
 
 /* One line being written; it outlives a disconnect until its callback runs. */
 typedef struct {
@@ -224,6 +225,10 @@ on_written(GObject *source, GAsyncResult *result, gpointer data)
 	if (!ok && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return; /* a connection that has ended; self may be gone */
 	self->writing = FALSE;
+	if (!ok && self->ssh != NULL) {
+		ssh_out_ended(self); /* ssh has gone: its stderr says why */
+		return;
+	}
 	if (!ok) {
 		g_autofree char *reason = g_strdup_printf("writing to the daemon: %s",
 		    error->message);
@@ -392,7 +397,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 	if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return; /* a connection that has ended; self may be gone */
 	self = data;
-	if (n == 0 && self->ssh != NULL) {
+	if (n <= 0 && self->ssh != NULL) {
 		ssh_out_ended(self);
 		return;
 	}
