@@ -483,12 +483,16 @@ static void
 subscribe(SwbClient *self)
 {
 	GTask *task = g_task_new(self, NULL, on_subscribed, NULL);
+	json_object *params = json_object_new_object();
 
 	g_task_set_source_tag(task, subscribe);
 	g_clear_handle_id(&self->subscribe_timeout, g_source_remove);
 	self->subscribe_timeout = g_timeout_add_seconds(self->ssh != NULL ?
 	    SSH_SUBSCRIBE_TIMEOUT_S : SUBSCRIBE_TIMEOUT_S, on_subscribe_timeout, self);
-	send_call(self, task, sb_control_method_name(SB_METHOD_EVENTS_SUBSCRIBE), NULL);
+	/* the kept refusals and closes first, as events with "history": true */
+	json_object_object_add(params, SB_FIELD_HISTORY, json_object_new_boolean(TRUE));
+	send_call(self, task, sb_control_method_name(SB_METHOD_EVENTS_SUBSCRIBE), params);
+	json_object_put(params);
 }
 
 static void

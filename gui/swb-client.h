@@ -27,7 +27,9 @@ G_DECLARE_FINAL_TYPE(SwbClient, swb_client, SWB, CLIENT, GObject)
  *   "ready": subscribed to events, after each (re)connection and after the
  *       daemon dropped a slow subscription and we subscribed again; whatever
  *       was seeded from calls before may have missed events and should be
- *       fetched again
+ *       fetched again. The subscription asks for history: the daemon's kept
+ *       refusals and closes follow "ready" as events with "history": true,
+ *       every time, so what was built from them starts over at "ready".
  * Properties: "socket-path", "connected" (subscribed and answering), "error"
  * (why the last attempt failed or the connection ended; NULL once connected),
  * "retry-at" (g_get_monotonic_time() of the next attempt; 0 when none is due).

@@ -19,6 +19,8 @@ struct _SwbConnection {
 	char *client;
 	char *backend;
 	char *state;
+	char *reason; /* connection.closed: why */
+	char *time;   /* connection.closed: when (RFC 3339, as the event says) */
 	char *haystack; /* casefolded text fields, for the search filter */
 	gint64 started_us;
 	gint64 age_s;
@@ -52,6 +54,8 @@ enum {
 	PROP_CLIENT,
 	PROP_BACKEND,
 	PROP_STATE,
+	PROP_REASON,
+	PROP_TIME,
 	PROP_STARTED,
 	PROP_AGE,
 	PROP_AGE_TEXT,
@@ -80,6 +84,8 @@ static const struct {
 	{ "client", G_STRUCT_OFFSET(SwbConnection, client), PROP_CLIENT },
 	{ "backend", G_STRUCT_OFFSET(SwbConnection, backend), PROP_BACKEND },
 	{ "state", G_STRUCT_OFFSET(SwbConnection, state), PROP_STATE },
+	{ "reason", G_STRUCT_OFFSET(SwbConnection, reason), PROP_REASON },
+	{ "time", G_STRUCT_OFFSET(SwbConnection, time), PROP_TIME },
 };
 
 static char **
@@ -295,6 +301,12 @@ swb_connection_get_state(SwbConnection *self)
 	return self->state;
 }
 
+const char *
+swb_connection_get_reason(SwbConnection *self)
+{
+	return self->reason;
+}
+
 gint64
 swb_connection_get_started(SwbConnection *self)
 {
@@ -346,6 +358,8 @@ swb_connection_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	case PROP_CLIENT:
 	case PROP_BACKEND:
 	case PROP_STATE:
+	case PROP_REASON:
+	case PROP_TIME:
 		for (size_t i = 0; i < G_N_ELEMENTS(text_fields); i++)
 			if (text_fields[i].prop == (int)prop_id)
 				g_value_set_string(value, *text_slot(self, i));
@@ -440,6 +454,8 @@ swb_connection_class_init(SwbConnectionClass *klass)
 	props[PROP_CLIENT] = text_prop("client");
 	props[PROP_BACKEND] = text_prop("backend");
 	props[PROP_STATE] = text_prop("state");
+	props[PROP_REASON] = text_prop("reason");
+	props[PROP_TIME] = text_prop("time");
 	props[PROP_STARTED] = g_param_spec_int64("started", NULL, NULL, 0, G_MAXINT64, 0,
 	    G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 	props[PROP_AGE] = g_param_spec_int64("age", NULL, NULL, 0, G_MAXINT64, 0,

@@ -31,6 +31,8 @@ const char *swb_connection_get_mode(SwbConnection *self);
 const char *swb_connection_get_client(SwbConnection *self);
 const char *swb_connection_get_backend(SwbConnection *self);
 const char *swb_connection_get_state(SwbConnection *self);
+/* A closed connection's reason (from connection.closed); NULL for a live one. */
+const char *swb_connection_get_reason(SwbConnection *self);
 /* Microseconds since the epoch; 0 when unknown. */
 gint64 swb_connection_get_started(SwbConnection *self);
 guint64 swb_connection_get_bytes_up(SwbConnection *self);

@@ -15,6 +15,7 @@ struct _SwbSession {
 	SwbClient *client;
 	SwbConnectionModel *connections;
 	SwbRejectionModel *rejections;
+	SwbClosedModel *closed;
 	SwbThroughput *throughput;
 	json_object *status;
 	gint64 revision;
@@ -109,6 +110,9 @@ swb_session_refresh(SwbSession *self, gboolean rows)
 static void
 on_ready(SwbClient *client, SwbSession *self)
 {
+	/* the daemon's kept refusals and closes come again, first: they replace ours */
+	swb_rejection_model_clear(self->rejections);
+	swb_closed_model_clear(self->closed);
 	/* events flow from here on; the list is the state they apply to */
 	swb_session_refresh(self, TRUE);
 }
@@ -127,6 +131,8 @@ on_event(SwbClient *client, const char *type, json_object *params, SwbSession *s
 	case SB_EVENT_CONNECTION_UPDATED:
 	case SB_EVENT_CONNECTION_CLOSED:
 		swb_connection_model_handle_event(self->connections, type, params, now);
+		if (event == SB_EVENT_CONNECTION_CLOSED)
+			swb_closed_model_handle_event(self->closed, type, params, now);
 		break;
 	case SB_EVENT_UPGRADE_REJECTED:
 		swb_rejection_model_handle_event(self->rejections, type, params);
@@ -195,6 +201,12 @@ SwbRejectionModel *
 swb_session_get_rejections(SwbSession *self)
 {
 	return self->rejections;
+}
+
+SwbClosedModel *
+swb_session_get_closed(SwbSession *self)
+{
+	return self->closed;
 }
 
 SwbThroughput *
@@ -266,6 +278,7 @@ swb_session_finalize(GObject *object)
 
 	g_clear_object(&self->connections);
 	g_clear_object(&self->rejections);
+	g_clear_object(&self->closed);
 	g_clear_object(&self->throughput);
 	g_clear_object(&self->cancellable);
 	g_clear_pointer(&self->status, json_object_put);
@@ -296,6 +309,7 @@ swb_session_init(SwbSession *self)
 {
 	self->connections = swb_connection_model_new();
 	self->rejections = swb_rejection_model_new(SWB_REJECTION_MODEL_DEFAULT_LIMIT);
+	self->closed = swb_closed_model_new(SWB_CLOSED_MODEL_DEFAULT_LIMIT);
 	self->throughput = swb_throughput_new(SWB_THROUGHPUT_DEFAULT_CAPACITY);
 	self->cancellable = g_cancellable_new();
 	self->revision = -1;

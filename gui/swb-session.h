@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "swb-client.h"
+#include "swb-closed-model.h"
 #include "swb-connection-model.h"
 #include "swb-rejection-model.h"
 #include "swb-throughput.h"
@@ -32,6 +33,8 @@ const char *swb_session_get_socket_path(SwbSession *self);
 SwbClient *swb_session_get_client(SwbSession *self);
 SwbConnectionModel *swb_session_get_connections(SwbSession *self);
 SwbRejectionModel *swb_session_get_rejections(SwbSession *self);
+/* Recently closed connections: the daemon's kept ones (history), then live ones. */
+SwbClosedModel *swb_session_get_closed(SwbSession *self);
 SwbThroughput *swb_session_get_throughput(SwbSession *self);
 /* (transfer none) NULL before the first status answer. */
 json_object *swb_session_get_status(SwbSession *self);

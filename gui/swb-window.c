@@ -3,6 +3,7 @@
 
 #include "sb-control.h"
 #include "sb-ssh.h"
+#include "swb-closed-view.h"
 #include "swb-connection.h"
 #include "swb-format.h"
 #include "swb-policy-editor.h"
@@ -43,6 +44,7 @@ struct _SwbWindow {
 	GtkColumnView *route_view;
 	GtkSortListModel *route_sort;
 	GtkNoSelection *rejection_selection;
+	SwbClosedView *closed_view;
 	SwbPolicyEditor *policy_editor;
 	AdwActionRow *version_row;
 	AdwActionRow *uptime_row;
@@ -463,6 +465,7 @@ swb_window_set_session(SwbWindow *self, SwbSession *session)
 	    swb_connection_model_get_routes(connections));
 	gtk_no_selection_set_model(self->rejection_selection,
 	    G_LIST_MODEL(swb_session_get_rejections(session)));
+	swb_closed_view_set_model(self->closed_view, G_LIST_MODEL(swb_session_get_closed(session)));
 	swb_throughput_graph_set_throughput(self->graph, swb_session_get_throughput(session));
 	swb_policy_editor_set_session(self->policy_editor, session);
 	show_socket(self, swb_session_get_socket_path(session));
@@ -542,6 +545,7 @@ swb_window_class_init(SwbWindowClass *klass)
 	g_type_ensure(SWB_TYPE_ROUTE_STATS);
 	g_type_ensure(SWB_TYPE_THROUGHPUT_GRAPH);
 	g_type_ensure(SWB_TYPE_POLICY_EDITOR);
+	g_type_ensure(SWB_TYPE_CLOSED_VIEW);
 	gtk_widget_class_set_template_from_resource(widget_class,
 	    "/org/switchboard/Switchboard/swb-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, toasts);
@@ -567,6 +571,7 @@ swb_window_class_init(SwbWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, route_view);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, route_sort);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, rejection_selection);
+	gtk_widget_class_bind_template_child(widget_class, SwbWindow, closed_view);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, policy_editor);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, version_row);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, uptime_row);
