@@ -104,9 +104,28 @@ has_dot_segment(const char *path)
 char *
 sbd_target_path(const char *target, const char **why)
 {
-	size_t len = strcspn(target, "?#");
-	char *path = sb_xmalloc(len + 1);
+	size_t len;
+	char *path;
 	size_t out = 0;
+
+	/*
+	 * origin-form "/x", asterisk-form "*", or absolute-form, which a server
+	 * must accept (RFC 9112 §3.2.2): its path is what follows the authority.
+	 */
+	if (target[0] != '/' && target[0] != '\0' && target[0] != '?' && strcmp(target, "*") != 0) {
+		const char *sep = strstr(target, "://");
+
+		if (sep == NULL || sep == target || strspn(target, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") != (size_t)(sep - target)) {
+			*why = "the request target is not a path";
+			return NULL;
+		}
+		target = sep + 3 + strcspn(sep + 3, "/?#");
+		if (target[0] != '/')
+			target = "/";
+	}
+	len = strcspn(target, "?#");
+	path = sb_xmalloc(len + 1);
 
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;

@@ -93,7 +93,7 @@ test_target(void)
 
 	static const char *const dots[] = {
 		"/./", "/.", "/..", "/../", "/tun/../x", "/tun/./x", "/tun/..", "/a/b/.",
-		"/%2e/", "/%2E%2e/x", "/tun/.%2e", "./x", "../x", "..", "//..//",
+		"/%2e/", "/%2E%2e/x", "/tun/.%2e", "//..//",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(dots); i++)
 		expect_bad_path(dots[i], "a dot-segment (/./ or /../) in the path");
@@ -103,6 +103,16 @@ test_target(void)
 	static const char *const escapes[] = { "/%", "/%4", "/%zz", "/%4g", "/a%?x=1" };
 	for (size_t i = 0; i < G_N_ELEMENTS(escapes); i++)
 		expect_bad_path(escapes[i], "a malformed %-escape in the path");
+	/* absolute-form, which a server must take (RFC 9112 §3.2.2); nothing else */
+	expect_path("http://example.org/tun/x?y", "/tun/x");
+	expect_path("https://example.org:8443", "/");
+	expect_path("HTTP://example.org?q=/a", "/");
+	expect_bad_path("http://example.org/a/../b", "a dot-segment (/./ or /../) in the path");
+	static const char *const not_paths[] = {
+		"./x", "../x", "..", "tun", "\xff/", "://x/", "ht tp://x/", "example.org:80",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(not_paths); i++)
+		expect_bad_path(not_paths[i], "the request target is not a path");
 	expect_bad_path("", "no path in the request target");
 	expect_bad_path("?x", "no path in the request target");
 }
