@@ -17,6 +17,7 @@
 #include "sb-log.h"
 #include "sb-path.h"
 #include "sb-control.h"
+#include "sbd-accept.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-control.h"
@@ -262,6 +263,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	d->ctx.started_ms = sbd_now_ms();
 	sbd_ctx_init(&d->ctx);
 	raise_fd_limit();
+	sbd_accept_init();
 	if (sbd_tls_init(&errs) < 0) {
 		log_errors("cannot start", opts->policy_file, &errs);
 		goto err;
@@ -377,6 +379,7 @@ sbd_daemon_free(struct sbd_daemon *d)
 		signal_fd = -1;
 	}
 	sbd_loop_free(d->main_loop);
+	sbd_accept_fini();
 	sbd_ctx_fini(&d->ctx);
 	free(d->listeners);
 	free(d->policy_dir);

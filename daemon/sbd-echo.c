@@ -8,6 +8,7 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-accept.h"
 #include "sbd-end.h"
 #include "sbd-flow.h"
 #include "sbd-loop.h"
@@ -72,10 +73,15 @@ on_echo_accept(struct sbd_watch *w, unsigned events)
 	struct sbd_echo *echo = w->arg;
 
 	for (int i = 0; i < 64; i++) {
-		int fd = accept4(echo->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
+		enum sbd_accept_result r = sbd_accept(w, "echo", &fd, NULL, NULL);
 
-		if (fd < 0)
+		if (r == SBD_ACCEPT_NONE)
 			return;
+		if (r == SBD_ACCEPT_REFUSE) {
+			sbd_accept_refused(fd); /* the daemon's own connect: it sees the close */
+			continue;
+		}
 		struct echo_conn *ec = sb_xcalloc(1, sizeof *ec);
 		ec->echo = echo;
 		sbd_end_init(&ec->end, fd, NULL);

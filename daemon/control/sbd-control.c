@@ -14,6 +14,7 @@
 #include "sb-alloc.h"
 #include "sb-log.h"
 #include "sb-path.h"
+#include "sbd-accept.h"
 #include "sbd-control-private.h"
 #include "sbd-daemon.h"
 #include "sbd-config.h"
@@ -191,27 +192,39 @@ peer_allowed(struct sbd_control *ctl, uid_t uid)
 	return ok;
 }
 
+/* A short refusal, one JSON-RPC error line, to a client not served; then it is closed. */
+static void
+refuse(int fd, const char *message)
+{
+	char *line = sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST, message, NULL);
+
+	(void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+}
+
 static void
 on_accept(struct sbd_watch *w, unsigned events)
 {
 	struct sbd_control *ctl = w->arg;
 
 	for (int i = 0; i < 16; i++) {
-		int fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
+		enum sbd_accept_result r = sbd_accept(w, "control", &fd, NULL, NULL);
 		struct ucred cred = { 0 };
 		socklen_t len = sizeof cred;
 
-		if (fd < 0)
+		if (r == SBD_ACCEPT_NONE)
 			return;
+		if (r == SBD_ACCEPT_REFUSE) {
+			refuse(fd, "daemon out of file descriptors: try again later");
+			sbd_accept_refused(fd);
+			continue;
+		}
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
 		if (ctl->n_clients >= MAX_CLIENTS || !peer_allowed(ctl, cred.uid)) {
-			char *line = sb_rpc_error(NULL, SB_ERR_INVALID_REQUEST,
-			    ctl->n_clients >= MAX_CLIENTS ? "too many control clients" :
-			    "permission denied: uid not in control.allow_uids", NULL);
-
 			sb_warn("control: refused uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
-			(void)!send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
-			free(line);
+			refuse(fd, ctl->n_clients >= MAX_CLIENTS ? "too many control clients" :
+			    "permission denied: uid not in control.allow_uids");
 			close(fd);
 			continue;
 		}

@@ -13,6 +13,7 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-accept.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-ctx.h"
@@ -32,6 +33,7 @@ struct sbd_listener {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char address[SB_ADDR_TEXT_MAX];
+	char what[SB_ADDR_TEXT_MAX + 16]; /* "listener ADDRESS", for logs */
 
 	pthread_mutex_t conf_lock;
 	struct sbd_listener_conf *conf;
@@ -77,6 +79,7 @@ sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
 		goto err;
 	}
 	sb_addr_format((struct sockaddr *)&lis->addr, lis->address);
+	snprintf(lis->what, sizeof lis->what, "listener %s", lis->address);
 
 	lis->fd = adopt_activated(&lis->addr, lis->addr_len);
 	if (lis->fd >= 0) {
@@ -158,11 +161,28 @@ current_conf(struct sbd_listener *lis)
 
 /* Over a limit: a plain client hears why; a TLS client cannot without a handshake. */
 static void
-turn_away(int fd, const struct sbd_listener_conf *conf)
+turn_away(struct sbd_ctx *ctx, int fd, const struct sbd_listener_conf *conf,
+    const struct sockaddr_storage *ss, const char *reason)
 {
+	char who[SB_ADDR_TEXT_MAX];
+
+	sb_addr_format((const struct sockaddr *)ss, who);
+	atomic_fetch_add(&ctx->counters.rejected, 1);
+	sbd_events_rejected(ctx->events, 503, reason, who, conf->name, NULL);
 	if (conf->tls == NULL)
-		sbd_refusal_send_raw(fd, 503, "connection limit reached");
-	close(fd);
+		sbd_refusal_send_raw(fd, 503, reason);
+}
+
+static bool
+over_limit(struct sbd_ctx *ctx, const struct sbd_listener_conf *conf)
+{
+	struct sbd_config *cfg = sbd_ctx_config(ctx);
+	unsigned limit = cfg->policy->limits.max_connections;
+
+	sbd_config_unref(cfg);
+	return atomic_load(&ctx->counters.active) >= limit ||
+	    (conf->max_connections > 0 &&
+	    atomic_load(&conf->stats->active) >= conf->max_connections);
 }
 
 static void
@@ -173,32 +193,31 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		int fd = accept4(w->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t len;
+		int fd;
+		enum sbd_accept_result r = sbd_accept(w, lis->what, &fd, &ss, &len);
 
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				sb_log_errno(SB_LOG_WARN, "listener %s: accept", lis->address);
+		if (r == SBD_ACCEPT_NONE)
 			break;
-		}
 		atomic_fetch_add(&ctx->counters.accepted, 1);
 
 		struct sbd_listener_conf *conf = current_conf(lis);
-		struct sbd_config *cfg = sbd_ctx_config(ctx);
-		unsigned limit = cfg->policy->limits.max_connections;
-		sbd_config_unref(cfg);
-		if (atomic_load(&ctx->counters.active) >= limit ||
-		    (conf->max_connections > 0 &&
-		    atomic_load(&conf->stats->active) >= conf->max_connections)) {
+
+		if (r == SBD_ACCEPT_REFUSE) {
+			/* counted in sbd_accept's report, not logged one by one */
+			turn_away(ctx, fd, conf, &ss, "out of file descriptors");
+			sbd_accept_refused(fd);
+			sbd_listener_conf_unref(conf);
+			continue;
+		}
+		if (over_limit(ctx, conf)) {
 			char who[SB_ADDR_TEXT_MAX];
 
 			sb_addr_format((struct sockaddr *)&ss, who);
 			sb_warn("listener %s: %s turned away: connection limit reached",
 			    conf->name, who);
-			atomic_fetch_add(&ctx->counters.rejected, 1);
-			sbd_events_rejected(ctx->events, 503, "connection limit reached", who,
-			    conf->name, NULL);
-			turn_away(fd, conf);
+			turn_away(ctx, fd, conf, &ss, "connection limit reached");
+			close(fd);
 			sbd_listener_conf_unref(conf);
 			continue;
 		}

@@ -44,6 +44,7 @@ struct sbd_loop {
 	struct task_list deferred;
 
 	void *data;
+	struct sbd_watch *paused; /* put back into epoll at the next tick */
 	sbd_task_fn *tick_fn;
 	void *tick_arg;
 	uint64_t next_tick;
@@ -138,6 +139,7 @@ sbd_loop_new(const char *name, unsigned index)
 	loop->wake_watch.fd = -1;
 	pthread_mutex_init(&loop->posted_lock, NULL);
 	loop->owner = pthread_self();
+	loop->next_tick = sbd_now_ms() + TICK_MS;
 	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (loop->epfd < 0)
 		goto err;
@@ -210,6 +212,8 @@ sbd_loop_watch_add(struct sbd_loop *loop, struct sbd_watch *w, int fd, unsigned 
 	w->fn = fn;
 	w->arg = arg;
 	w->loop = loop;
+	w->paused = false;
+	w->paused_next = NULL;
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		w->fd = -1;
 		return -1;
@@ -224,10 +228,27 @@ sbd_loop_watch_set(struct sbd_watch *w, unsigned events)
 
 	if (w->fd < 0 || w->events == events)
 		return;
+	if (w->paused) {
+		w->events = events; /* registered so when the pause ends */
+		return;
+	}
 	if (epoll_ctl(w->loop->epfd, EPOLL_CTL_MOD, w->fd, &ev) == 0)
 		w->events = events;
 	else
 		sb_log_errno(SB_LOG_WARN, "loop %s: epoll mod fd %d", w->loop->name, w->fd);
+}
+
+static void
+unlink_paused(struct sbd_watch *w)
+{
+	struct sbd_watch **p = &w->loop->paused;
+
+	while (*p != NULL && *p != w)
+		p = &(*p)->paused_next;
+	if (*p == w)
+		*p = w->paused_next;
+	w->paused_next = NULL;
+	w->paused = false;
 }
 
 void
@@ -235,9 +256,44 @@ sbd_loop_watch_del(struct sbd_watch *w)
 {
 	if (w->fd < 0)
 		return;
-	epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	if (w->paused)
+		unlink_paused(w);
+	else
+		epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->fd = -1;
 	w->events = 0;
+}
+
+void
+sbd_loop_watch_pause(struct sbd_watch *w)
+{
+	if (w->fd < 0 || w->paused)
+		return;
+	epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->paused = true;
+	w->paused_next = w->loop->paused;
+	w->loop->paused = w;
+}
+
+static void
+resume_paused(struct sbd_loop *loop)
+{
+	struct sbd_watch *w = loop->paused;
+
+	loop->paused = NULL;
+	while (w != NULL) {
+		struct sbd_watch *next = w->paused_next;
+		struct epoll_event ev = { .events = w->events, .data.ptr = w };
+
+		w->paused = false;
+		w->paused_next = NULL;
+		if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0) {
+			sb_log_errno(SB_LOG_WARN, "loop %s: epoll add fd %d after a pause", loop->name,
+			    w->fd);
+			sbd_loop_watch_pause(w); /* tried again at the next tick */
+		}
+		w = next;
+	}
 }
 
 void
@@ -274,7 +330,7 @@ sbd_loop_run(struct sbd_loop *loop)
 	while (!atomic_load(&loop->stop)) {
 		int timeout = -1;
 
-		if (loop->tick_fn != NULL) {
+		if (loop->tick_fn != NULL || loop->paused != NULL) {
 			uint64_t now = sbd_now_ms();
 
 			timeout = loop->next_tick > now ? (int)(loop->next_tick - now) : 0;
@@ -287,13 +343,15 @@ sbd_loop_run(struct sbd_loop *loop)
 		for (int i = 0; i < n; i++) {
 			struct sbd_watch *w = events[i].data.ptr;
 
-			if (w->fd >= 0)
+			if (w->fd >= 0 && !w->paused)
 				w->fn(w, events[i].events);
 		}
 		run_deferred(loop);
-		if (loop->tick_fn != NULL && sbd_now_ms() >= loop->next_tick) {
+		if (sbd_now_ms() >= loop->next_tick) {
 			loop->next_tick = sbd_now_ms() + TICK_MS;
-			loop->tick_fn(loop->tick_arg);
+			resume_paused(loop);
+			if (loop->tick_fn != NULL)
+				loop->tick_fn(loop->tick_arg);
 			run_deferred(loop);
 		}
 	}

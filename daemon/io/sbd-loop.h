@@ -22,6 +22,8 @@ struct sbd_watch {
 	sbd_io_fn *fn;
 	void *arg;
 	struct sbd_loop *loop;
+	bool paused;                    /* out of epoll until the next tick */
+	struct sbd_watch *paused_next;  /* the loop's list of paused watches */
 };
 
 struct sbd_loop *sbd_loop_new(const char *name, unsigned index);
@@ -39,8 +41,16 @@ int sbd_loop_watch_add(struct sbd_loop *loop, struct sbd_watch *w, int fd, unsig
     sbd_io_fn *fn, void *arg);
 /* Changes the interest set when it differs. */
 void sbd_loop_watch_set(struct sbd_watch *w, unsigned events);
-/* No-op when w is not registered. Does not close the fd. */
+/* No-op when w is not registered. Does not close the fd. Cancels a pause. */
 void sbd_loop_watch_del(struct sbd_watch *w);
+/*
+ * Owner thread: takes w out of epoll until the loop's next tick puts it back
+ * with its events (as sbd_loop_watch_set changed them meanwhile). For a
+ * listening socket that cannot accept for now (no descriptors left), which a
+ * level-triggered watch would report again at once. Works with EPOLLEXCLUSIVE,
+ * which epoll cannot modify in place.
+ */
+void sbd_loop_watch_pause(struct sbd_watch *w);
 
 /* Thread-safe: fn(arg) runs on the loop's thread, in posting order. */
 void sbd_loop_post(struct sbd_loop *loop, sbd_task_fn *fn, void *arg);
