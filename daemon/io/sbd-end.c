@@ -2,14 +2,19 @@
 #include "sbd-end.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sb-alloc.h"
 #include "sbd-tls.h"
 
 /* One TLS record at most per send, so that a retry after AGAIN is cheap. */
 #define TLS_RECORD_MAX 16384
+/* What one recv asks for on a TLS end: several records, read ahead of GnuTLS. */
+#define READ_AHEAD     65536
 
 void
 sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls)
@@ -18,23 +23,93 @@ sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls)
 	e->watch.fd = -1;
 }
 
+/*
+ * One block a thread keeps for the next read-ahead, so that a tunnel that
+ * drains its block and reads again costs no malloc; an idle end holds none.
+ * It is a thread-specific value so that it is freed when its thread ends.
+ */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void
+spare_key_create(void)
+{
+	if (pthread_key_create(&spare_key, free) != 0)
+		abort();
+}
+
+static char *
+block_get(void)
+{
+	pthread_once(&spare_once, spare_key_create);
+	char *b = pthread_getspecific(spare_key);
+
+	if (b == NULL)
+		return sb_xmalloc(READ_AHEAD);
+	pthread_setspecific(spare_key, NULL);
+	return b;
+}
+
+static void
+block_put(char *b)
+{
+	pthread_once(&spare_once, spare_key_create);
+	if (pthread_getspecific(spare_key) == NULL && pthread_setspecific(spare_key, b) == 0)
+		return;
+	free(b);
+}
+
+static void
+ahead_release(struct sbd_end *e)
+{
+	if (e->ahead != NULL)
+		block_put(e->ahead);
+	e->ahead = NULL;
+	e->ahead_at = e->ahead_len = 0;
+}
+
+/*
+ * GnuTLS asks for a record's header, then for its body: two recvs per record
+ * with the plain socket functions. Here one recv reads up to READ_AHEAD and
+ * the bytes serve the asks that follow. RFC 2817: the bytes read before TLS
+ * started come first.
+ */
 static ssize_t
-pull_preread(gnutls_transport_ptr_t ptr, void *buf, size_t n)
+pull_ahead(gnutls_transport_ptr_t ptr, void *buf, size_t n)
 {
 	struct sbd_end *e = ptr;
-	ssize_t r;
+	size_t take;
 
 	if (e->preread.len > 0) {
-		size_t take = n < e->preread.len ? n : e->preread.len;
-
+		take = n < e->preread.len ? n : e->preread.len;
 		memcpy(buf, sb_buf_head(&e->preread), take);
 		sb_buf_consume(&e->preread, take);
 		return (ssize_t)take;
 	}
-	r = recv(e->fd, buf, n, 0);
-	if (r < 0)
-		gnutls_transport_set_errno(e->tls, errno);
-	return r;
+	if (e->ahead_len == 0) {
+		if (e->no_recv) {
+			gnutls_transport_set_errno(e->tls, EAGAIN);
+			return -1;
+		}
+		if (e->ahead == NULL)
+			e->ahead = block_get();
+		ssize_t r = recv(e->fd, e->ahead, READ_AHEAD, 0);
+		if (r <= 0) {
+			if (r < 0)
+				gnutls_transport_set_errno(e->tls, errno);
+			ahead_release(e);
+			return r;
+		}
+		e->ahead_at = 0;
+		e->ahead_len = (unsigned)r;
+	}
+	take = n < e->ahead_len ? n : e->ahead_len;
+	memcpy(buf, e->ahead + e->ahead_at, take);
+	e->ahead_at += (unsigned)take;
+	e->ahead_len -= (unsigned)take;
+	if (e->ahead_len == 0)
+		ahead_release(e);
+	return (ssize_t)take;
 }
 
 static ssize_t
@@ -48,14 +123,24 @@ push_socket(gnutls_transport_ptr_t ptr, const void *buf, size_t n)
 	return w;
 }
 
+static void
+use_own_transport(struct sbd_end *e)
+{
+	if (e->tls_transport)
+		return;
+	gnutls_transport_set_ptr(e->tls, e);
+	gnutls_transport_set_pull_function(e->tls, pull_ahead);
+	gnutls_transport_set_push_function(e->tls, push_socket);
+	e->tls_transport = true;
+}
+
 void
 sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_buf *preread)
 {
 	e->tls = session;
+	e->tls_transport = false;
 	sb_buf_move(&e->preread, preread);
-	gnutls_transport_set_ptr(session, e);
-	gnutls_transport_set_pull_function(session, pull_preread);
-	gnutls_transport_set_push_function(session, push_socket);
+	use_own_transport(e);
 }
 
 bool
@@ -75,20 +160,17 @@ plain_error(struct sbd_end *e)
 	return SBD_END_ERROR;
 }
 
-ssize_t
-sbd_end_read(struct sbd_end *e, void *buf, size_t n)
+/* Bytes GnuTLS can have without a recv: read ahead, or decrypted and not yet taken. */
+static bool
+at_hand(const struct sbd_end *e)
 {
-	if (e->tls == NULL) {
-		ssize_t r = recv(e->fd, buf, n, 0);
+	return e->preread.len > 0 || e->ahead_len > 0 || gnutls_record_check_pending(e->tls) > 0;
+}
 
-		if (r == 0)
-			e->read_eof = true;
-		return r >= 0 ? r : plain_error(e);
-	}
-
-	ssize_t r = gnutls_record_recv(e->tls, buf, n);
-	if (r > 0)
-		return r;
+/* A record_recv result other than data: 0 at EOF, SBD_END_AGAIN or SBD_END_ERROR. */
+static ssize_t
+tls_status(struct sbd_end *e, ssize_t r)
+{
 	if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION) {
 		/* A TCP close without close_notify ends the stream just the same. */
 		e->read_eof = true;
@@ -101,6 +183,45 @@ sbd_end_read(struct sbd_end *e, void *buf, size_t n)
 }
 
 ssize_t
+sbd_end_read(struct sbd_end *e, void *buf, size_t n)
+{
+	if (e->tls == NULL) {
+		ssize_t r = recv(e->fd, buf, n, 0);
+
+		if (r == 0)
+			e->read_eof = true;
+		return r >= 0 ? r : plain_error(e);
+	}
+
+	use_own_transport(e);
+	if (e->tls_deferred != 0) {
+		ssize_t r = e->tls_deferred;
+
+		e->tls_deferred = 0;
+		return tls_status(e, r);
+	}
+	ssize_t r = gnutls_record_recv(e->tls, buf, n);
+	if (r <= 0)
+		return tls_status(e, r);
+
+	/* More records already read ahead (or decrypted): take them too, without a recv. */
+	size_t got = (size_t)r;
+	e->no_recv = true;
+	while (got < n && at_hand(e)) {
+		r = gnutls_record_recv(e->tls, (char *)buf + got, n - got);
+		if (r <= 0) {
+			if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+				/* EOF or an error, after these bytes: the next read's result */
+				e->tls_deferred = r == 0 ? GNUTLS_E_PREMATURE_TERMINATION : (int)r;
+			break;
+		}
+		got += (size_t)r;
+	}
+	e->no_recv = false;
+	return (ssize_t)got;
+}
+
+ssize_t
 sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 {
 	if (e->tls == NULL) {
@@ -109,6 +230,7 @@ sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 		return w >= 0 ? w : plain_error(e);
 	}
 
+	use_own_transport(e);
 	if (e->tls_write_pending > 0)
 		n = e->tls_write_pending;
 	else if (n > TLS_RECORD_MAX)
@@ -153,7 +275,7 @@ sbd_end_shutdown_write(struct sbd_end *e)
 bool
 sbd_end_has_pending(const struct sbd_end *e)
 {
-	return e->tls != NULL && gnutls_record_check_pending(e->tls) > 0;
+	return e->tls != NULL && (at_hand(e) || e->tls_deferred != 0);
 }
 
 void
@@ -170,6 +292,7 @@ sbd_end_close(struct sbd_end *e)
 		e->tls = NULL;
 	}
 	sb_buf_free(&e->preread);
+	ahead_release(e);
 	close(e->fd);
 	e->fd = -1;
 }

@@ -22,8 +22,18 @@ struct sbd_end {
 	bool read_eof;         /* EOF (or close_notify) seen */
 	bool write_shut;       /* our side shut for writing */
 	bool hup;              /* the peer hung up: no longer watched, read until EOF */
+	bool tls_transport;    /* our pull and push serve the session (set at its first use) */
+	bool no_recv;          /* reading on: the pull serves what it holds, without a recv */
+	int tls_deferred;      /* a record_recv result met after bytes were read: the next read's */
 	const char *error;     /* static text of the last SBD_END_ERROR */
 	struct sb_buf preread; /* bytes read off the socket before TLS started: TLS reads them first */
+	/*
+	 * TLS: bytes one recv read ahead of GnuTLS, so that it serves several
+	 * records; ahead_at is where the unread ones start. Held only while it
+	 * has bytes.
+	 */
+	char *ahead;
+	unsigned ahead_at, ahead_len;
 	struct sbd_watch watch;
 };
 
@@ -36,7 +46,10 @@ bool sbd_end_is_open(const struct sbd_end *e);
  */
 void sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_buf *preread);
 
-/* > 0 bytes, 0 EOF, SBD_END_AGAIN, SBD_END_ERROR. */
+/*
+ * > 0 bytes, 0 EOF, SBD_END_AGAIN, SBD_END_ERROR. TLS reads on while records are at hand
+ * without a syscall, so one call may return several records.
+ */
 ssize_t sbd_end_read(struct sbd_end *e, void *buf, size_t n);
 /* > 0 bytes, SBD_END_AGAIN, SBD_END_ERROR. For TLS, after AGAIN call again with the same n. */
 ssize_t sbd_end_write(struct sbd_end *e, const void *buf, size_t n);

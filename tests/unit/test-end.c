@@ -1,0 +1,319 @@
+/* test-end.c - sbd-end over TLS: reads that gather records, writes after AGAIN, EOF after data */
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sb-errors.h"
+#include "sbd-end.h"
+#include "sbd-tls.h"
+
+#define BIG (3u << 20)
+
+static char *tmp_dir;
+static gnutls_certificate_credentials_t server_cred;
+
+/* The client side: a blocking GnuTLS session in a thread, following a script. */
+enum script {
+	SEND_RECORDS_THEN_BYE, /* 8 records of 1000 bytes and close_notify, all before reading */
+	SEND_BIG_THEN_BYE,     /* BIG bytes of a pattern in records of assorted sizes */
+	READ_BIG_LATE,         /* waits until told, then reads BIG bytes and checks them */
+};
+
+struct client {
+	int fd;
+	enum script script;
+	GMutex lock;
+	GCond cond;
+	gboolean go;
+	gboolean sent;         /* the script's sending is done */
+	guint64 read;          /* bytes read and found right */
+};
+
+static unsigned char
+pattern(guint64 i)
+{
+	return (unsigned char)((i * 2654435761u) >> 13);
+}
+
+static void
+client_signal(struct client *c, gboolean *flag)
+{
+	g_mutex_lock(&c->lock);
+	*flag = TRUE;
+	g_cond_broadcast(&c->cond);
+	g_mutex_unlock(&c->lock);
+}
+
+static void
+client_wait(struct client *c, gboolean *flag)
+{
+	g_mutex_lock(&c->lock);
+	while (!*flag)
+		g_cond_wait(&c->cond, &c->lock);
+	g_mutex_unlock(&c->lock);
+}
+
+static void
+send_all(gnutls_session_t s, const unsigned char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = gnutls_record_send(s, buf, n);
+
+		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED)
+			continue;
+		g_assert_cmpint(w, >, 0);
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+static gpointer
+client_run(gpointer user)
+{
+	struct client *c = user;
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	unsigned char *buf = g_malloc(BIG);
+	int rc;
+
+	g_assert_cmpint(gnutls_certificate_allocate_credentials(&cred), ==, 0);
+	g_assert_cmpint(gnutls_init(&s, GNUTLS_CLIENT), ==, 0);
+	g_assert_cmpint(gnutls_priority_set_direct(s, "NORMAL", NULL), ==, 0);
+	g_assert_cmpint(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred), ==, 0);
+	gnutls_transport_set_int(s, c->fd);
+	do {
+		rc = gnutls_handshake(s);
+	} while (rc < 0 && !gnutls_error_is_fatal(rc));
+	g_assert_cmpint(rc, ==, 0);
+
+	for (guint64 i = 0; i < BIG; i++)
+		buf[i] = pattern(i);
+	switch (c->script) {
+	case SEND_RECORDS_THEN_BYE:
+		for (int i = 0; i < 8; i++)
+			send_all(s, buf + 1000 * i, 1000);
+		g_assert_cmpint(gnutls_bye(s, GNUTLS_SHUT_WR), ==, 0);
+		client_signal(c, &c->sent);
+		break;
+	case SEND_BIG_THEN_BYE:
+		for (size_t off = 0, k = 0; off < BIG; k++) {
+			size_t n = MIN((size_t)(1 + (k * 7919) % 20000), BIG - off);
+
+			send_all(s, buf + off, n);
+			off += n;
+		}
+		g_assert_cmpint(gnutls_bye(s, GNUTLS_SHUT_WR), ==, 0);
+		client_signal(c, &c->sent);
+		break;
+	case READ_BIG_LATE:
+		client_wait(c, &c->go);
+		while (c->read < BIG) {
+			ssize_t r = gnutls_record_recv(s, buf, BIG);
+
+			if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+				continue;
+			g_assert_cmpint(r, >, 0);
+			for (ssize_t i = 0; i < r; i++)
+				g_assert_cmpint(buf[i], ==, pattern(c->read + (guint64)i));
+			c->read += (guint64)r;
+		}
+		break;
+	}
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	g_free(buf);
+	return NULL;
+}
+
+struct pair {
+	int sv[2];
+	struct sbd_end end;
+	struct client client;
+	GThread *thread;
+};
+
+static void
+wait_fd(int fd, short events)
+{
+	struct pollfd p = { fd, events, 0 };
+
+	g_assert_cmpint(poll(&p, 1, 10000), ==, 1);
+}
+
+/* A server end over a socketpair, its handshake done, and the client running script. */
+static void
+pair_start(struct pair *p, enum script script)
+{
+	gnutls_session_t s;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->sv), ==, 0);
+	g_assert_cmpint(fcntl(p->sv[0], F_SETFL, O_NONBLOCK), ==, 0);
+	g_assert_cmpint(gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK), ==, 0);
+	g_assert_cmpint(gnutls_priority_set_direct(s, "NORMAL", NULL), ==, 0);
+	g_assert_cmpint(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, server_cred), ==, 0);
+	gnutls_transport_set_int(s, p->sv[0]);
+	p->client.fd = p->sv[1];
+	p->client.script = script;
+	g_mutex_init(&p->client.lock);
+	g_cond_init(&p->client.cond);
+	p->thread = g_thread_new("tls-client", client_run, &p->client);
+	while ((rc = gnutls_handshake(s)) == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		wait_fd(p->sv[0], gnutls_record_get_direction(s) ? POLLOUT : POLLIN);
+	g_assert_cmpint(rc, ==, 0);
+	/* As the front does: the handshake ran on GnuTLS's own socket functions. */
+	sbd_end_init(&p->end, p->sv[0], s);
+	p->end.tls_established = true;
+}
+
+static void
+pair_finish(struct pair *p)
+{
+	g_thread_join(p->thread);
+	sbd_end_close(&p->end); /* closes sv[0] and frees the session */
+	close(p->sv[1]);
+	g_mutex_clear(&p->client.lock);
+	g_cond_clear(&p->client.cond);
+}
+
+/* Reads everything up to EOF into out; returns the reads that returned bytes. */
+static unsigned
+read_to_eof(struct sbd_end *e, unsigned char *out, size_t cap, size_t *got)
+{
+	unsigned reads = 0;
+
+	*got = 0;
+	for (;;) {
+		ssize_t r = sbd_end_read(e, out + *got, MIN(cap - *got, 65536));
+
+		if (r == SBD_END_AGAIN) {
+			if (!sbd_end_has_pending(e))
+				wait_fd(e->fd, POLLIN);
+			continue;
+		}
+		if (r < 0)
+			g_error("read: %s", e->error);
+		if (r == 0)
+			return reads;
+		*got += (size_t)r;
+		reads++;
+	}
+}
+
+/* Records that wait together come back from one read, and EOF is kept for the next. */
+static void
+test_read_gathers_records(void)
+{
+	struct pair p;
+	unsigned char buf[16384];
+	size_t got;
+
+	/* (room for more than was sent, so that the read that finds EOF asks for bytes) */
+	pair_start(&p, SEND_RECORDS_THEN_BYE);
+	client_wait(&p.client, &p.client.sent);
+	g_assert_cmpuint(read_to_eof(&p.end, buf, sizeof buf, &got), ==, 1);
+	g_assert_cmpuint(got, ==, 8000);
+	for (size_t i = 0; i < got; i++)
+		g_assert_cmpint(buf[i], ==, pattern(i));
+	g_assert_true(p.end.read_eof);
+	g_assert_cmpint(sbd_end_read(&p.end, buf, sizeof buf), ==, 0);
+	pair_finish(&p);
+}
+
+/* Records of every size, read as they come: every byte, in order, then EOF. */
+static void
+test_read_exact(void)
+{
+	struct pair p;
+	unsigned char *buf = g_malloc(BIG + 1);
+	size_t got;
+
+	pair_start(&p, SEND_BIG_THEN_BYE);
+	read_to_eof(&p.end, buf, BIG + 1, &got);
+	g_assert_cmpuint(got, ==, BIG);
+	for (size_t i = 0; i < got; i++)
+		if (buf[i] != pattern(i))
+			g_assert_cmpuint(i, ==, got);
+	g_assert_false(sbd_end_has_pending(&p.end));
+	pair_finish(&p);
+	g_free(buf);
+}
+
+/*
+ * A peer that does not read: writes end in AGAIN with the length to repeat,
+ * the repeat returns it once the socket takes the rest, and nothing is lost.
+ */
+static void
+test_write_again_then_exact(void)
+{
+	struct pair p;
+	unsigned char *buf = g_malloc(BIG);
+	size_t sent = 0;
+	gboolean blocked = FALSE;
+
+	for (guint64 i = 0; i < BIG; i++)
+		buf[i] = pattern(i);
+	pair_start(&p, READ_BIG_LATE);
+	while (sent < BIG) {
+		ssize_t w = sbd_end_write(&p.end, buf + sent, BIG - sent);
+
+		if (w == SBD_END_AGAIN) {
+			g_assert_cmpuint(p.end.tls_write_pending, >, 0);
+			g_assert_cmpuint(p.end.tls_write_pending, <=, BIG - sent);
+			if (!blocked) {
+				blocked = TRUE;
+				client_signal(&p.client, &p.client.go);
+			}
+			wait_fd(p.end.fd, POLLOUT);
+			continue;
+		}
+		g_assert_cmpint(w, >, 0);
+		g_assert_cmpuint(p.end.tls_write_pending, ==, 0);
+		sent += (size_t)w;
+	}
+	g_assert_true(blocked);
+	g_thread_join(p.thread);
+	p.thread = NULL;
+	g_assert_cmpuint(p.client.read, ==, BIG);
+	sbd_end_close(&p.end);
+	close(p.sv[1]);
+	g_free(buf);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autofree char *cert = NULL, *key = NULL;
+	struct sb_errors errs = SB_ERRORS_INIT;
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	tmp_dir = g_dir_make_tmp("test-end-XXXXXX", NULL);
+	g_assert_nonnull(tmp_dir);
+	cert = g_build_filename(tmp_dir, "cert.pem", NULL);
+	key = g_build_filename(tmp_dir, "key.pem", NULL);
+	g_assert_cmpint(gnutls_global_init(), ==, 0);
+	g_assert_cmpint(sbd_tls_generate_self_signed(cert, key, "localhost", &errs), ==, 0);
+	sb_errors_clear(&errs);
+	g_assert_cmpint(gnutls_certificate_allocate_credentials(&server_cred), ==, 0);
+	g_assert_cmpint(gnutls_certificate_set_x509_key_file2(server_cred, cert, key,
+	    GNUTLS_X509_FMT_PEM, NULL, 0), >=, 0);
+
+	g_test_add_func("/end/read-gathers-records", test_read_gathers_records);
+	g_test_add_func("/end/read-exact", test_read_exact);
+	g_test_add_func("/end/write-again-then-exact", test_write_again_then_exact);
+	rc = g_test_run();
+
+	gnutls_certificate_free_credentials(server_cred);
+	g_unlink(cert);
+	g_unlink(key);
+	g_rmdir(tmp_dir);
+	g_free(tmp_dir);
+	return rc;
+}
