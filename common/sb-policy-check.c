@@ -489,3 +489,44 @@ sb_policy_check(const struct sb_policy *policy, struct sb_errors *errs)
 	sb_json_ctx_clear(&ctx);
 	return errs->count - before;
 }
+
+/* A bind on 127.0.0.0/8 or ::1 (also v4-mapped): only this machine can send to it. */
+static bool
+bind_is_loopback(const struct sb_hostport *hp)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (hp->host == NULL)
+		return false;
+	if (inet_pton(AF_INET, hp->host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, hp->host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+size_t
+sb_policy_warnings(const struct sb_policy *policy, struct sb_errors *warnings)
+{
+	size_t before = warnings->count;
+	struct sb_json_ctx ctx;
+
+	sb_json_ctx_init(&ctx, warnings);
+	for (size_t i = 0; i < policy->n_listeners; i++) {
+		const struct sb_listener *l = &policy->listeners[i];
+		size_t mark;
+
+		if (!l->proxy_protocol || l->has_proxy_from || bind_is_loopback(&l->bind_hp))
+			continue;
+		mark = sb_json_push_key(&ctx, "listeners");
+		sb_json_push_index(&ctx, i);
+		sb_json_error_at(&ctx, "proxy_protocol", "true takes a PROXY header from any "
+		    "sender on %s, so any client can claim any address; name the load balancers "
+		    "with {\"from\": [\"10.0.0.0/8\"]}", l->bind);
+		sb_json_pop(&ctx, mark);
+	}
+	sb_json_ctx_clear(&ctx);
+	return warnings->count - before;
+}

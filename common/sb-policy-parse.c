@@ -20,6 +20,7 @@ static const char *const top_keys[] = {
 static const char *const listener_keys[] = {
 	"name", "bind", "tls", "proxy_protocol", "max_connections", NULL,
 };
+static const char *const proxy_in_keys[] = { "from", NULL };
 static const char *const listener_tls_keys[] = {
 	"cert", "key", "sni", "client_auth", "client_ca", "min_version", "priority", NULL,
 };
@@ -34,8 +35,8 @@ static const char *const match_keys[] = { "host", "path", "upgrade", "subprotoco
 static const char *const pair_keys[] = { "cert", "key", NULL };
 static const char *const control_keys[] = { "socket", "mode", "group", "allow_uids", NULL };
 static const char *const limits_keys[] = {
-	"max_connections", "max_per_ip", "handshake_timeout_s", "connect_timeout_ms",
-	"drain_timeout_s", NULL,
+	"max_connections", "max_per_ip", "ipv6_prefix", "handshake_timeout_s",
+	"connect_timeout_ms", "drain_timeout_s", NULL,
 };
 
 static const char *const mode_choice[] = { "websocket", "tunnel", "h2c", "tls", NULL };
@@ -68,6 +69,7 @@ static const struct int_field limits_ints[] = {
 	{ "max_connections", 1, SB_CONNECTIONS_MAX, offsetof(struct sb_limits, max_connections),
 	  false },
 	{ "max_per_ip", 1, SB_CONNECTIONS_MAX, offsetof(struct sb_limits, max_per_ip), false },
+	{ "ipv6_prefix", 1, 128, offsetof(struct sb_limits, ipv6_prefix), false },
 	{ "handshake_timeout_s", 1, SB_HANDSHAKE_TIMEOUT_MAX_S,
 	  offsetof(struct sb_limits, handshake_timeout_s), false },
 	{ "connect_timeout_ms", 1, SB_CONNECT_TIMEOUT_MAX_MS,
@@ -166,6 +168,77 @@ parse_listener_tls(struct sb_json_ctx *ctx, json_object *obj, struct sb_listener
 	sb_json_pop(ctx, mark);
 }
 
+/*
+ * The array member key of obj as CIDRs into a new *out; each element that is
+ * not one is reported at its index (and left out of *n).
+ */
+static enum sb_json_result
+get_cidrs(struct sb_json_ctx *ctx, json_object *obj, const char *key, bool required,
+    struct sb_cidr **out, size_t *n)
+{
+	json_object *arr = NULL;
+	enum sb_json_result res = sb_json_get_array(ctx, obj, key, required, &arr);
+
+	if (res != SB_JSON_OK)
+		return res;
+	size_t mark = sb_json_push_key(ctx, key);
+	size_t len = json_object_array_length(arr);
+
+	*out = sb_xcalloc(len, sizeof **out);
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		size_t elem = sb_json_push_index(ctx, i);
+		json_object *e = json_object_array_get_idx(arr, i);
+		char *text = NULL;
+		const char *why;
+
+		if (e == NULL)
+			sb_json_error(ctx, "must be a string");
+		if (sb_json_as_string(ctx, e, &text) == SB_JSON_OK) {
+			if (sb_cidr_parse(text, &(*out)[*n], &why) == 0)
+				(*n)++;
+			else
+				sb_json_error(ctx, "%s", why);
+		}
+		free(text);
+		sb_json_pop(ctx, elem);
+	}
+	sb_json_pop(ctx, mark);
+	return SB_JSON_OK;
+}
+
+/* Listener "proxy_protocol": true (any sender), false, or {"from": [CIDR, ...]}. */
+static void
+parse_proxy_in(struct sb_json_ctx *ctx, json_object *obj, struct sb_listener *l)
+{
+	json_object *v = sb_json_member(obj, "proxy_protocol");
+	json_object *from;
+	size_t mark;
+
+	if (v == NULL)
+		return;
+	if (json_object_is_type(v, json_type_boolean)) {
+		l->proxy_protocol = json_object_get_boolean(v);
+		return;
+	}
+	if (!json_object_is_type(v, json_type_object)) {
+		sb_json_error_at(ctx, "proxy_protocol",
+		    "must be a boolean or an object like {\"from\": [\"10.0.0.0/8\"]}");
+		return;
+	}
+	mark = sb_json_push_key(ctx, "proxy_protocol");
+	sb_json_check_keys(ctx, v, proxy_in_keys, NULL);
+	l->proxy_protocol = true;
+	from = sb_json_member(v, "from");
+	if (from != NULL && json_object_is_type(from, json_type_array) &&
+	    json_object_array_length(from) == 0)
+		sb_json_error_at(ctx, "from", "must not be empty (true takes any sender)");
+	else if (get_cidrs(ctx, v, "from", true, &l->proxy_from, &l->n_proxy_from) ==
+	    SB_JSON_OK)
+		l->has_proxy_from = true;
+	sb_json_pop(ctx, mark);
+}
+
 static void
 parse_listener(struct sb_json_ctx *ctx, json_object *obj, struct sb_listener *l)
 {
@@ -177,7 +250,7 @@ parse_listener(struct sb_json_ctx *ctx, json_object *obj, struct sb_listener *l)
 	if (sb_json_get_string(ctx, obj, "bind", true, &l->bind) == SB_JSON_OK)
 		sb_hostport_parse(l->bind, &l->bind_hp, &why);
 	parse_listener_tls(ctx, obj, l);
-	sb_json_get_bool(ctx, obj, "proxy_protocol", false, &l->proxy_protocol);
+	parse_proxy_in(ctx, obj, l);
 	if (sb_json_get_int(ctx, obj, "max_connections", false, 1, SB_CONNECTIONS_MAX, &v) ==
 	    SB_JSON_OK)
 		l->max_connections = (unsigned)v;
@@ -195,38 +268,6 @@ parse_match(struct sb_json_ctx *ctx, json_object *obj, struct sb_match *m)
 	sb_json_get_string(ctx, o, "path", false, &m->path);
 	sb_json_get_string(ctx, o, "upgrade", false, &m->upgrade);
 	sb_json_get_strings(ctx, o, "subprotocols", false, &m->subprotocols, &m->n_subprotocols);
-	sb_json_pop(ctx, mark);
-}
-
-static void
-parse_allow(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
-{
-	json_object *arr = NULL;
-
-	if (sb_json_get_array(ctx, obj, "allow", false, &arr) != SB_JSON_OK)
-		return;
-	size_t mark = sb_json_push_key(ctx, "allow");
-	size_t n = json_object_array_length(arr);
-
-	r->has_allow = true;
-	r->allow = sb_xcalloc(n, sizeof *r->allow);
-	for (size_t i = 0; i < n; i++) {
-		size_t elem = sb_json_push_index(ctx, i);
-		json_object *e = json_object_array_get_idx(arr, i);
-		char *text = NULL;
-		const char *why;
-
-		if (e == NULL)
-			sb_json_error(ctx, "must be a string");
-		if (sb_json_as_string(ctx, e, &text) == SB_JSON_OK) {
-			if (sb_cidr_parse(text, &r->allow[r->n_allow], &why) == 0)
-				r->n_allow++;
-			else
-				sb_json_error(ctx, "%s", why);
-		}
-		free(text);
-		sb_json_pop(ctx, elem);
-	}
 	sb_json_pop(ctx, mark);
 }
 
@@ -268,7 +309,8 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 		parse_pair(ctx, o, r->tls);
 		sb_json_pop(ctx, mark);
 	}
-	parse_allow(ctx, obj, r);
+	if (get_cidrs(ctx, obj, "allow", false, &r->allow, &r->n_allow) == SB_JSON_OK)
+		r->has_allow = true;
 	if (sb_json_get_strings(ctx, obj, "origins", false, &r->origins, &r->n_origins) ==
 	    SB_JSON_OK)
 		r->has_origins = true;

@@ -80,6 +80,20 @@ listener_tls_to_json(const struct sb_listener_tls *tls)
 }
 
 static json_object *
+cidrs_to_json(const struct sb_cidr *cidrs, size_t n)
+{
+	json_object *arr = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; i < n; i++) {
+		char text[SB_ADDR_TEXT_MAX];
+
+		sb_cidr_format(&cidrs[i], text);
+		json_object_array_add(arr, json_object_new_string(text));
+	}
+	return arr;
+}
+
+static json_object *
 listener_to_json(const struct sb_listener *l)
 {
 	json_object *o = json_object_new_object();
@@ -88,8 +102,15 @@ listener_to_json(const struct sb_listener *l)
 	add_string(o, "bind", l->bind);
 	if (l->tls != NULL)
 		json_object_object_add(o, "tls", listener_tls_to_json(l->tls));
-	if (l->proxy_protocol)
+	if (l->has_proxy_from) {
+		json_object *proxy = json_object_new_object();
+
+		json_object_object_add(proxy, "from", cidrs_to_json(l->proxy_from,
+		    l->n_proxy_from));
+		json_object_object_add(o, "proxy_protocol", proxy);
+	} else if (l->proxy_protocol) {
 		json_object_object_add(o, "proxy_protocol", json_object_new_boolean(true));
+	}
 	add_int(o, "max_connections", l->max_connections, 0);
 	return o;
 }
@@ -130,17 +151,8 @@ route_to_json(const struct sb_route *r)
 	add_string(o, "backend", r->backend);
 	if (r->tls != NULL)
 		json_object_object_add(o, "tls", pair_to_json(r->tls));
-	if (r->has_allow) {
-		json_object *arr = json_object_new_array_ext((int)r->n_allow);
-
-		for (size_t i = 0; i < r->n_allow; i++) {
-			char text[SB_ADDR_TEXT_MAX];
-
-			sb_cidr_format(&r->allow[i], text);
-			json_object_array_add(arr, json_object_new_string(text));
-		}
-		json_object_object_add(o, "allow", arr);
-	}
+	if (r->has_allow)
+		json_object_object_add(o, "allow", cidrs_to_json(r->allow, r->n_allow));
 	if (r->has_origins)
 		json_object_object_add(o, "origins", strings_to_json(r->origins, r->n_origins));
 	add_int(o, "max_connections", r->max_connections, 0);
@@ -185,7 +197,8 @@ limits_to_json(const struct sb_limits *l)
 	json_object *o = json_object_new_object();
 
 	add_int(o, "max_connections", l->max_connections, SB_DEFAULT_MAX_CONNECTIONS);
-	add_int(o, "max_per_ip", l->max_per_ip, 0);
+	add_int(o, "max_per_ip", l->max_per_ip, SB_DEFAULT_MAX_PER_IP);
+	add_int(o, "ipv6_prefix", l->ipv6_prefix, SB_DEFAULT_IPV6_PREFIX);
 	add_int(o, "handshake_timeout_s", l->handshake_timeout_s, SB_DEFAULT_HANDSHAKE_TIMEOUT_S);
 	add_int(o, "connect_timeout_ms", l->connect_timeout_ms, SB_DEFAULT_CONNECT_TIMEOUT_MS);
 	add_int(o, "drain_timeout_s", l->drain_timeout_s, SB_DEFAULT_DRAIN_TIMEOUT_S);

@@ -61,6 +61,8 @@ sb_policy_new(void)
 	p->version = 1;
 	p->control.mode = SB_DEFAULT_CONTROL_MODE;
 	p->limits.max_connections = SB_DEFAULT_MAX_CONNECTIONS;
+	p->limits.max_per_ip = SB_DEFAULT_MAX_PER_IP;
+	p->limits.ipv6_prefix = SB_DEFAULT_IPV6_PREFIX;
 	p->limits.handshake_timeout_s = SB_DEFAULT_HANDSHAKE_TIMEOUT_S;
 	p->limits.connect_timeout_ms = SB_DEFAULT_CONNECT_TIMEOUT_MS;
 	p->limits.drain_timeout_s = SB_DEFAULT_DRAIN_TIMEOUT_S;
@@ -89,6 +91,7 @@ free_listener(struct sb_listener *l)
 	free(l->name);
 	free(l->bind);
 	sb_hostport_clear(&l->bind_hp);
+	free(l->proxy_from);
 	if (l->tls != NULL) {
 		free_pair(&l->tls->pair);
 		for (size_t i = 0; i < l->tls->n_sni; i++) {
@@ -251,20 +254,34 @@ tls_eq(const struct sb_listener_tls *a, const struct sb_listener_tls *b)
 }
 
 static bool
-listener_eq(const struct sb_listener *a, const struct sb_listener *b)
-{
-	return str_eq(a->name, b->name) && str_eq(a->bind, b->bind) &&
-	    hostport_eq(&a->bind_hp, &b->bind_hp) && tls_eq(a->tls, b->tls) &&
-	    a->proxy_protocol == b->proxy_protocol && a->max_connections == b->max_connections;
-}
-
-static bool
 cidr_eq(const struct sb_cidr *a, const struct sb_cidr *b)
 {
 	size_t len = a->family == AF_INET ? 4 : 16;
 
 	return a->family == b->family && a->prefix == b->prefix &&
 	    memcmp(a->addr, b->addr, len) == 0;
+}
+
+static bool
+cidrs_eq(const struct sb_cidr *a, size_t na, const struct sb_cidr *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (!cidr_eq(&a[i], &b[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+listener_eq(const struct sb_listener *a, const struct sb_listener *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->bind, b->bind) &&
+	    hostport_eq(&a->bind_hp, &b->bind_hp) && tls_eq(a->tls, b->tls) &&
+	    a->proxy_protocol == b->proxy_protocol && a->has_proxy_from == b->has_proxy_from &&
+	    cidrs_eq(a->proxy_from, a->n_proxy_from, b->proxy_from, b->n_proxy_from) &&
+	    a->max_connections == b->max_connections;
 }
 
 static bool
@@ -286,11 +303,7 @@ route_eq(const struct sb_route *a, const struct sb_route *b)
 	    a->max_message_bytes != b->max_message_bytes || a->text_messages != b->text_messages ||
 	    !pair_eq(a->tls, b->tls))
 		return false;
-	for (size_t i = 0; i < a->n_allow; i++) {
-		if (!cidr_eq(&a->allow[i], &b->allow[i]))
-			return false;
-	}
-	return true;
+	return cidrs_eq(a->allow, a->n_allow, b->allow, b->n_allow);
 }
 
 static bool

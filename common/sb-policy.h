@@ -44,6 +44,8 @@ enum sb_proxy_version {
 #define SB_DEFAULT_HANDSHAKE_TIMEOUT_S 10
 #define SB_DEFAULT_CONNECT_TIMEOUT_MS  5000
 #define SB_DEFAULT_DRAIN_TIMEOUT_S     30
+#define SB_DEFAULT_MAX_PER_IP          256
+#define SB_DEFAULT_IPV6_PREFIX         64
 
 /* Paths are kept as written; sb_policy_resolve_path() makes them absolute. */
 struct sb_cert_pair {
@@ -72,7 +74,10 @@ struct sb_listener {
 	char *bind;                 /* as written */
 	struct sb_hostport bind_hp; /* parsed */
 	struct sb_listener_tls *tls; /* NULL: plain */
-	bool proxy_protocol;
+	bool proxy_protocol;        /* every connection starts with a PROXY header */
+	bool has_proxy_from;        /* false ("proxy_protocol": true): any sender may send it */
+	struct sb_cidr *proxy_from; /* the senders (TCP peers) that may */
+	size_t n_proxy_from;
 	unsigned max_connections;   /* 0: only the global limit applies */
 };
 
@@ -120,7 +125,8 @@ struct sb_control {
 /* Daemon-wide limits ("limits" at the top level; an extension of the contract). */
 struct sb_limits {
 	unsigned max_connections;     /* all client connections; default SB_DEFAULT_MAX_CONNECTIONS */
-	unsigned max_per_ip;          /* 0: no per-address limit */
+	unsigned max_per_ip;          /* per client address; default SB_DEFAULT_MAX_PER_IP */
+	unsigned ipv6_prefix;         /* IPv6 clients count by this prefix; default 64 */
 	unsigned handshake_timeout_s; /* accept to 101 (TLS, PROXY, request, backend connect) */
 	unsigned connect_timeout_ms;  /* backend connect */
 	unsigned drain_timeout_s;     /* SIGTERM: how long tunnels may finish */
@@ -170,6 +176,12 @@ void sb_policy_free(struct sb_policy *policy);
  * Returns the number of errors added.
  */
 size_t sb_policy_check(const struct sb_policy *policy, struct sb_errors *errs);
+/*
+ * What is valid but probably unwise, as errors are (path and message): a
+ * listener that takes a PROXY header from any sender on a non-loopback bind.
+ * Returns the number added.
+ */
+size_t sb_policy_warnings(const struct sb_policy *policy, struct sb_errors *warnings);
 
 /* The canonical JSON of a policy: defaults omitted, keys in a fixed order. (transfer full) */
 json_object *sb_policy_to_json(const struct sb_policy *policy);

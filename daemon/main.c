@@ -63,6 +63,11 @@ check(const char *file, const char *state_dir)
 		sb_errors_clear(&errs);
 		return 1;
 	}
+	/* valid but unwise: said, and still valid */
+	sb_policy_warnings(p, &errs);
+	for (size_t i = 0; i < errs.count; i++)
+		fprintf(stderr, "%s: %s: warning: %s\n", name, errs.items[i].path,
+		    errs.items[i].message);
 	printf("%s: valid (%zu listeners, %zu routes)\n", name, p->n_listeners, p->n_routes);
 	sb_policy_free(p);
 	sb_errors_clear(&errs);

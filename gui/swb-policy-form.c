@@ -29,8 +29,10 @@ static const SwbField general_fields[] = {
 	  "the daemon's own user", SWB_FIELD_INT_LIST, NULL, "Control socket" },
 	{ "limits.max_connections", "Max connections", "all client connections",
 	  SWB_FIELD_INT, NULL, "Limits" },
-	{ "limits.max_per_ip", "Max per address", "connections from one client address",
-	  SWB_FIELD_INT, NULL, "Limits" },
+	{ "limits.max_per_ip", "Max per address", "connections from one client address "
+	  "(default 256)", SWB_FIELD_INT, NULL, "Limits" },
+	{ "limits.ipv6_prefix", "IPv6 prefix per client", "IPv6 clients count by this many "
+	  "bits (default 64)", SWB_FIELD_INT, NULL, "Limits" },
 	{ "limits.handshake_timeout_s", "Handshake timeout (s)", "accept to 101",
 	  SWB_FIELD_INT, NULL, "Limits" },
 	{ "limits.connect_timeout_ms", "Backend connect timeout (ms)", NULL, SWB_FIELD_INT,
@@ -44,7 +46,8 @@ static const SwbField listener_fields[] = {
 	{ "bind", "Bind", "address:port, like 0.0.0.0:8443 or [::1]:8080", SWB_FIELD_TEXT, NULL,
 	  "Listener" },
 	{ "proxy_protocol", "Expect PROXY header", "every connection starts with a PROXY "
-	  "v1/v2 header", SWB_FIELD_BOOL, NULL, "Listener" },
+	  "v1/v2 header. true: from any sender; {\"from\": [\"10.0.0.0/8\"]}: only from "
+	  "those", SWB_FIELD_JSON, NULL, "Listener" },
 	{ "max_connections", "Max connections", NULL, SWB_FIELD_INT, NULL, "Listener" },
 	{ "tls.cert", "Certificate", "PEM file; relative to the policy file", SWB_FIELD_TEXT,
 	  NULL, "TLS" },

@@ -15,6 +15,7 @@
 #include "sbd-registry.h"
 #include "sbd-tls.h"
 
+struct sb_listener;
 struct sbd_tunnel;
 struct sbd_route_stats;
 
@@ -59,6 +60,7 @@ struct sbd_conn {
 	uint64_t reported_up, reported_down; /* counters of the last connection.updated */
 	bool peer_counted;       /* counted in the per-address table */
 	unsigned per_ip_limit;
+	unsigned per_ip_v6_prefix; /* what the address was counted by, for the release */
 	struct sb_buf proxy_in;  /* the PROXY header read so far */
 	bool rerun_posted;
 	bool first_byte_checked; /* TLS listeners: the client really starts a handshake */
@@ -69,6 +71,11 @@ void sbd_conn_close(struct sbd_conn *c, struct sbd_why why);
 void sbd_conn_pump(struct sbd_conn *c);
 /* After the PROXY header (or at once): per-address limit, then TLS or the request. */
 void sbd_conn_admit_client(struct sbd_conn *c);
+/*
+ * At accept, on a PROXY listener: true when the TCP peer may send the header
+ * (listener proxy_protocol.from); otherwise refuses and closes c.
+ */
+bool sbd_proxy_in_sender_ok(struct sbd_conn *c, const struct sb_listener *l);
 /* SBD_CONN_PROXY: reads the header without reading past it. */
 void sbd_proxy_in_read(struct sbd_conn *c);
 /* Sets what the loop watches an end for (nothing once the end hung up). */

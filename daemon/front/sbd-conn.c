@@ -203,7 +203,8 @@ sbd_conn_close(struct sbd_conn *c, struct sbd_why why)
 	sb_buf_free(&c->proxy_in);
 	sbd_stats_release(c->lconf->stats);
 	if (c->peer_counted)
-		sbd_peers_release(ctx->peers, (struct sockaddr *)&c->info.addr);
+		sbd_peers_release(ctx->peers, (struct sockaddr *)&c->info.addr,
+		    c->per_ip_v6_prefix);
 	atomic_fetch_sub(&ctx->counters.active, 1);
 	c->state = SBD_CONN_CLOSED;
 	list_remove(c);
@@ -440,7 +441,7 @@ sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_c
 	c->handshake_timeout_ms = cfg->policy->limits.handshake_timeout_s * 1000ull;
 	c->deadline_ms = c->started_ms + c->handshake_timeout_ms;
 	c->per_ip_limit = cfg->policy->limits.max_per_ip;
-	sbd_config_unref(cfg);
+	c->per_ip_v6_prefix = cfg->policy->limits.ipv6_prefix;
 	sbd_stats_reserve(lconf->stats, 0);
 	atomic_fetch_add(&ctx->counters.active, 1);
 	list_insert(c);
@@ -448,11 +449,19 @@ sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_c
 	    lconf->name);
 
 	if (lconf->proxy_protocol) {
+		/* Who may send a header is the TCP peer's call, before any byte is read. */
+		bool trusted = sbd_proxy_in_sender_ok(c,
+		    sb_policy_find_listener(cfg->policy, lconf->name));
+
+		sbd_config_unref(cfg);
+		if (!trusted)
+			return;
 		/* Nothing else is read before the PROXY header says who the client is. */
 		c->state = SBD_CONN_PROXY;
 		sbd_conn_watch(c, &c->client, EPOLLIN);
 		return;
 	}
+	sbd_config_unref(cfg);
 	sbd_conn_admit_client(c);
 }
 
@@ -461,7 +470,8 @@ sbd_conn_admit_client(struct sbd_conn *c)
 {
 	struct sbd_listener_conf *lconf = c->lconf;
 
-	if (!sbd_peers_acquire(c->ctx->peers, (struct sockaddr *)&c->info.addr, c->per_ip_limit)) {
+	if (!sbd_peers_acquire(c->ctx->peers, (struct sockaddr *)&c->info.addr,
+	    c->per_ip_v6_prefix, c->per_ip_limit)) {
 		sb_warn("conn %llu %s: turned away: %u connections from that address",
 		    (unsigned long long)c->info.id, c->info.text, c->per_ip_limit);
 		sbd_conn_refused(c, 503, "too many connections from this address");

@@ -6,22 +6,38 @@
 #include <sys/socket.h>
 
 #include "sb-log.h"
+#include "sb-policy.h"
 #include "sbd-conn-private.h"
 #include "sbd-proxy-proto.h"
 
 /* Headers with TLVs beyond this are refused rather than buffered. */
 #define PROXY_IN_MAX 4096
 
+/* Counted as a refusal with status (400: a bad header; 403: an untrusted sender), then closed. */
 static void
-refuse(struct sbd_conn *c, const char *why)
+refuse(struct sbd_conn *c, int status, const char *why)
 {
 	struct sbd_why w = SBD_WHY_DETAIL(SBD_CLOSE_PROXY_INVALID, why);
 	char reason[160];
 
 	sbd_why_format(w, reason, sizeof reason);
 	sb_info("conn %llu %s: %s", (unsigned long long)c->info.id, c->info.text, reason);
-	sbd_conn_refused(c, 400, reason);
+	sbd_conn_refused(c, status, reason);
 	sbd_conn_close(c, w);
+}
+
+bool
+sbd_proxy_in_sender_ok(struct sbd_conn *c, const struct sb_listener *l)
+{
+	/* a listener the running policy no longer has: trust nobody */
+	if (l != NULL && !l->has_proxy_from)
+		return true;
+	for (size_t i = 0; l != NULL && i < l->n_proxy_from; i++) {
+		if (sb_cidr_match(&l->proxy_from[i], (const struct sockaddr *)&c->info.addr))
+			return true;
+	}
+	refuse(c, 403, "sender not in proxy_protocol.from");
+	return false;
 }
 
 void
@@ -38,7 +54,7 @@ sbd_proxy_in_read(struct sbd_conn *c)
 			pr = sbd_proxy_parse((const uint8_t *)sb_buf_head(&c->proxy_in),
 			    c->proxy_in.len, &hdr, &consumed);
 			if (pr == SBD_PROXY_INVALID) {
-				refuse(c, hdr.error);
+				refuse(c, 400, hdr.error);
 				return;
 			}
 			if (pr == SBD_PROXY_OK)
@@ -46,7 +62,7 @@ sbd_proxy_in_read(struct sbd_conn *c)
 			want = hdr.need;
 		}
 		if (want > PROXY_IN_MAX) {
-			refuse(c, "longer than 4 KiB");
+			refuse(c, 400, "longer than 4 KiB");
 			return;
 		}
 		/* Read only what the header still needs: the bytes after it are TLS or HTTP. */
@@ -63,7 +79,7 @@ sbd_proxy_in_read(struct sbd_conn *c)
 		sb_buf_commit(&c->proxy_in, (size_t)r);
 	}
 	if (consumed != c->proxy_in.len) {
-		refuse(c, "read past the header");
+		refuse(c, 400, "read past the header");
 		return;
 	}
 	sb_buf_free(&c->proxy_in);

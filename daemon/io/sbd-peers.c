@@ -48,17 +48,29 @@ sbd_peers_free(struct sbd_peers *p)
 	free(p);
 }
 
-/* The address as 16 bytes, IPv4 written v4-mapped, so both forms of one client meet. */
+/*
+ * The address as 16 bytes, IPv4 written v4-mapped, so both forms of one client
+ * meet; other IPv6 addresses keep their first v6_prefix bits only.
+ */
 static void
-key_of(const struct sockaddr *sa, uint8_t key[16])
+key_of(const struct sockaddr *sa, unsigned v6_prefix, uint8_t key[16])
 {
+	const struct in6_addr *a6;
+
 	memset(key, 0, 16);
 	if (sa->sa_family == AF_INET) {
 		key[10] = key[11] = 0xff;
 		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return;
 	}
+	if (sa->sa_family != AF_INET6)
+		return;
+	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	memcpy(key, a6, 16);
+	if (IN6_IS_ADDR_V4MAPPED(a6) || v6_prefix == 0 || v6_prefix >= 128)
+		return;
+	key[v6_prefix / 8] &= (uint8_t)(0xff00u >> (v6_prefix % 8));
+	memset(key + v6_prefix / 8 + 1, 0, 15 - v6_prefix / 8);
 }
 
 static size_t
@@ -72,13 +84,14 @@ bucket_of(const uint8_t key[16])
 }
 
 bool
-sbd_peers_acquire(struct sbd_peers *p, const struct sockaddr *sa, unsigned limit)
+sbd_peers_acquire(struct sbd_peers *p, const struct sockaddr *sa, unsigned v6_prefix,
+    unsigned limit)
 {
 	uint8_t key[16];
 	struct peer *e;
 	bool ok = true;
 
-	key_of(sa, key);
+	key_of(sa, v6_prefix, key);
 	size_t b = bucket_of(key);
 	pthread_mutex_lock(&p->lock);
 	for (e = p->buckets[b]; e != NULL; e = e->next)
@@ -99,12 +112,12 @@ sbd_peers_acquire(struct sbd_peers *p, const struct sockaddr *sa, unsigned limit
 }
 
 void
-sbd_peers_release(struct sbd_peers *p, const struct sockaddr *sa)
+sbd_peers_release(struct sbd_peers *p, const struct sockaddr *sa, unsigned v6_prefix)
 {
 	uint8_t key[16];
 	struct peer **pe;
 
-	key_of(sa, key);
+	key_of(sa, v6_prefix, key);
 	pthread_mutex_lock(&p->lock);
 	for (pe = &p->buckets[bucket_of(key)]; *pe != NULL; pe = &(*pe)->next) {
 		if (memcmp((*pe)->addr, key, 16) == 0) {

@@ -94,7 +94,8 @@ def main():
                 [h.tls_listener('tls', tls_port, h.localhost_pair()),
                  h.plain_listener('plain', plain_port)],
                 [h.route('echo', echo_port, path='/echo')],
-                limits={'max_connections': max(10000, 4 * args.tunnels)}),
+                limits={'max_connections': max(10000, 4 * args.tunnels),
+                    'max_per_ip': max(10000, 4 * args.tunnels)}),
                 args=['--log-level', 'info'], name=name)
             return d, tls_port, plain_port
 

@@ -314,6 +314,73 @@ def _(t):
     d.stop()
 
 
+@suite.case('proxy_protocol.from: a sender outside it is closed before its header is read '
+            '(403 in the event), one inside is served; a new policy moves the line')
+def _(t):
+    be = t.backend(h.EchoBackend)
+    port = h.free_port()
+    lb = lb_listener(port, proxy_protocol={'from': ['127.0.0.2/32', '10.0.0.0/8']})
+    d = t.daemon(h.policy([lb], [h.route('echo', be, path='/echo', upgrade='sb-test')],
+        limits={'handshake_timeout_s': 30, 'drain_timeout_s': 0}))
+    ctl = t.control(d)
+    ctl.subscribe()
+    header = v1('203.0.113.7', '192.0.2.1', 40000, 443)
+
+    # silent: closed at once, not after the 30 s handshake timeout
+    conn = connect_from('127.0.0.1', port)
+    t.on_cleanup(conn.close)
+    took = conn.wait_eof(5)
+    ev = ctl.wait_event('upgrade.rejected', client='127.0.0.1:%d' % conn.sock.getsockname()[1])
+    h.check_eq((ev.get('status'), ev.get('reason')),
+        (403, 'PROXY header: sender not in proxy_protocol.from'), 'the rejection event')
+    h.check(took < 5, 'an untrusted sender closed after %.2f s' % took)
+    # with a well-formed header and a request: no answer, and the header is not believed
+    conn = connect_from('127.0.0.1', port)
+    t.on_cleanup(conn.close)
+    conn.sendall(header + UPGRADE)
+    conn.wait_eof(5)
+    ctl.wait_event('upgrade.rejected', client='127.0.0.1:%d' % conn.sock.getsockname()[1])
+    d.wait_log(r'conn \d+ 127\.0\.0\.1:\d+: PROXY header: sender not in proxy_protocol\.from')
+    h.check_eq(be.accepted(), 0, 'backend connections after the refusals')
+
+    conn = connect_from('127.0.0.2', port)
+    t.on_cleanup(conn.close)
+    conn.sendall(header + UPGRADE)
+    resp = h.read_response(conn)
+    h.check_eq(resp.status, 101, 'from 127.0.0.2, a trusted sender (%r)' % resp)
+    echo_ok(conn, 'trusted sender')
+    ctl.wait_event('connection.opened', client='203.0.113.7:40000')
+
+    # the running policy decides at accept: trust 127.0.0.1 too
+    lb['proxy_protocol'] = {'from': ['127.0.0.0/8']}
+    ctl.call('policy.apply', {'policy': d.policy})
+    conn = connect_from('127.0.0.1', port)
+    t.on_cleanup(conn.close)
+    conn.sendall(v1('203.0.113.8', '192.0.2.1', 40001, 443) + UPGRADE)
+    resp = h.read_response(conn)
+    h.check_eq(resp.status, 101, 'from 127.0.0.1 once the policy trusts it (%r)' % resp)
+    echo_ok(conn, 'trusted after the new policy')
+    d.stop()
+
+
+@suite.case('--check warns about proxy_protocol true on a bind that is not loopback, exit 0')
+def _(t):
+    ports = [h.free_port() for _ in range(3)]
+    listeners = [lb_listener(ports[0]), lb_listener(ports[1]), lb_listener(ports[2])]
+    listeners[0].update(name='public', bind='0.0.0.0:%d' % ports[0])
+    listeners[1].update(name='local')
+    listeners[2].update(name='local6', bind='[::1]:%d' % ports[2])
+    d = t.daemon(h.policy(listeners, []), start=False)
+    code, out, err = d.check_policy()
+    h.check_eq(code, 0, '--check exit code (stdout %r, stderr %r)' % (out, err))
+    lines = err.splitlines()
+    h.check_eq(len(lines), 1, 'warning lines (%r)' % err)
+    h.check(re.match(r'.*policy\.json: listeners\[0\]\.proxy_protocol: warning: true takes a '
+        r'PROXY header from any sender on 0\.0\.0\.0:%d\b' % ports[0], lines[0]),
+        'the warning: %r' % lines[0])
+    h.check_in('valid', out, '--check output')
+
+
 # ---------------------------------------------------------------------------
 # Out
 

@@ -88,7 +88,9 @@ async def many(d, port, tls):
 
 def run_many(t, tls):
     raise_fd_limit(COUNT * 4 + 256)
-    d, ports = w.ws_daemon(t, [w.ws_route('echo', 'builtin:echo', '/echo')])
+    # every connection comes from 127.0.0.1: room for them past the default 256 per address
+    d, ports = w.ws_daemon(t, [w.ws_route('echo', 'builtin:echo', '/echo')],
+        limits={'max_per_ip': COUNT})
 
     async def bounded():
         return await asyncio.wait_for(many(d, ports[tls], tls), h.scaled(150))

@@ -195,6 +195,7 @@ test_defaults(void)
 	g_assert_cmpuint(plain->bind_hp.port, ==, 8080);
 	g_assert_null(plain->tls);
 	g_assert_false(plain->proxy_protocol);
+	g_assert_false(plain->has_proxy_from);
 	g_assert_cmpuint(plain->max_connections, ==, 0);
 
 	g_assert_nonnull(echo);
@@ -227,7 +228,9 @@ test_defaults(void)
 	g_assert_cmpuint(p->control.mode, ==, SB_DEFAULT_CONTROL_MODE);
 	g_assert_false(p->control.has_allow_uids);
 	g_assert_cmpuint(p->limits.max_connections, ==, SB_DEFAULT_MAX_CONNECTIONS);
-	g_assert_cmpuint(p->limits.max_per_ip, ==, 0);
+	/* one address must not take every slot: limited by default, IPv6 by its /64 */
+	g_assert_cmpuint(p->limits.max_per_ip, ==, 256);
+	g_assert_cmpuint(p->limits.ipv6_prefix, ==, 64);
 	g_assert_cmpuint(p->limits.handshake_timeout_s, ==, SB_DEFAULT_HANDSHAKE_TIMEOUT_S);
 	g_assert_cmpuint(p->limits.connect_timeout_ms, ==, SB_DEFAULT_CONNECT_TIMEOUT_MS);
 	g_assert_cmpuint(p->limits.drain_timeout_s, ==, SB_DEFAULT_DRAIN_TIMEOUT_S);
@@ -341,14 +344,97 @@ test_equal(void)
 	b->routes[0].idle_timeout_s = a->routes[0].idle_timeout_s;
 	b->limits.max_per_ip = 3;
 	g_assert_false(sb_policy_equal(a, b));
-	b->limits.max_per_ip = 0;
+	b->limits.max_per_ip = a->limits.max_per_ip;
+	b->limits.ipv6_prefix = 48;
+	g_assert_false(sb_policy_equal(a, b));
+	b->limits.ipv6_prefix = a->limits.ipv6_prefix;
+	g_assert_true(sb_policy_equal(a, b));
 	/* upgrade tokens compare case-insensitively */
 	memcpy(b->routes[0].match.upgrade, "websocket", 9);
 	g_assert_true(sb_policy_equal(a, b));
 	b->listeners[0].proxy_protocol = true;
 	g_assert_false(sb_policy_equal(a, b));
+	a->listeners[0].proxy_protocol = true;
+	g_assert_true(sb_policy_equal(a, b));
+	/* true (any sender) is not {"from": [...]} */
+	b->listeners[0].has_proxy_from = true;
+	b->listeners[0].n_proxy_from = 1;
+	b->listeners[0].proxy_from = g_memdup2(&a->routes[0].allow[0], sizeof(struct sb_cidr));
+	g_assert_false(sb_policy_equal(a, b));
+	a->listeners[0].has_proxy_from = true;
+	a->listeners[0].n_proxy_from = 1;
+	a->listeners[0].proxy_from = g_memdup2(&a->routes[0].allow[0], sizeof(struct sb_cidr));
+	g_assert_true(sb_policy_equal(a, b));
+	b->listeners[0].proxy_from[0].prefix = 16;
+	g_assert_false(sb_policy_equal(a, b));
 	sb_policy_free(a);
 	sb_policy_free(b);
+}
+
+/* Listener proxy_protocol: true, false, or {"from": [CIDR, ...]}; the writer keeps the form. */
+static void
+test_proxy_from(void)
+{
+	struct sb_policy *p = parse_ok(
+	    "{\"version\": 1, \"listeners\": ["
+	    " {\"name\": \"lb\", \"bind\": \"0.0.0.0:8443\","
+	    "  \"proxy_protocol\": {\"from\": [\"10.0.0.0/8\", \"2001:db8::7\"]}},"
+	    " {\"name\": \"any\", \"bind\": \"127.0.0.1:8080\", \"proxy_protocol\": true}]}");
+	const struct sb_listener *lb = sb_policy_find_listener(p, "lb");
+	const struct sb_listener *any = sb_policy_find_listener(p, "any");
+	char *text = sb_policy_to_string(p);
+	struct sb_policy *again;
+
+	g_assert_true(lb->proxy_protocol);
+	g_assert_true(lb->has_proxy_from);
+	g_assert_cmpuint(lb->n_proxy_from, ==, 2);
+	g_assert_cmpuint(lb->proxy_from[0].prefix, ==, 8);
+	g_assert_cmpuint(lb->proxy_from[1].prefix, ==, 128);
+	g_assert_true(any->proxy_protocol);
+	g_assert_false(any->has_proxy_from);
+	g_assert_nonnull(strstr(text, "\"proxy_protocol\": {\n        \"from\": [\n"
+	    "          \"10.0.0.0/8\",\n          \"2001:db8::7/128\"\n        ]\n      }"));
+	g_assert_nonnull(strstr(text, "\"proxy_protocol\": true"));
+	again = parse_ok(text);
+	g_assert_true(sb_policy_equal(p, again));
+	sb_policy_free(again);
+	free(text);
+	sb_policy_free(p);
+
+	assert_errors("{\"version\": 1, \"listeners\": [{\"name\": \"l\", \"bind\": \"*:80\","
+	    " \"proxy_protocol\": {\"from\": []}}]}",
+	    "listeners[0].proxy_protocol.from: must not be empty (true takes any sender)\n");
+	assert_errors("{\"version\": 1, \"listeners\": [{\"name\": \"l\", \"bind\": \"*:80\","
+	    " \"proxy_protocol\": {\"form\": [\"10.0.0.0/8\"]}}]}",
+	    "listeners[0].proxy_protocol.form: unknown key\n"
+	    "listeners[0].proxy_protocol.from: is required\n");
+	assert_errors("{\"version\": 1, \"listeners\": [{\"name\": \"l\", \"bind\": \"*:80\","
+	    " \"proxy_protocol\": {\"from\": [\"10.0.0.1/8\", 7]}}]}",
+	    "listeners[0].proxy_protocol.from[0]: host bits must be zero\n"
+	    "listeners[0].proxy_protocol.from[1]: must be a string\n");
+}
+
+/* --check's advice: true on a bind others can reach trusts anyone's PROXY header. */
+static void
+test_warnings(void)
+{
+	struct sb_policy *p = parse_ok(
+	    "{\"version\": 1, \"listeners\": ["
+	    " {\"name\": \"a\", \"bind\": \"*:8081\", \"proxy_protocol\": true},"
+	    " {\"name\": \"b\", \"bind\": \"127.0.0.2:8082\", \"proxy_protocol\": true},"
+	    " {\"name\": \"c\", \"bind\": \"[::1]:8083\", \"proxy_protocol\": true},"
+	    " {\"name\": \"d\", \"bind\": \"[::]:8084\", \"proxy_protocol\": true},"
+	    " {\"name\": \"e\", \"bind\": \"192.0.2.1:8085\","
+	    "  \"proxy_protocol\": {\"from\": [\"10.0.0.0/8\"]}},"
+	    " {\"name\": \"f\", \"bind\": \"192.0.2.1:8086\"}]}");
+	struct sb_errors warnings = SB_ERRORS_INIT;
+
+	g_assert_cmpuint(sb_policy_warnings(p, &warnings), ==, 2);
+	g_assert_cmpstr(warnings.items[0].path, ==, "listeners[0].proxy_protocol");
+	g_assert_cmpstr(warnings.items[1].path, ==, "listeners[3].proxy_protocol");
+	g_assert_nonnull(strstr(warnings.items[0].message, "any sender on *:8081"));
+	sb_errors_clear(&warnings);
+	sb_policy_free(p);
 }
 
 static void
@@ -628,6 +714,8 @@ main(int argc, char **argv)
 	g_test_add_func("/policy/modes", test_modes);
 	g_test_add_func("/policy/write/canonical", test_canonical_text);
 	g_test_add_func("/policy/equal", test_equal);
+	g_test_add_func("/policy/proxy-from", test_proxy_from);
+	g_test_add_func("/policy/warnings", test_warnings);
 	g_test_add_func("/policy/resolve-path", test_resolve_path);
 	g_test_add_func("/policy/messages", test_messages);
 	g_test_add_func("/policy/nul-byte", test_nul_byte);
