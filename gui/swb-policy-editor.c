@@ -12,6 +12,7 @@
 
 #include "sb-control.h"
 #include "sb-policy.h"
+#include "swb-apply-preview.h"
 #include "swb-policy-form-view.h"
 
 struct _SwbPolicyEditor {
@@ -23,6 +24,7 @@ struct _SwbPolicyEditor {
 	int index;
 	gboolean selecting;
 	GCancellable *cancellable; /* our applies' callbacks; cancelled at dispose */
+	gboolean overwrite;        /* the apply waiting for its preview overwrites a conflict */
 
 	GtkRevealer *conflict_revealer;
 	GtkLabel *conflict_label;
@@ -253,12 +255,61 @@ on_applied(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+apply_now(SwbPolicyEditor *self)
+{
+	swb_policy_state_apply_async(self->state, self->overwrite, self->cancellable, on_applied,
+	    self);
+}
+
+static void
+on_preview_response(AdwMessageDialog *dialog, const char *response, SwbPolicyEditor *self)
+{
+	if (g_str_equal(response, "apply"))
+		apply_now(self);
+}
+
+/* Applying closes connections: say which, and apply only when asked to. */
+static void
+on_previewed(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *close = swb_policy_state_preview_finish(SWB_POLICY_STATE(source), result,
+	    &error);
+	SwbPolicyEditor *self;
+	SwbSession *session;
+	g_autofree char *text = NULL;
+	AdwMessageDialog *dialog;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* the editor is gone */
+	self = SWB_POLICY_EDITOR(data);
+	session = swb_policy_state_get_session(self->state);
+	text = swb_apply_preview_text(close, session != NULL ?
+	    swb_session_get_connections(session) : NULL);
+	json_object_put(close);
+	if (text == NULL) {
+		/* nothing closes, or no preview (the apply says why it cannot be done) */
+		apply_now(self);
+		return;
+	}
+	dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
+	    GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))), "Apply the Policy?", text));
+	gtk_widget_set_name(GTK_WIDGET(dialog), "apply-preview-dialog");
+	adw_message_dialog_add_responses(dialog, "cancel", "_Cancel", "apply", "_Apply", NULL);
+	adw_message_dialog_set_response_appearance(dialog, "apply", ADW_RESPONSE_DESTRUCTIVE);
+	adw_message_dialog_set_default_response(dialog, "cancel");
+	adw_message_dialog_set_close_response(dialog, "cancel");
+	g_signal_connect_object(dialog, "response", G_CALLBACK(on_preview_response), self, 0);
+	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void
 apply_activated(GtkWidget *widget, const char *action, GVariant *param)
 {
 	SwbPolicyEditor *self = SWB_POLICY_EDITOR(widget);
 
-	swb_policy_state_apply_async(self->state, g_str_equal(action, "editor.overwrite"),
-	    self->cancellable, on_applied, self);
+	self->overwrite = g_str_equal(action, "editor.overwrite");
+	swb_policy_state_preview_async(self->state, self->cancellable, on_previewed, self);
 }
 
 static void
