@@ -5,6 +5,7 @@
 #include "sb-ssh.h"
 #include "swb-closed-view.h"
 #include "swb-connection.h"
+#include "swb-connection-detail.h"
 #include "swb-format.h"
 #include "swb-policy-editor.h"
 #include "swb-rejection.h"
@@ -95,6 +96,8 @@ update_actions(SwbWindow *self)
 	    NULL;
 
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.close-connection",
+	    selected && is_connected(self));
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.show-connection",
 	    selected && is_connected(self));
 }
 
@@ -328,6 +331,29 @@ close_connection_activated(GtkWidget *widget, const char *action, GVariant *para
 	g_signal_connect_data(dialog, "response", G_CALLBACK(on_close_response), id,
 	    (GClosureNotify)(void (*)(void))g_free, 0);
 	gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* The selected connection in its own window, refreshed while it is open. */
+static void
+show_connection_activated(GtkWidget *widget, const char *action, GVariant *param)
+{
+	SwbWindow *self = SWB_WINDOW(widget);
+	SwbConnection *conn = gtk_single_selection_get_selected_item(self->connection_selection);
+	SwbConnectionDetail *detail;
+
+	if (conn == NULL || self->session == NULL)
+		return;
+	detail = swb_connection_detail_new(self->session, swb_connection_get_id(conn));
+	gtk_window_set_transient_for(GTK_WINDOW(detail), GTK_WINDOW(self));
+	gtk_window_present(GTK_WINDOW(detail));
+}
+
+/* Enter or a double click on a row: its details. */
+static void
+on_connection_activate(SwbWindow *self, guint position)
+{
+	gtk_single_selection_set_selected(self->connection_selection, position);
+	gtk_widget_activate_action(GTK_WIDGET(self), "win.show-connection", NULL);
 }
 
 static void
@@ -584,6 +610,8 @@ swb_window_class_init(SwbWindowClass *klass)
 
 	gtk_widget_class_install_action(widget_class, "win.close-connection", NULL,
 	    close_connection_activated);
+	gtk_widget_class_install_action(widget_class, "win.show-connection", NULL,
+	    show_connection_activated);
 	gtk_widget_class_install_action(widget_class, "win.retry", NULL, retry_activated);
 	gtk_widget_class_install_action(widget_class, "win.search", NULL, search_activated);
 	gtk_widget_class_install_action(widget_class, "win.open-socket", "s",
@@ -623,6 +651,9 @@ swb_window_init(SwbWindow *self)
 	g_signal_connect_object(self->connection_selection, "notify::selected-item",
 	    G_CALLBACK(update_actions), self, G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->policy_editor, "toast", G_CALLBACK(on_editor_toast), self, 0);
+	g_signal_connect_object(self->connection_view, "activate",
+	    G_CALLBACK(on_connection_activate), self, G_CONNECT_SWAPPED);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.close-connection", FALSE);
+	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.show-connection", FALSE);
 	update_count(self);
 }
