@@ -13,6 +13,7 @@
 
 #include "sb-policy.h"
 #include "swb-application.h"
+#include "swb-gui-test.h"
 #include "swb-policy-editor.h"
 #include "swb-test.h"
 #include "swb-window.h"
@@ -32,94 +33,31 @@ static struct {
 	GSocketConnection *clients[N_CLIENTS]; /* upgraded test clients */
 } t;
 
-static gboolean
-never(gpointer data)
-{
-	return FALSE;
-}
-
 static void
 spin(guint ms)
 {
-	swb_test_wait_for(never, NULL, ms);
-}
-
-static GtkWidget *
-find_named(GtkWidget *root, const char *name)
-{
-	if (g_strcmp0(gtk_widget_get_name(root), name) == 0)
-		return root;
-	for (GtkWidget *c = gtk_widget_get_first_child(root); c != NULL;
-	    c = gtk_widget_get_next_sibling(c)) {
-		GtkWidget *found = find_named(c, name);
-
-		if (found != NULL)
-			return found;
-	}
-	return NULL;
+	swb_gui_spin(ms);
 }
 
 static GtkWidget *
 widget(const char *name)
 {
-	GtkWidget *w = find_named(GTK_WIDGET(t.window), name);
+	GtkWidget *w = swb_gui_find_named(GTK_WIDGET(t.window), name);
 
 	g_assert_nonnull(w);
 	return w;
 }
 
-static guint16
-free_port(void)
-{
-	g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-	    G_SOCKET_PROTOCOL_TCP, NULL);
-	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
-	g_autoptr(GSocketAddress) bound = NULL;
-
-	g_assert_true(g_socket_bind(s, any, TRUE, NULL));
-	bound = g_socket_get_local_address(s, NULL);
-	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
-}
-
-static gboolean
-socket_exists(gpointer data)
-{
-	return g_file_test(t.socket, G_FILE_TEST_EXISTS);
-}
-
-/* The daemon must not outlive a test that aborts. */
-static void
-die_with_parent(gpointer data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static void
 start_daemon(void)
 {
-	g_autofree char *exe = g_build_filename(g_getenv("SB_BUILD_ROOT"), "daemon",
-	    "switchboardd", NULL);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
-	    G_SUBPROCESS_FLAGS_NONE);
-	g_autoptr(GError) error = NULL;
-
-	g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-	t.daemon = g_subprocess_launcher_spawn(launcher, &error, exe, "--policy", t.policy,
-	    "--state-dir", t.dir, "--log-level", "warn", NULL);
-	g_assert_no_error(error);
-	g_assert_true(swb_test_wait_for(socket_exists, NULL, WAIT_MS));
+	t.daemon = swb_gui_start_daemon(t.policy, t.dir, t.socket);
 }
 
 static void
 stop_daemon(void)
 {
-	g_autoptr(GError) error = NULL;
-
-	g_subprocess_send_signal(t.daemon, SIGTERM);
-	g_assert_true(g_subprocess_wait(t.daemon, NULL, &error));
-	g_assert_no_error(error);
-	g_clear_object(&t.daemon);
+	swb_gui_stop_daemon(&t.daemon);
 }
 
 static gboolean
@@ -134,45 +72,11 @@ is_disconnected(gpointer data)
 	return !is_connected(data);
 }
 
-/* Reads until "\r\n\r\n" or ms pass, running the main loop meanwhile. (transfer full) */
-static char *
-read_head(GSocketConnection *conn, guint ms)
-{
-	GSocket *sock = g_socket_connection_get_socket(conn);
-	g_autoptr(GString) head = g_string_new(NULL);
-	gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
-
-	while (strstr(head->str, "\r\n\r\n") == NULL && g_get_monotonic_time() < deadline) {
-		char buf[512];
-		gssize n = g_socket_receive(sock, buf, sizeof buf, NULL, NULL);
-
-		if (n > 0)
-			g_string_append_len(head, buf, n);
-		else if (n == 0)
-			break;
-		else
-			spin(10);
-	}
-	return g_string_free(g_steal_pointer(&head), FALSE);
-}
-
 /* Sends an upgrade request for path; returns the connection and the answer's head. */
 static GSocketConnection *
 upgrade(const char *path, char **head)
 {
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GError) error = NULL;
-	g_autofree char *request = g_strdup_printf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Connection: Upgrade\r\nUpgrade: x-test\r\n\r\n", path);
-	GSocketConnection *conn = g_socket_client_connect_to_host(client, "127.0.0.1", t.port,
-	    NULL, &error);
-
-	g_assert_no_error(error);
-	g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
-	g_assert_cmpint(g_socket_send(g_socket_connection_get_socket(conn), request,
-	    strlen(request), NULL, &error), ==, (gssize)strlen(request));
-	*head = read_head(conn, WAIT_MS);
-	return conn;
+	return swb_gui_upgrade(t.port, path, head);
 }
 
 static guint
@@ -207,7 +111,7 @@ test_setup(void)
 	g_assert_no_error(error);
 	t.socket = g_build_filename(t.dir, "control.sock", NULL);
 	t.policy = g_build_filename(t.dir, "policy.json", NULL);
-	t.port = free_port();
+	t.port = swb_gui_free_port();
 	text = g_strdup_printf("{\"version\": 1,"
 	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
 	    " \"routes\": [{\"name\": \"echo\","
@@ -273,26 +177,7 @@ test_refused_upgrade(void)
 static void
 save_screenshot(void)
 {
-	GtkWidget *w = GTK_WIDGET(t.window);
-	int width = gtk_widget_get_width(w);
-	int height = gtk_widget_get_height(w);
-	g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(w);
-	GtkSnapshot *snapshot = gtk_snapshot_new();
-	g_autoptr(GskRenderNode) node = NULL;
-	g_autoptr(GdkTexture) texture = NULL;
-	g_autofree char *path = g_build_filename(g_getenv("SB_BUILD_ROOT"), "tests", "gui",
-	    "screenshot.png", NULL);
-	const char *docs = g_getenv("SWB_SCREENSHOT_DOCS");
-
-	gdk_paintable_snapshot(paintable, snapshot, width, height);
-	node = gtk_snapshot_free_to_node(snapshot);
-	g_assert_nonnull(node);
-	texture = gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(w)), node,
-	    &GRAPHENE_RECT_INIT(0, 0, width, height));
-	g_assert_true(gdk_texture_save_to_png(texture, path));
-	g_test_message("screenshot: %s", path);
-	if (docs != NULL && docs[0] != '\0')
-		g_assert_true(gdk_texture_save_to_png(texture, docs));
+	swb_gui_save_png(GTK_WIDGET(t.window), "screenshot.png");
 }
 
 static gboolean
@@ -767,10 +652,6 @@ test_many_rows(void)
 static void
 test_teardown(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDir) dir = NULL;
-	const char *name;
-
 	for (int i = 0; i < N_CLIENTS; i++)
 		g_clear_object(&t.clients[i]);
 	gtk_window_destroy(GTK_WINDOW(t.window));
@@ -778,14 +659,7 @@ test_teardown(void)
 	stop_daemon();
 	spin(100);
 	g_clear_object(&t.app);
-	dir = g_dir_open(t.dir, 0, &error);
-	g_assert_no_error(error);
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(t.dir, name, NULL);
-
-		g_unlink(path);
-	}
-	g_rmdir(t.dir);
+	swb_gui_remove_dir(t.dir);
 	g_clear_pointer(&t.dir, g_free);
 	g_clear_pointer(&t.socket, g_free);
 	g_clear_pointer(&t.policy, g_free);

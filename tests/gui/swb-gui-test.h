@@ -1,0 +1,35 @@
+/*
+ * swb-gui-test.h - what the app's tests under Xvfb share: a real daemon in a
+ * child process, upgrades made by hand, widgets found by name, screenshots
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#define SWB_GUI_WAIT_MS 5000
+
+/* Runs the main loop for ms. */
+void swb_gui_spin(guint ms);
+/* The widget named name in root's tree, or NULL. */
+GtkWidget *swb_gui_find_named(GtkWidget *root, const char *name);
+/* A loopback TCP port nobody listens on now. */
+guint16 swb_gui_free_port(void);
+/*
+ * build/daemon/switchboardd --policy policy --state-dir dir, killed with the
+ * test if it aborts; returns once socket exists. (transfer full)
+ */
+GSubprocess *swb_gui_start_daemon(const char *policy, const char *dir, const char *socket);
+/* SIGTERM, and waits for it. */
+void swb_gui_stop_daemon(GSubprocess **daemon);
+/*
+ * Connects to 127.0.0.1:port and sends an upgrade request (token x-test) for
+ * path; *head gets the answer's head (read until its end or the wait is up).
+ */
+GSocketConnection *swb_gui_upgrade(guint16 port, const char *path, char **head);
+/*
+ * Renders w into build/tests/gui/NAME, and into the folder of
+ * $SWB_SCREENSHOT_DOCS (the docs/ copy) when that is set.
+ */
+void swb_gui_save_png(GtkWidget *w, const char *name);
+/* Removes the files of a test folder, then the folder. */
+void swb_gui_remove_dir(const char *dir);
