@@ -11,10 +11,11 @@
 #include "sb-alloc.h"
 #include "sbd-tls.h"
 
-/* One TLS record at most per send, so that a retry after AGAIN is cheap. */
 #define TLS_RECORD_MAX 16384
 /* What one recv asks for on a TLS end: several records, read ahead of GnuTLS. */
 #define READ_AHEAD     65536
+/* Plaintext encrypted per sbd_end_write, its records handed to the socket in one send. */
+#define WRITE_BATCH    65536
 
 void
 sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls)
@@ -112,12 +113,40 @@ pull_ahead(gnutls_transport_ptr_t ptr, void *buf, size_t n)
 	return (ssize_t)take;
 }
 
+/* The records of one sbd_end_write, on their way to one send. */
+static _Thread_local struct {
+	char data[WRITE_BATCH + 4096];
+	size_t len;
+} batch;
+
+/*
+ * Inside a write batch records are gathered for one send; while an earlier
+ * batch is not all sent they queue in out, so that nothing overtakes it;
+ * otherwise (the handshake, alerts, close_notify) they go to the socket.
+ */
 static ssize_t
-push_socket(gnutls_transport_ptr_t ptr, const void *buf, size_t n)
+push_batched(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct sbd_end *e = ptr;
-	ssize_t w = send(e->fd, buf, n, MSG_NOSIGNAL);
+	size_t n = 0;
 
+	if (e->tls_batch || e->out.len > 0) {
+		for (int i = 0; i < iovcnt; i++) {
+			if (e->tls_batch && e->out.len == 0 &&
+			    batch.len + iov[i].iov_len <= sizeof batch.data) {
+				memcpy(batch.data + batch.len, iov[i].iov_base, iov[i].iov_len);
+				batch.len += iov[i].iov_len;
+			} else {
+				sb_buf_append(&e->out, batch.data, batch.len);
+				batch.len = 0;
+				sb_buf_append(&e->out, iov[i].iov_base, iov[i].iov_len);
+			}
+			n += iov[i].iov_len;
+		}
+		return (ssize_t)n;
+	}
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
+	ssize_t w = sendmsg(e->fd, &msg, MSG_NOSIGNAL);
 	if (w < 0)
 		gnutls_transport_set_errno(e->tls, errno);
 	return w;
@@ -130,7 +159,7 @@ use_own_transport(struct sbd_end *e)
 		return;
 	gnutls_transport_set_ptr(e->tls, e);
 	gnutls_transport_set_pull_function(e->tls, pull_ahead);
-	gnutls_transport_set_push_function(e->tls, push_socket);
+	gnutls_transport_set_vec_push_function(e->tls, push_batched);
 	e->tls_transport = true;
 }
 
@@ -221,6 +250,47 @@ sbd_end_read(struct sbd_end *e, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
+/* Sends out: 0 when all went, SBD_END_AGAIN or SBD_END_ERROR. */
+static int
+flush_out(struct sbd_end *e)
+{
+	while (e->out.len > 0) {
+		ssize_t w = send(e->fd, sb_buf_head(&e->out), e->out.len, MSG_NOSIGNAL);
+
+		if (w < 0)
+			return (int)plain_error(e);
+		sb_buf_consume(&e->out, (size_t)w);
+	}
+	return 0;
+}
+
+/* Sends the batch; what the socket does not take now moves to out. */
+static int
+flush_batch(struct sbd_end *e)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	if (e->out.len > 0) {
+		sb_buf_append(&e->out, batch.data, batch.len);
+		batch.len = 0;
+		return flush_out(e);
+	}
+	while (off < batch.len) {
+		ssize_t w = send(e->fd, batch.data + off, batch.len - off, MSG_NOSIGNAL);
+
+		if (w < 0) {
+			rc = (int)plain_error(e);
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (rc == SBD_END_AGAIN)
+		sb_buf_append(&e->out, batch.data + off, batch.len - off);
+	batch.len = 0;
+	return rc;
+}
+
 ssize_t
 sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 {
@@ -231,21 +301,44 @@ sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 	}
 
 	use_own_transport(e);
-	if (e->tls_write_pending > 0)
-		n = e->tls_write_pending;
-	else if (n > TLS_RECORD_MAX)
-		n = TLS_RECORD_MAX;
-	ssize_t w = gnutls_record_send(e->tls, buf, n);
-	if (w >= 0) {
+	if (e->tls_write_pending > 0) {
+		/* The records of the last call are made: they only have to reach the socket. */
+		int rc = flush_out(e);
+
+		if (rc < 0)
+			return rc;
+		size_t done = e->tls_write_pending;
 		e->tls_write_pending = 0;
-		return w;
+		return (ssize_t)done;
 	}
-	if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
-		e->tls_write_pending = n;
+	if (n == 0)
+		return 0;
+	if (n > WRITE_BATCH)
+		n = WRITE_BATCH;
+
+	size_t done = 0;
+	ssize_t w = 0;
+	e->tls_batch = true;
+	while (done < n) {
+		size_t len = n - done < TLS_RECORD_MAX ? n - done : TLS_RECORD_MAX;
+
+		w = gnutls_record_send(e->tls, (const char *)buf + done, len);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	e->tls_batch = false;
+	int rc = flush_batch(e);
+	if (done == 0) {
+		/* Records are queued, never refused, inside a batch: this is no AGAIN. */
+		e->error = gnutls_strerror((int)w);
+		return SBD_END_ERROR;
+	}
+	if (rc == SBD_END_AGAIN) {
+		e->tls_write_pending = done;
 		return SBD_END_AGAIN;
 	}
-	e->error = gnutls_strerror((int)w);
-	return SBD_END_ERROR;
+	return rc < 0 ? rc : (ssize_t)done;
 }
 
 int
@@ -293,6 +386,7 @@ sbd_end_close(struct sbd_end *e)
 	}
 	sb_buf_free(&e->preread);
 	ahead_release(e);
+	sb_buf_free(&e->out);
 	close(e->fd);
 	e->fd = -1;
 }

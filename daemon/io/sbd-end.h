@@ -16,13 +16,14 @@
 struct sbd_end {
 	int fd;
 	gnutls_session_t tls;  /* NULL: plain */
-	size_t tls_write_pending; /* length of a record send that returned AGAIN */
+	size_t tls_write_pending; /* bytes of a write that returned AGAIN: its records wait in out */
 	bool tls_bye_sent;
 	bool tls_established;  /* handshake done: a close sends close_notify */
 	bool read_eof;         /* EOF (or close_notify) seen */
 	bool write_shut;       /* our side shut for writing */
 	bool hup;              /* the peer hung up: no longer watched, read until EOF */
 	bool tls_transport;    /* our pull and push serve the session (set at its first use) */
+	bool tls_batch;        /* records being encrypted go to out, not to the socket */
 	bool no_recv;          /* reading on: the pull serves what it holds, without a recv */
 	int tls_deferred;      /* a record_recv result met after bytes were read: the next read's */
 	const char *error;     /* static text of the last SBD_END_ERROR */
@@ -34,6 +35,7 @@ struct sbd_end {
 	 */
 	char *ahead;
 	unsigned ahead_at, ahead_len;
+	struct sb_buf out;     /* TLS: records encrypted, not yet taken by the socket */
 	struct sbd_watch watch;
 };
 
@@ -51,7 +53,10 @@ void sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_bu
  * without a syscall, so one call may return several records.
  */
 ssize_t sbd_end_read(struct sbd_end *e, void *buf, size_t n);
-/* > 0 bytes, SBD_END_AGAIN, SBD_END_ERROR. For TLS, after AGAIN call again with the same n. */
+/*
+ * > 0 bytes, SBD_END_AGAIN, SBD_END_ERROR. For TLS, after AGAIN call again with the same n.
+ * TLS encrypts up to 64 KiB of buf into records and hands them to the socket in one send.
+ */
 ssize_t sbd_end_write(struct sbd_end *e, const void *buf, size_t n);
 /* Half-close: close_notify then FIN for TLS, FIN for plain. 0, SBD_END_AGAIN or SBD_END_ERROR. */
 int sbd_end_shutdown_write(struct sbd_end *e);

@@ -1,4 +1,4 @@
-/* test-end.c - sbd-end over TLS: reads that gather records, writes after AGAIN, EOF after data */
+/* test-end.c - sbd-end over TLS: reads that gather records, batched writes, EOF after data */
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -274,10 +274,12 @@ test_write_again_then_exact(void)
 			continue;
 		}
 		g_assert_cmpint(w, >, 0);
+		g_assert_cmpint(w, <=, 65536);
 		g_assert_cmpuint(p.end.tls_write_pending, ==, 0);
 		sent += (size_t)w;
 	}
 	g_assert_true(blocked);
+	g_assert_cmpuint(p.end.out.len, ==, 0);
 	g_thread_join(p.thread);
 	p.thread = NULL;
 	g_assert_cmpuint(p.client.read, ==, BIG);
