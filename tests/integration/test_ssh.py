@@ -6,65 +6,15 @@ refused key; exit 2 with the reason when sshd is gone."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctlutil as cu  # noqa: E402
 import harness as h  # noqa: E402
+from sshd import Sshd  # noqa: E402
 
 suite = h.Suite('ssh')
-
-SSHD = '/usr/sbin/sshd'
-
-
-class Sshd:
-    """sshd -D -e on a free port; PATH there starts with the build's daemon/ folder."""
-
-    def __init__(self, ctx):
-        if not os.path.exists(SSHD) or shutil.which('ssh') is None:
-            raise h.Skip('sshd or ssh not installed (openssh-server, openssh-client)')
-        self.ctx, self.dir = ctx, ctx.path('ssh')
-        os.makedirs(self.dir, exist_ok=True)
-        os.makedirs('/run/sshd', exist_ok=True)
-        self.port = h.free_port()
-        for name in ('host', 'client', 'stranger'):
-            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f',
-                self.file(name)], check=True, timeout=30)
-        with open(self.file('authorized_keys'), 'w') as f:
-            f.write(open(self.file('client.pub')).read())
-        path = '%s:/usr/bin:/bin' % os.path.join(h.build_root(), 'daemon')
-        with open(self.file('sshd_config'), 'w') as f:
-            f.write('Port %d\nListenAddress 127.0.0.1\nHostKey %s\nAuthorizedKeysFile %s\n'
-                'PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n'
-                'StrictModes no\nPermitRootLogin prohibit-password\nPidFile none\n'
-                'SetEnv PATH=%s\n' % (self.port, self.file('host'),
-                    self.file('authorized_keys'), path))
-        with open(self.file('known_hosts'), 'w') as f:
-            f.write('[127.0.0.1]:%d %s' % (self.port, open(self.file('host.pub')).read()))
-        self.start()
-
-    def file(self, name):
-        return os.path.join(self.dir, name)
-
-    def start(self):
-        self.proc = self.ctx.process([SSHD, '-D', '-e', '-f', self.file('sshd_config')],
-            'sshd', port=self.port)
-
-    def ssh_program(self, key='client'):
-        """An ssh that uses this test's key and known_hosts (ssh ignores $HOME)."""
-        wrapper = self.file('ssh-' + key)
-        with open(wrapper, 'w') as f:
-            f.write('#!/bin/sh\nexec ssh -F none -i %s -o IdentitiesOnly=yes '
-                '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes "$@"\n' % (
-                    self.file(key), self.file('known_hosts')))
-        os.chmod(wrapper, 0o755)
-        return wrapper
-
-    def url(self, d):
-        return 'ssh://root@127.0.0.1:%d%s' % (self.port, d.control)
-
 
 def ctl(sshd, d, *args, key='client', input=None):
     env = dict(os.environ, SWITCHBOARD_SSH=sshd.ssh_program(key))
