@@ -48,7 +48,8 @@ default_state_dir(void)
 		return sb_xasprintf("%s/switchboard", s);
 	if ((s = getenv("HOME")) != NULL && *s == '/')
 		return sb_xasprintf("%s/.local/state/switchboard", s);
-	return sb_xstrdup("/tmp/switchboard-state");
+	/* one per uid; the daemon refuses it when someone else made it first */
+	return sb_xasprintf("/tmp/switchboard-state-%lu", (unsigned long)geteuid());
 }
 
 static int

@@ -53,6 +53,20 @@ notify_systemd(const char *state)
 	close(fd);
 }
 
+int
+sbd_daemon_check_state_dir(const char *state_dir, struct sb_errors *errs)
+{
+	char why[512];
+	int fd = sb_dir_open_trusted(state_dir, 0700, why, sizeof why);
+
+	if (fd < 0) {
+		sb_errors_add(errs, "", "state dir %s: %s", state_dir, why);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 struct sb_policy *
 sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors *errs)
 {
@@ -63,10 +77,8 @@ sbd_daemon_load_policy(const char *file, const char *state_dir, struct sb_errors
 		return sb_policy_load(file, errs);
 
 	/* The embedded policy's certificate is made on first start and kept. */
-	if (sb_mkdir_p(state_dir, 0700) < 0) {
-		sb_errors_add(errs, "", "state dir %s: %s", state_dir, strerror(errno));
+	if (sbd_daemon_check_state_dir(state_dir, errs) < 0)
 		return NULL;
-	}
 	cert = sb_xasprintf("%s/cert.pem", state_dir);
 	key = sb_xasprintf("%s/key.pem", state_dir);
 	if (sbd_tls_ensure_self_signed(cert, key, errs) < 0) {
@@ -290,6 +302,11 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
 	if (d->echo == NULL)
 		goto err;
+	/* A state dir we may not trust is the machine's trouble, not the policy's (exit 2). */
+	if (opts->policy_file == NULL && sbd_daemon_check_state_dir(opts->state_dir, &errs) < 0) {
+		log_errors("cannot start", NULL, &errs);
+		goto err;
+	}
 
 	policy = sbd_daemon_load_policy(opts->policy_file, opts->state_dir, &errs);
 	if (policy == NULL) {

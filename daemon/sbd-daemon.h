@@ -62,6 +62,11 @@ int sbd_daemon_reload(struct sbd_daemon *d);
 void sbd_daemon_drain(struct sbd_daemon *d);
 
 
+/*
+ * Creates the state dir when missing and checks that no one else may change
+ * it (sb_dir_open_trusted); -1 with "state dir DIR: what is wrong" in errs.
+ */
+int sbd_daemon_check_state_dir(const char *state_dir, struct sb_errors *errs);
 /* Loads the policy: the file, or the embedded default (whose files live in the state dir). */
 struct sb_policy *sbd_daemon_load_policy(const char *file, const char *state_dir,
     struct sb_errors *errs);

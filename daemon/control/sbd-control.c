@@ -343,6 +343,24 @@ claim_path(const char *path, const struct sockaddr_un *sun, struct sb_errors *er
 	return 0;
 }
 
+/*
+ * bind() creates the socket file with 0777 less the umask: with the umask
+ * widened to 077 for that call, only this uid can connect until the chmod.
+ * (The umask is the process's: other threads creating files meanwhile only
+ * get them more private.)
+ */
+static int
+bind_private(int fd, const struct sockaddr_un *sun)
+{
+	mode_t old = umask(077);
+	int rc;
+
+	umask(old | 077);
+	rc = bind(fd, (const struct sockaddr *)sun, sizeof *sun);
+	umask(old);
+	return rc;
+}
+
 struct sbd_control *
 sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control *settings,
     struct sb_errors *errs)
@@ -360,23 +378,24 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	char *dir = sb_path_dir(path);
+	char why[512];
+	int dir_fd = sb_dir_open_trusted(dir, 0755, why, sizeof why);
 
-	if (sb_mkdir_p(dir, 0755) < 0) {
-		sb_errors_add(errs, CONTROL_PATH, "control socket %s: cannot create its folder %s: %s", path, dir,
-		    strerror(errno));
+	if (dir_fd < 0) {
+		sb_errors_add(errs, CONTROL_PATH, "control socket %s: folder %s: %s", path, dir, why);
 		free(dir);
 		goto err;
 	}
+	close(dir_fd);
 	free(dir);
 	if (claim_path(path, &sun, errs) < 0)
 		goto err;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->fd < 0 || bind(ctl->fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+	if (ctl->fd < 0 || bind_private(ctl->fd, &sun) < 0) {
 		sb_errors_add(errs, CONTROL_PATH, "control socket %s: bind: %s", path, strerror(errno));
 		goto err;
 	}
-	if (chmod(path, settings->mode) < 0)
-		sb_log_errno(SB_LOG_WARN, "control socket %s: chmod %04o", path, settings->mode);
+	/* The group first, then the mode that lets it in: no one gets in early. */
 	if (settings->group != NULL) {
 		struct group *gr = getgrnam(settings->group);
 
@@ -384,6 +403,8 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 			sb_warn("control socket %s: cannot give it to group %s", path,
 			    settings->group);
 	}
+	if (chmod(path, settings->mode) < 0)
+		sb_log_errno(SB_LOG_WARN, "control socket %s: chmod %04o", path, settings->mode);
 	if (listen(ctl->fd, 64) < 0 ||
 	    sbd_loop_watch_add(d->main_loop, &ctl->watch, ctl->fd, EPOLLIN, on_accept, ctl) < 0) {
 		sb_errors_add(errs, CONTROL_PATH, "control socket %s: listen: %s", path, strerror(errno));

@@ -176,6 +176,27 @@ sbd_tls_generate_self_signed(const char *cert_path, const char *key_path, const 
 	return write_self_signed(cert_path, key_path, cn, sans, errs);
 }
 
+/*
+ * A plain file that this uid or root owns, not a symbolic link: the state dir
+ * is checked before (sb_dir_open_trusted), and a link in it is never followed.
+ */
+static bool
+own_file(const char *path, struct stat *st, char *why, size_t whylen)
+{
+	if (lstat(path, st) < 0)
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	else if (S_ISLNK(st->st_mode))
+		snprintf(why, whylen, "%s: is a symbolic link", path);
+	else if (!S_ISREG(st->st_mode))
+		snprintf(why, whylen, "%s: not a plain file", path);
+	else if (st->st_uid != geteuid() && st->st_uid != 0)
+		snprintf(why, whylen, "%s: owned by uid %lu, not %lu", path,
+		    (unsigned long)st->st_uid, (unsigned long)geteuid());
+	else
+		return true;
+	return false;
+}
+
 /* True when the pair loads and the certificate is valid long enough; else why says not. */
 static bool
 pair_usable(const char *cert_path, const char *key_path, char *why, size_t whylen)
@@ -189,11 +210,10 @@ pair_usable(const char *cert_path, const char *key_path, char *why, size_t whyle
 	bool ok = false;
 	int rc;
 
-	missing = stat(cert_path, &st) < 0 ? cert_path : stat(key_path, &st) < 0 ? key_path : NULL;
-	if (missing != NULL) {
-		snprintf(why, whylen, "%s: %s", missing, strerror(errno));
+	missing = !own_file(cert_path, &st, why, whylen) ? cert_path :
+	    !own_file(key_path, &st, why, whylen) ? key_path : NULL;
+	if (missing != NULL)
 		return false;
-	}
 	if ((st.st_mode & 077) != 0)
 		sb_warn("tls: key %s is readable by others (mode %03o)", key_path,
 		    (unsigned)(st.st_mode & 0777));
