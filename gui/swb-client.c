@@ -2,7 +2,7 @@
  * swb-client.c - a connection to one daemon's control socket: JSON-RPC calls
  * as _async/_finish, events as a signal, reconnection with backoff
  */
-#include "swb-client.h"
+#include "swb-client-private.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <stdlib.h>
@@ -19,50 +19,8 @@
 /* connections.list for thousands of rows is one line; the daemon bounds what it reads, not this */
 #define MESSAGE_MAX ((size_t)64 << 20)
 #define READ_CHUNK 65536
-/* ssh: what the user sees of its stderr (the last of it), and how long it may trail stdout */
-#define SSH_ERROR_MAX 2048
-#define SSH_STDERR_GRACE_MS 1000
 /* ssh logs in before the daemon can answer the subscription */
 #define SSH_SUBSCRIBE_TIMEOUT_S 20
-
-typedef enum {
-	STATE_IDLE,       /* stopped, or waiting for the next attempt */
-	STATE_CONNECTING, /* socket connect or events.subscribe in flight */
-	STATE_CONNECTED,
-} State;
-
-/* One call in flight; the GTask's task data. */
-typedef struct {
-	gint64 id;
-	json_object *error_data;
-} Call;
-
-struct _SwbClient {
-	GObject parent_instance;
-
-	char *socket_path;
-	State state;
-	gboolean stopped;
-	char *error;
-	guint backoff_ms;
-	gint64 retry_at;
-	guint retry_source;
-	guint subscribe_timeout;
-
-	GIOStream *conn;           /* the socket, or ssh's stdout and stdin */
-	GSubprocess *ssh;          /* ssh:// : the ssh that carries conn */
-	GString *ssh_stderr;       /* what it wrote on stderr, the last SSH_ERROR_MAX bytes */
-	guint8 *ssh_err_buf;
-	gboolean ssh_out_eof, ssh_err_eof;
-	guint ssh_grace;
-	GCancellable *cancellable; /* this connection's I/O; a new one for each */
-	struct sb_line_reader reader;
-	guint8 *read_buf;
-	GQueue out;   /* char * lines waiting to be written */
-	gboolean writing;
-	gint64 next_id;
-	GHashTable *calls; /* &call id -> GTask */
-};
 
 G_DEFINE_FINAL_TYPE(SwbClient, swb_client, G_TYPE_OBJECT)
 G_DEFINE_QUARK(swb-client-error-quark, swb_client_error)
@@ -160,9 +118,8 @@ on_retry(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Ends the connection (if any): pending calls fail, a retry is scheduled unless stopped. */
-static void
-disconnect(SwbClient *self, const char *reason)
+void
+_swb_client_disconnect(SwbClient *self, const char *reason)
 {
 	g_autoptr(GHashTable) calls = g_steal_pointer(&self->calls);
 	GHashTableIter iter;
@@ -203,7 +160,6 @@ disconnect(SwbClient *self, const char *reason)
 }
 
 static void write_next(SwbClient *self);
-static void ssh_out_ended(SwbClient *self);
 
 /* One line being written; it outlives a disconnect until its callback runs. */
 typedef struct {
@@ -226,14 +182,14 @@ on_written(GObject *source, GAsyncResult *result, gpointer data)
 		return; /* a connection that has ended; self may be gone */
 	self->writing = FALSE;
 	if (!ok && self->ssh != NULL) {
-		ssh_out_ended(self); /* ssh has gone: its stderr says why */
+		_swb_client_ssh_out_ended(self); /* ssh has gone: its stderr says why */
 		return;
 	}
 	if (!ok) {
 		g_autofree char *reason = g_strdup_printf("writing to the daemon: %s",
 		    error->message);
 
-		disconnect(self, reason);
+		_swb_client_disconnect(self, reason);
 		return;
 	}
 	write_next(self);
@@ -321,69 +277,6 @@ dispatch_line(SwbClient *self, const char *line, size_t len)
 
 static void read_next(SwbClient *self);
 
-/* ssh's own words, once both of its outputs ended (or after a grace period). */
-static void
-ssh_finish(SwbClient *self)
-{
-	g_autofree char *text = g_strstrip(g_strdup(self->ssh_stderr->str));
-
-	disconnect(self, text[0] != '\0' ? text : "ssh ended without a word");
-}
-
-static gboolean
-on_ssh_grace(gpointer data)
-{
-	SwbClient *self = data;
-
-	self->ssh_grace = 0;
-	ssh_finish(self);
-	return G_SOURCE_REMOVE;
-}
-
-/* ssh closed its stdout: wait for its stderr to say why. */
-static void
-ssh_out_ended(SwbClient *self)
-{
-	self->ssh_out_eof = TRUE;
-	if (self->ssh_err_eof)
-		ssh_finish(self);
-	else if (self->ssh_grace == 0)
-		self->ssh_grace = g_timeout_add(SSH_STDERR_GRACE_MS, on_ssh_grace, self);
-}
-
-static void read_stderr(SwbClient *self);
-
-static void
-on_stderr(GObject *source, GAsyncResult *result, gpointer data)
-{
-	g_autoptr(GError) error = NULL;
-	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
-	SwbClient *self;
-
-	if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		return; /* a connection that has ended; self may be gone */
-	self = data;
-	if (n <= 0) {
-		self->ssh_err_eof = TRUE;
-		if (self->ssh_out_eof) {
-			g_clear_handle_id(&self->ssh_grace, g_source_remove);
-			ssh_finish(self);
-		}
-		return;
-	}
-	g_string_append_len(self->ssh_stderr, (const char *)self->ssh_err_buf, n);
-	if (self->ssh_stderr->len > SSH_ERROR_MAX)
-		g_string_erase(self->ssh_stderr, 0, self->ssh_stderr->len - SSH_ERROR_MAX);
-	read_stderr(self);
-}
-
-static void
-read_stderr(SwbClient *self)
-{
-	g_input_stream_read_async(g_subprocess_get_stderr_pipe(self->ssh), self->ssh_err_buf,
-	    READ_CHUNK, G_PRIORITY_DEFAULT, self->cancellable, on_stderr, self);
-}
-
 static void
 on_read(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -398,7 +291,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 		return; /* a connection that has ended; self may be gone */
 	self = data;
 	if (n <= 0 && self->ssh != NULL) {
-		ssh_out_ended(self);
+		_swb_client_ssh_out_ended(self);
 		return;
 	}
 	if (n <= 0) {
@@ -406,7 +299,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 		    g_strdup("the daemon closed the connection") :
 		    g_strdup_printf("reading from the daemon: %s", error->message);
 
-		disconnect(self, reason);
+		_swb_client_disconnect(self, reason);
 		return;
 	}
 	g_object_ref(self);
@@ -414,7 +307,7 @@ on_read(GObject *source, GAsyncResult *result, gpointer data)
 	while ((r = sb_line_reader_next(&self->reader, &line, &len)) != SB_LINE_NEED_MORE) {
 		if (r == SB_LINE_TOO_LONG) {
 			/* an answer may be lost with it: start over rather than wait forever */
-			disconnect(self, "a message from the daemon was too long");
+			_swb_client_disconnect(self, "a message from the daemon was too long");
 			break;
 		}
 		if (!dispatch_line(self, line, len))
@@ -454,12 +347,12 @@ on_subscribed(GObject *source, GAsyncResult *result, gpointer data)
 
 	json_object_put(answer);
 	if (error != NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED))
-		return; /* disconnect() already said why */
+		return; /* _swb_client_disconnect() already said why */
 	g_clear_handle_id(&self->subscribe_timeout, g_source_remove);
 	if (error != NULL) {
 		g_autofree char *reason = g_strdup_printf("events.subscribe: %s", error->message);
 
-		disconnect(self, reason);
+		_swb_client_disconnect(self, reason);
 		return;
 	}
 	self->backoff_ms = BACKOFF_FIRST_MS;
@@ -474,7 +367,7 @@ on_subscribe_timeout(gpointer data)
 	SwbClient *self = data;
 
 	self->subscribe_timeout = 0;
-	disconnect(self, "the daemon did not answer");
+	_swb_client_disconnect(self, "the daemon did not answer");
 	return G_SOURCE_REMOVE;
 }
 
@@ -495,6 +388,13 @@ subscribe(SwbClient *self)
 	json_object_put(params);
 }
 
+void
+_swb_client_begin(SwbClient *self)
+{
+	read_next(self);
+	subscribe(self);
+}
+
 static void
 on_connected(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -507,50 +407,11 @@ on_connected(GObject *source, GAsyncResult *result, gpointer data)
 		return; /* stopped or finalized meanwhile; self may be gone */
 	self = data;
 	if (conn == NULL) {
-		disconnect(self, error->message);
+		_swb_client_disconnect(self, error->message);
 		return;
 	}
 	self->conn = G_IO_STREAM(conn);
-	read_next(self);
-	subscribe(self);
-}
-
-/*
- * ssh:// : ssh -T -o BatchMode=yes … 'switchboardctl relay', spoken to over
- * its stdin and stdout. BatchMode: a missing key or an unknown host key fails
- * with ssh's text on stderr rather than a prompt nobody can answer.
- */
-static void
-connect_ssh(SwbClient *self)
-{
-	g_autoptr(GSubprocessLauncher) launcher = NULL;
-	g_autoptr(GError) error = NULL;
-	char *err = NULL;
-	char **argv = sb_ssh_argv(self->socket_path, NULL, &err);
-
-	if (argv == NULL) {
-		disconnect(self, err);
-		free(err);
-		return;
-	}
-	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE |
-	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	/* no terminal to prompt on, and no askpass program to fall back to */
-	g_subprocess_launcher_unsetenv(launcher, "SSH_ASKPASS");
-	g_subprocess_launcher_unsetenv(launcher, "DISPLAY");
-	self->ssh = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv, &error);
-	sb_ssh_argv_free(argv);
-	if (self->ssh == NULL) {
-		disconnect(self, error->message);
-		return;
-	}
-	g_string_truncate(self->ssh_stderr, 0);
-	self->ssh_out_eof = self->ssh_err_eof = FALSE;
-	self->conn = g_simple_io_stream_new(g_subprocess_get_stdout_pipe(self->ssh),
-	    g_subprocess_get_stdin_pipe(self->ssh));
-	read_stderr(self);
-	read_next(self);
-	subscribe(self);
+	_swb_client_begin(self);
 }
 
 static void
@@ -566,7 +427,7 @@ connect_now(SwbClient *self)
 	self->cancellable = g_cancellable_new();
 	set_state(self, STATE_CONNECTING);
 	if (sb_ssh_is_url(self->socket_path)) {
-		connect_ssh(self);
+		_swb_client_ssh_connect(self);
 		return;
 	}
 	g_socket_client_connect_async(client, G_SOCKET_CONNECTABLE(address), self->cancellable,
@@ -590,7 +451,7 @@ swb_client_stop(SwbClient *self)
 	g_clear_handle_id(&self->retry_source, g_source_remove);
 	set_retry_at(self, 0);
 	if (self->state != STATE_IDLE)
-		disconnect(self, "disconnected");
+		_swb_client_disconnect(self, "disconnected");
 }
 
 void
@@ -757,7 +618,6 @@ swb_client_init(SwbClient *self)
 	self->backoff_ms = BACKOFF_FIRST_MS;
 	self->stopped = TRUE;
 	self->read_buf = g_malloc(READ_CHUNK);
-	self->ssh_err_buf = g_malloc(READ_CHUNK);
 	self->ssh_stderr = g_string_new(NULL);
 	sb_line_reader_init(&self->reader, MESSAGE_MAX);
 	g_queue_init(&self->out);
