@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 
 #include "swb-connection-model.h"
+#include "swb-policy-state.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +15,17 @@ G_BEGIN_DECLS
  * NULL when would_close is empty or not an array. (transfer full)
  */
 char *swb_apply_preview_text(json_object *would_close, SwbConnectionModel *connections);
+
+/*
+ * Asks the daemon (policy.validate) what applying the document of state's
+ * model would close. The state is busy from here until the answer, so that an
+ * apply that follows it is one step with it. _finish returns would_close, an
+ * array of connection ids (transfer full), or NULL with the error (an invalid
+ * document is left for the apply to report).
+ */
+void swb_apply_preview_async(SwbPolicyState *state, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+json_object *swb_apply_preview_finish(SwbPolicyState *state, GAsyncResult *result,
+    GError **error);
 
 G_END_DECLS

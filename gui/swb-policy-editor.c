@@ -273,7 +273,7 @@ static void
 on_previewed(GObject *source, GAsyncResult *result, gpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	json_object *close = swb_policy_state_preview_finish(SWB_POLICY_STATE(source), result,
+	json_object *close = swb_apply_preview_finish(SWB_POLICY_STATE(source), result,
 	    &error);
 	SwbPolicyEditor *self;
 	SwbSession *session;
@@ -309,7 +309,7 @@ apply_activated(GtkWidget *widget, const char *action, GVariant *param)
 	SwbPolicyEditor *self = SWB_POLICY_EDITOR(widget);
 
 	self->overwrite = g_str_equal(action, "editor.overwrite");
-	swb_policy_state_preview_async(self->state, self->cancellable, on_previewed, self);
+	swb_apply_preview_async(self->state, self->cancellable, on_previewed, self);
 }
 
 static void

@@ -3,7 +3,7 @@
  * (policy.get), checking as you type (policy.validate), applying with the
  * revision the edits started from (policy.apply) and its conflicts
  */
-#include "swb-policy-state.h"
+#include "swb-policy-state-private.h"
 
 #include "sb-control.h"
 
@@ -83,6 +83,12 @@ set_busy(SwbPolicyState *self, gboolean busy)
 		return;
 	self->busy = busy;
 	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_BUSY]);
+}
+
+void
+_swb_policy_state_set_busy(SwbPolicyState *self, gboolean busy)
+{
+	set_busy(self, busy);
 }
 
 static void
@@ -331,64 +337,6 @@ swb_policy_state_apply_async(SwbPolicyState *self, gboolean overwrite,
 	set_busy(self, TRUE);
 	call_daemon(self, SB_METHOD_POLICY_APPLY, params, on_applied, task);
 	json_object_put(params);
-}
-
-static void
-put_json(gpointer v)
-{
-	json_object_put(v);
-}
-
-static void
-on_previewed(GObject *source, GAsyncResult *result, gpointer data)
-{
-	g_autoptr(GTask) task = data;
-	SwbPolicyState *self = g_task_get_source_object(task);
-	GError *error = NULL;
-	json_object *answer = swb_client_call_finish(SWB_CLIENT(source), result, NULL, &error);
-	json_object *close = NULL;
-
-	/* before the answer: its callback may start the apply, busy again */
-	if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-		set_busy(self, FALSE);
-	if (error != NULL)
-		g_task_return_error(task, error);
-	else if (json_object_object_get_ex(answer, SB_FIELD_WOULD_CLOSE, &close) &&
-	    json_object_is_type(close, json_type_array))
-		g_task_return_pointer(task, json_object_get(close), put_json);
-	else
-		g_task_return_pointer(task, json_object_new_array(), put_json);
-	json_object_put(answer);
-}
-
-void
-swb_policy_state_preview_async(SwbPolicyState *self, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
-{
-	GTask *task;
-	json_object *params;
-
-	g_return_if_fail(SWB_IS_POLICY_STATE(self));
-	task = g_task_new(self, cancellable, callback, user_data);
-	g_task_set_source_tag(task, swb_policy_state_preview_async);
-	if (client_of(self) == NULL) {
-		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-		    "not connected to the daemon");
-		g_object_unref(task);
-		return;
-	}
-	params = policy_params(self);
-	/* an apply is under way from here: what others apply meanwhile is its conflict */
-	set_busy(self, TRUE);
-	call_daemon(self, SB_METHOD_POLICY_VALIDATE, params, on_previewed, task);
-	json_object_put(params);
-}
-
-json_object *
-swb_policy_state_preview_finish(SwbPolicyState *self, GAsyncResult *result, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(result, self), NULL);
-	return g_task_propagate_pointer(G_TASK(result), error);
 }
 
 gboolean

@@ -76,16 +76,6 @@ gboolean swb_policy_state_can_reload(SwbPolicyState *self);
 /* Loads the daemon's policy into the model (edits are lost); a no-op when not connected. */
 void swb_policy_state_reload(SwbPolicyState *self);
 /*
- * Asks the daemon what applying the model's document would close
- * (policy.validate): _finish returns its would_close, an array of connection
- * ids (transfer full), or NULL with the error (an invalid document is left for
- * the apply to report).
- */
-void swb_policy_state_preview_async(SwbPolicyState *self, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
-json_object *swb_policy_state_preview_finish(SwbPolicyState *self, GAsyncResult *result,
-    GError **error);
-/*
  * Applies the model's document with the revision it started from, or with
  * overwrite, over the conflicting revision. cancellable only stops the
  * callback from seeing the outcome; the state follows it either way.
