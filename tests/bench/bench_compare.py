@@ -63,8 +63,8 @@ def compile_client(out_dir):
     exe = os.path.join(out_dir, 'bench-client')
     flags = run_text(['pkg-config', '--cflags', '--libs', 'gnutls']).split()
     subprocess.run([os.environ.get('CC', 'cc'), '-O2', '-std=gnu17', '-D_GNU_SOURCE', '-Wall',
-        '-Wextra', '-o', exe, os.path.join(HERE, 'bench-client.c')] + flags, check=True,
-        timeout=120)
+        '-Wextra', '-pthread', '-o', exe, os.path.join(HERE, 'bench-client.c')] + flags,
+        check=True, timeout=120)
     return exe
 
 

@@ -10,7 +10,8 @@ reads with (tune.bufsize, proxy_buffer_size), and once with their defaults; swit
 with --threads 1. The server under test is pinned to CPU 0 (taskset -a, every thread), the
 load client and the backends to CPU 1. Each figure is the median of --runs runs, the
 servers taking turns run by run (the order rotates); each run warms up for --warmup seconds,
-then measures --seconds. Per run the CPU each process used in the measured part is read
+then measures --seconds (the client's own figure covers one second more, so that it is still
+running when its CPU is read). Per run the CPU each process used in the measured part is read
 from /proc (server, backend, client; in % of one core), and throughput per server core is
 the figure divided by the server's share of its core.
 
@@ -24,8 +25,9 @@ Rows (bench-client --load, one thread per connection):
 - upgrades/s with 32 connections at once (a new TLS connection, the upgrade, 64 B echoed,
   close; no session resumption): HAProxy and nginx in HTTP mode, the same backend answers;
 - round trip of 64 B through 16 TLS tunnels: p50 and p99;
-- request -> 101 over TLS, one connection at a time, for a client that leaves Nagle's
-  algorithm on and for one that offers only an X25519 key share (median and p99, ms);
+- request -> 101 over TLS, one connection at a time, with Python's ssl (OpenSSL) as it
+  comes: Nagle's algorithm on, and (second row, TCP_NODELAY set) its one X25519 key share
+  (median and p99 from the end of the handshake, and the median from connect, in ms);
 - resident memory per idle upgraded connection (KiB): tunnel and websocket mode, TLS and
   plain, with --mem-counts held (each proxy holds two descriptors per connection, so the
   count is capped by the hard descriptor limit); fresh servers for every figure; VmRSS
@@ -44,6 +46,9 @@ import os
 import platform
 import resource
 import shutil
+import signal
+import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -62,7 +67,6 @@ SERVERS = {
 }
 SB = 'switchboardd'
 PROXY_CPU, LOAD_CPU = 0, 1
-X25519_ONLY = 'NORMAL:-GROUP-ALL:+GROUP-X25519'
 
 # row -> (title, bench-client --load, extra client args, peers speak HTTP, TLS)
 ROWS = {
@@ -75,8 +79,11 @@ ROWS = {
     'rtt': ('round trip 64 B, 16 TLS conns (us)', 'rtt', ['--conns', '16', '--size', '64'],
         False),
 }
-LATENCY = (('nagle', 'request -> 101, Nagle on (ms)', ['--nagle']),
-    ('x25519', 'request -> 101, X25519-only client (ms)', ['--priority', X25519_ONLY]))
+# Python's ssl (OpenSSL) as it comes: Nagle on unless TCP_NODELAY is set, and one key share,
+# X25519, with P-256 among the groups it would accept (a server preferring P-256 then asks
+# again: a HelloRetryRequest).
+LATENCY = (('nagle', 'request -> 101, Nagle on (ms)', False),
+    ('x25519', 'request -> 101, X25519 key share, TCP_NODELAY (ms)', True))
 
 
 def client_argv(server, http, tls=True):
@@ -101,15 +108,16 @@ def cpu_of(pids):
 
 
 def measure(client, server, backends, argv, args):
-    """Runs the client; returns its figures (a dict) and CPU % of server, backends, client."""
+    """Runs the client; returns its figures (a dict) and CPU % of server, backends, client
+    over --seconds after the warm-up."""
     proc = subprocess.Popen(on_load_cpu([client] + argv), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     time.sleep(args.warmup)
     s0, b0, t0 = bc.tree_cpu_s(server.pid), cpu_of(backends), time.monotonic()
-    c0 = bc.tree_cpu_s(proc.pid) if proc.poll() is None else 0.0
+    c0 = bc.tree_cpu_s(proc.pid)
     time.sleep(args.seconds)
     s1, b1, t1 = bc.tree_cpu_s(server.pid), cpu_of(backends), time.monotonic()
-    c1 = bc.tree_cpu_s(proc.pid) if proc.poll() is None else c0
+    c1 = bc.tree_cpu_s(proc.pid)
     out, err = proc.communicate(timeout=120)
     if proc.returncode != 0:
         raise RuntimeError('bench-client %s against %s: %s' % (' '.join(argv), server.label,
@@ -151,16 +159,18 @@ def load_rows(client, ctx, cert, args, results):
         for s in bc.rotated(servers, run):
             for r in rows:
                 title, load, extra, http = ROWS[r]
-                argv = client_argv(s, http) + ['--load', load, '--seconds', str(args.seconds),
-                    '--warmup', str(args.warmup)] + extra
+                # The client runs a second past the sampled part, so it is alive at both ends.
+                argv = client_argv(s, http) + ['--load', load, '--seconds',
+                    str(args.seconds + 1), '--warmup', str(args.warmup)] + extra
                 results.setdefault((r, s.label), []).append(
                     measure(client, s, backends, argv, args))
             if 'latency' in args.only:
-                for key, title, extra in LATENCY:
-                    argv = client_argv(s, True) + ['--load', 'latency', '--conns',
-                        str(args.latency_conns)] + extra
-                    r = subprocess.run(on_load_cpu([client] + argv), capture_output=True,
-                        text=True, timeout=300)
+                for key, title, nodelay in LATENCY:
+                    port = s.tls_port if s.name == SB else s.http_tls_port
+                    argv = [sys.executable, os.path.abspath(__file__), '--latency-client',
+                        '%d,%d,%d' % (port, nodelay, args.latency_conns)]
+                    r = subprocess.run(on_load_cpu(argv), capture_output=True, text=True,
+                        timeout=300)
                     if r.returncode != 0:
                         raise RuntimeError('latency against %s: %s' % (s.label, r.stderr))
                     fig = dict(kv.split('=') for kv in r.stdout.split()[1:])
@@ -285,7 +295,45 @@ def report(results, args, counts):
         print('| %s | %s | %s | %s | %s |' % s)
 
 
+def latency_client(spec):
+    """PORT,NODELAY,COUNT: connections one at a time with Python's ssl; prints the medians and
+    p99 of connect -> 101 and of end of handshake -> 101 in ms."""
+    port, nodelay, count = (int(x) for x in spec.split(','))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    total, req = [], []
+    for _ in range(count):
+        t0 = time.monotonic()
+        raw = socket.create_connection(('127.0.0.1', port), timeout=10)
+        if nodelay:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with ctx.wrap_socket(raw, server_hostname='localhost') as s:
+            t1 = time.monotonic()
+            s.sendall(b'GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n'
+                b'Upgrade: bench\r\n\r\n')
+            head = b''
+            while b'\r\n\r\n' not in head:
+                more = s.recv(4096)
+                if not more:
+                    sys.exit('latency client: no 101 from port %d' % port)
+                head += more
+            if not head.startswith(b'HTTP/1.1 101'):
+                sys.exit('latency client: %r' % head[:40])
+            t2 = time.monotonic()
+        total.append((t2 - t0) * 1e3)
+        req.append((t2 - t1) * 1e3)
+
+    def p99(v):
+        return sorted(v)[min(len(v) - 1, int(0.99 * (len(v) - 1) + 0.5))]
+    print('latency n=%d connect_to_101_ms=%.3f connect_to_101_p99_ms=%.3f request_to_101_ms=%.3f '
+        'request_to_101_p99_ms=%.3f' % (count, statistics.median(total), p99(total),
+        statistics.median(req), p99(req)))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--latency-client':
+        latency_client(sys.argv[2])
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--build', help='the build dir with daemon/switchboardd (default: build)')
     ap.add_argument('--runs', type=int, default=3)
@@ -314,6 +362,8 @@ def main():
     if os.cpu_count() < 2:
         sys.exit('bench_table.py: needs two CPUs (the server on one, the load on the other)')
     bc.raise_fd_limit()
+    # A plain kill still stops the servers and backends (each in a session of its own).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
 
     ctx = h.Context('table')
     results, counts = {}, []
