@@ -17,6 +17,8 @@ static const char *const method_names[SB_METHOD_COUNT] = {
 	[SB_METHOD_POLICY_VALIDATE] = "policy.validate",
 	[SB_METHOD_POLICY_APPLY] = "policy.apply",
 	[SB_METHOD_EVENTS_SUBSCRIBE] = "events.subscribe",
+	[SB_METHOD_BACKENDS_LIST] = "backends.list",
+	[SB_METHOD_BACKENDS_SET] = "backends.set",
 };
 
 static const char *const event_names[SB_EVENT_COUNT] = {
@@ -25,6 +27,7 @@ static const char *const event_names[SB_EVENT_COUNT] = {
 	[SB_EVENT_CONNECTION_CLOSED] = "connection.closed",
 	[SB_EVENT_UPGRADE_REJECTED] = "upgrade.rejected",
 	[SB_EVENT_POLICY_APPLIED] = "policy.applied",
+	[SB_EVENT_BACKEND_STATE] = "backend.state",
 	[SB_EVENT_SUBSCRIPTION_DROPPED] = "subscription.dropped",
 };
 
@@ -41,6 +44,7 @@ static const struct {
 	{ SB_ERR_STALE_REVISION, "stale revision: the policy was changed since it was read" },
 	{ SB_ERR_NO_SUCH_CONNECTION, "no such connection" },
 	{ SB_ERR_POLICY_WRITE, "cannot write the policy file" },
+	{ SB_ERR_NO_SUCH_BACKEND, "no such backend server" },
 };
 
 const char *

@@ -14,6 +14,8 @@ enum sb_control_method {
 	SB_METHOD_POLICY_VALIDATE,   /* "policy.validate" */
 	SB_METHOD_POLICY_APPLY,      /* "policy.apply" */
 	SB_METHOD_EVENTS_SUBSCRIBE,  /* "events.subscribe" */
+	SB_METHOD_BACKENDS_LIST,     /* "backends.list": every route's servers and their state */
+	SB_METHOD_BACKENDS_SET,      /* "backends.set" {route, address, state}: ready, drain, maint */
 	SB_METHOD_COUNT
 };
 
@@ -27,6 +29,7 @@ enum sb_control_event {
 	SB_EVENT_CONNECTION_CLOSED,    /* "connection.closed" */
 	SB_EVENT_UPGRADE_REJECTED,     /* "upgrade.rejected" */
 	SB_EVENT_POLICY_APPLIED,       /* "policy.applied" */
+	SB_EVENT_BACKEND_STATE,        /* "backend.state" {route, address, server, state, reason} */
 	/* the last notification to a subscriber that could not keep up */
 	SB_EVENT_SUBSCRIPTION_DROPPED, /* "subscription.dropped" */
 	SB_EVENT_COUNT
@@ -43,6 +46,7 @@ enum sb_control_error {
 	SB_ERR_STALE_REVISION = -32001,     /* data.revision: the current one */
 	SB_ERR_NO_SUCH_CONNECTION = -32002,
 	SB_ERR_POLICY_WRITE = -32003,       /* cannot write the policy file */
+	SB_ERR_NO_SUCH_BACKEND = -32004,    /* backends.set: no such route and server */
 };
 
 /* Field names, in params, results and events. */
@@ -102,6 +106,20 @@ enum sb_control_error {
 #define SB_FIELD_PINGS_UP "pings_up"
 #define SB_FIELD_PINGS_DOWN "pings_down"
 #define SB_FIELD_PING_RTT_MS "ping_rtt_ms"
+/*
+ * backends.list: [{route, address, server, weight, backup, state: "up" | "down" |
+ * "drain" | "maint", active, total, failures, last_check, last_error}]; the
+ * address is what is connected to ("10.0.0.5:5900", "unix:/run/x.sock"), the
+ * server as the policy wrote it (a name stands for each address it resolves to).
+ */
+#define SB_FIELD_ADDRESS "address"
+#define SB_FIELD_SERVER "server"
+#define SB_FIELD_WEIGHT "weight"
+#define SB_FIELD_BACKUP "backup"
+#define SB_FIELD_TOTAL "total"
+#define SB_FIELD_FAILURES "failures"
+#define SB_FIELD_LAST_CHECK "last_check"
+#define SB_FIELD_LAST_ERROR "last_error"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

@@ -277,29 +277,14 @@ check_listeners(struct sb_json_ctx *ctx, const struct sb_policy *p)
 	free(addrs);
 }
 
+/* What the parser cannot see alone: the echo serves two modes only. */
 static void
 check_backend(struct sb_json_ctx *ctx, const struct sb_route *r)
 {
-	struct sb_hostport hp;
-	const char *why;
-
-	if (r->backend == NULL)
-		return;
-	if (strcmp(r->backend, SB_BACKEND_BUILTIN_ECHO) == 0) {
-		if (r->mode != SB_MODE_WEBSOCKET && r->mode != SB_MODE_TUNNEL)
-			sb_json_error_at(ctx, "backend",
-			    "\"builtin:echo\" serves only modes \"websocket\" and \"tunnel\"");
-		return;
-	}
-	if (strncmp(r->backend, "builtin:", 8) == 0) {
+	if (sb_backend_is_echo(&r->backend) && r->mode != SB_MODE_WEBSOCKET &&
+	    r->mode != SB_MODE_TUNNEL)
 		sb_json_error_at(ctx, "backend",
-		    "unknown built-in backend (the only one is \"builtin:echo\")");
-		return;
-	}
-	if (sb_hostport_parse(r->backend, &hp, &why) < 0)
-		sb_json_error_at(ctx, "backend", "%s", why);
-	else
-		sb_hostport_clear(&hp);
+		    "\"builtin:echo\" serves only modes \"websocket\" and \"tunnel\"");
 }
 
 #define WEBSOCKET_ONLY "only allowed in mode \"websocket\""

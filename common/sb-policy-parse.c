@@ -276,7 +276,6 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 {
 	size_t mark;
 	json_object *o;
-	const char *why;
 	int choice;
 	bool has_mode = false;
 
@@ -300,9 +299,7 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 		r->match.upgrade = sb_xstrdup(sb_mode_name(r->mode));
 	else if (!has_mode)
 		r->mode = sb_mode_for_upgrade(r->match.upgrade);
-	if (sb_json_get_string(ctx, obj, "backend", true, &r->backend) == SB_JSON_OK &&
-	    strcmp(r->backend, SB_BACKEND_BUILTIN_ECHO) != 0)
-		sb_hostport_parse(r->backend, &r->backend_hp, &why);
+	sb_backend_parse(ctx, obj, &r->backend);
 	o = enter_object(ctx, obj, "tls", false, pair_keys, &mark);
 	if (o != NULL) {
 		r->tls = sb_xcalloc(1, sizeof *r->tls);

@@ -148,7 +148,7 @@ route_to_json(const struct sb_route *r)
 	else
 		json_object_put(match);
 	add_string(o, "mode", sb_mode_name(r->mode));
-	add_string(o, "backend", r->backend);
+	json_object_object_add(o, "backend", sb_backend_to_json(&r->backend));
 	if (r->tls != NULL)
 		json_object_object_add(o, "tls", pair_to_json(r->tls));
 	if (r->has_allow)

@@ -115,8 +115,7 @@ free_route(struct sb_route *r)
 	free(r->match.path);
 	free(r->match.upgrade);
 	free_strings(r->match.subprotocols, r->match.n_subprotocols);
-	free(r->backend);
-	sb_hostport_clear(&r->backend_hp);
+	sb_backend_clear(&r->backend);
 	free(r->allow);
 	free_strings(r->origins, r->n_origins);
 	if (r->tls != NULL) {
@@ -293,8 +292,8 @@ route_eq(const struct sb_route *a, const struct sb_route *b)
 	    !str_case_eq(a->match.upgrade, b->match.upgrade) ||
 	    !strings_eq(a->match.subprotocols, a->match.n_subprotocols, b->match.subprotocols,
 	    b->match.n_subprotocols, false) ||
-	    a->mode != b->mode || !str_eq(a->backend, b->backend) ||
-	    !hostport_eq(&a->backend_hp, &b->backend_hp) || a->has_allow != b->has_allow ||
+	    a->mode != b->mode || !sb_backend_equal(&a->backend, &b->backend) ||
+	    a->has_allow != b->has_allow ||
 	    a->n_allow != b->n_allow || a->has_origins != b->has_origins ||
 	    !strings_eq(a->origins, a->n_origins, b->origins, b->n_origins, false) ||
 	    a->max_connections != b->max_connections || a->idle_timeout_s != b->idle_timeout_s ||

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sb-addr.h"
+#include "sb-backend.h"
 #include "sb-errors.h"
 
 enum sb_mode {
@@ -34,8 +35,6 @@ enum sb_proxy_version {
 	SB_PROXY_V2,
 };
 
-/* The backend value "builtin:echo": the daemon's own echo service. */
-#define SB_BACKEND_BUILTIN_ECHO "builtin:echo"
 
 /* Defaults, used when a field is omitted. */
 #define SB_DEFAULT_IDLE_TIMEOUT_S      3600
@@ -95,8 +94,7 @@ struct sb_route {
 	size_t n_listeners;
 	struct sb_match match;
 	enum sb_mode mode;
-	char *backend;                 /* as written: "host:port" or "builtin:echo" */
-	struct sb_hostport backend_hp; /* host NULL for builtin:echo */
+	struct sb_backend backend;     /* one address, a list, or a pool (sb-backend.h) */
 	bool has_allow;                /* false: every address */
 	struct sb_cidr *allow;
 	size_t n_allow;

@@ -13,42 +13,15 @@
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
+#include "sbd-pool.h"
+#include "sbd-pool-build.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
-static int
-resolve_backend(struct sbd_daemon *d, const struct sb_route *r, struct sbd_route_rt *rt,
-    size_t index, struct sb_errors *errs)
-{
-	char path[64];
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
-	char port[8];
-	int rc;
-
-	snprintf(path, sizeof path, "routes[%zu].backend", index);
-	if (strcmp(r->backend, SB_BACKEND_BUILTIN_ECHO) == 0) {
-		memcpy(&rt->backend, &d->echo_addr, d->echo_addr_len);
-		rt->backend_len = d->echo_addr_len;
-		return 0;
-	}
-	if (sb_hostport_to_sockaddr(&r->backend_hp, &rt->backend, &rt->backend_len) == 0)
-		return 0;
-	snprintf(port, sizeof port, "%u", r->backend_hp.port);
-	rc = getaddrinfo(r->backend_hp.host, port, &hints, &res);
-	if (rc != 0 || res == NULL) {
-		sb_errors_add(errs, path, "cannot resolve %s: %s", r->backend_hp.host,
-		    gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&rt->backend, res->ai_addr, res->ai_addrlen);
-	rt->backend_len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* The run-time side of a policy: backends resolved, counters found. Takes the policy. */
+/* The run-time side of a policy: pools of servers, certificates, counters. Takes the policy. */
 static struct sbd_config *
-config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *errs)
+config_build(struct sbd_daemon *d, struct sb_policy *policy, uint64_t gen,
+    struct sb_errors *errs)
 {
 	struct sbd_config *c = sbd_config_new(policy);
 	size_t before = errs->count;
@@ -56,9 +29,10 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, struct sb_errors *e
 	for (size_t i = 0; i < policy->n_routes; i++) {
 		const struct sb_route *r = &policy->routes[i];
 
-		if (resolve_backend(d, r, &c->routes[i], i, errs) == 0)
-			sb_addr_format((struct sockaddr *)&c->routes[i].backend,
-			    c->routes[i].backend_text);
+		c->routes[i].pool = sbd_pool_build(d, policy, i, gen, errs);
+		/* Without checks nothing could bring a server back: failures are only counted. */
+		c->routes[i].rise = r->backend.health ? r->backend.health->rise : 0;
+		c->routes[i].fall = r->backend.health ? r->backend.health->fall : 0;
 		if (r->mode == SB_MODE_TLS && r->tls != NULL) {
 			char what[96], path[48];
 
@@ -181,7 +155,8 @@ int
 sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
     struct sb_errors *errs)
 {
-	struct sbd_config *c = config_build(d, policy, errs);
+	uint64_t gen = ++d->pool_gen;
+	struct sbd_config *c = config_build(d, policy, gen, errs);
 
 	if (c == NULL)
 		return -1;
@@ -190,6 +165,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 		return -1;
 	}
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
+	sbd_pools_commit(d->ctx.pools, gen);
 	/* New listeners accept only now: a connection must always find a policy. */
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);

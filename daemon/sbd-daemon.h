@@ -27,6 +27,7 @@ struct sbd_daemon {
 	struct sbd_options opts;
 	struct sbd_loop *main_loop;
 	uint64_t last_revision;
+	uint64_t pool_gen;       /* policies built, put in place or not: targets' generations */
 
 	struct sbd_listener **listeners; /* main thread only */
 	size_t n_listeners;

@@ -74,7 +74,9 @@ static const SwbField route_fields[] = {
 	  "Match" },
 	{ "mode", "Mode", "default: from the upgrade token", SWB_FIELD_CHOICE, mode_choices,
 	  "Backend" },
-	{ "backend", "Backend", "host:port, or builtin:echo", SWB_FIELD_TEXT, NULL, "Backend" },
+	{ "backend", "Backend", "host:port, unix:/path or builtin:echo; a list [\"a:1\", \"b:2\"]; "
+	  "or a pool {\"servers\": […], \"balance\": \"least_connections\"}", SWB_FIELD_JSON, NULL,
+	  "Backend" },
 	{ "proxy_protocol", "Send PROXY header", NULL, SWB_FIELD_CHOICE, proxy_choices,
 	  "Backend" },
 	{ "tls.cert", "TLS certificate", "tls mode only", SWB_FIELD_TEXT, NULL, "Backend" },
@@ -246,6 +248,23 @@ swb_field_get_text(const SwbField *field, json_object *obj)
 	return g_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 }
 
+/* text as one whole JSON value, or NULL (json_tokener_parse would stop early: "10.0.0.5:80"). */
+static json_object *
+json_parse_whole(const char *text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	size_t len = strlen(text);
+	json_object *v = json_tokener_parse_ex(tok, text, -1); /* -1: the NUL ends it */
+
+	if (v != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    (size_t)json_tokener_get_parse_end(tok) != len)) {
+		json_object_put(v);
+		v = NULL;
+	}
+	json_tokener_free(tok);
+	return v;
+}
+
 /* Text that is a decimal integer becomes one; other text stays a string. */
 static json_object *
 int_or_string(const char *text)
@@ -299,8 +318,8 @@ value_from_text(const SwbField *field, const char *text)
 	case SWB_FIELD_INT_LIST:
 		return split_list(text, field->kind == SWB_FIELD_INT_LIST);
 	case SWB_FIELD_JSON:
-		v = json_tokener_parse(text);
-		/* unparsable text stays as typed; the validator names the field */
+		v = json_parse_whole(text);
+		/* anything else stays as typed ("10.0.0.5:80", "[::1]:22"); the validator judges it */
 		return v != NULL ? v : json_object_new_string(text);
 	}
 	return NULL;

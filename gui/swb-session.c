@@ -144,6 +144,7 @@ on_event(SwbClient *client, const char *type, json_object *params, SwbSession *s
 			g_signal_emit(self, signals[SIGNAL_POLICY_APPLIED], 0, self->revision);
 		}
 		break;
+	case SB_EVENT_BACKEND_STATE:
 	case SB_EVENT_SUBSCRIPTION_DROPPED:
 	case SB_EVENT_COUNT:
 		/* the client subscribes again and says "ready" */

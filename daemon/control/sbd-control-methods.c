@@ -391,6 +391,8 @@ static method_fn *const methods[SB_METHOD_COUNT] = {
 	[SB_METHOD_POLICY_VALIDATE] = m_policy_validate,
 	[SB_METHOD_POLICY_APPLY] = m_policy_apply,
 	[SB_METHOD_EVENTS_SUBSCRIBE] = m_events_subscribe,
+	[SB_METHOD_BACKENDS_LIST] = sbd_control_backends_list,
+	[SB_METHOD_BACKENDS_SET] = sbd_control_backends_set,
 };
 
 char *

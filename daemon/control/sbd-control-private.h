@@ -36,6 +36,11 @@ struct sbd_control {
 	unsigned n_subscribers;
 };
 
+/* backends.list and backends.set (sbd-control-backends.c): the answer line, free() it. */
+char *sbd_control_backends_list(struct sbd_control_client *cl, json_object *id,
+    json_object *params);
+char *sbd_control_backends_set(struct sbd_control_client *cl, json_object *id,
+    json_object *params);
 /* Answers one request; returns the serialized response line (free() it) or NULL for none. */
 char *sbd_control_dispatch(struct sbd_control_client *cl, struct sb_rpc_request *req);
 /* events.subscribe: the client receives every event from now on. */

@@ -13,6 +13,7 @@
 #include "sb-log.h"
 #include "sbd-config.h"
 #include "sbd-ctx.h"
+#include "sbd-pool.h"
 #include "sbd-stats.h"
 #include "sbd-loop.h"
 
@@ -70,6 +71,62 @@ route_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 	sbd_stats_foreach(ctx->stats, "route", route_total, b);
 }
 
+/* A label value: backslash and double quote escaped (an address may be a socket path). */
+static void
+label_value(const char *in, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && n + 3 < outlen; in++) {
+		if (*in == '"' || *in == '\\')
+			out[n++] = '\\';
+		out[n++] = *in == '\n' ? ' ' : *in;
+	}
+	out[n] = '\0';
+}
+
+struct backend_metric {
+	struct sb_buf *b;
+	const char *name;
+};
+
+static void
+backend_line(void *arg, const struct sbd_target *tg)
+{
+	const struct backend_metric *m = arg;
+	char address[2 * SBD_TARGET_TEXT_MAX];
+	unsigned long long v;
+
+	label_value(tg->text, address, sizeof address);
+	if (strcmp(m->name, "up") == 0)
+		v = sbd_target_usable(tg);
+	else if (strcmp(m->name, "active") == 0)
+		v = atomic_load(&tg->active);
+	else
+		v = (unsigned long long)atomic_load(&tg->failures);
+	add(m->b, "switchboard_backend_%s{route=\"%s\",address=\"%s\"} %llu\n", m->name,
+	    tg->route, address, v);
+}
+
+/* Per server: up (takes new tunnels), active tunnels, failed connects and checks. */
+static void
+backend_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
+{
+	static const char *const rows[][3] = {
+		{ "up", "gauge", "1 when the server takes new tunnels (up and ready)." },
+		{ "active", "gauge", "Tunnels open to the server." },
+		{ "failures_total", "counter", "Failed connects and health checks." },
+	};
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct backend_metric m = { b, rows[i][0] };
+
+		add(b, "# HELP switchboard_backend_%s %s\n# TYPE switchboard_backend_%s %s\n",
+		    rows[i][0], rows[i][2], rows[i][0], rows[i][1]);
+		sbd_pools_foreach(ctx->pools, backend_line, &m);
+	}
+}
+
 char *
 sbd_metrics_render(struct sbd_ctx *ctx)
 {
@@ -95,6 +152,7 @@ sbd_metrics_render(struct sbd_ctx *ctx)
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.",
 	    (sbd_now_ms() - ctx->started_ms) / 1000);
 	route_metrics(ctx, &b);
+	backend_metrics(ctx, &b);
 	sbd_config_unref(c);
 	text = sb_xstrndup(sb_buf_head(&b), b.len);
 	sb_buf_free(&b);

@@ -33,6 +33,14 @@ sbctl_usage(FILE *out)
 	    "                              listener, TLS, subprotocol, WebSocket messages and\n"
 	    "                              pings, bytes, age and idle time\n"
 	    "  kill ID                     close one connection\n"
+	    "  backends                    every route's backend servers: state (up, down,\n"
+	    "                              drain, maint), tunnels open and in all, failures,\n"
+	    "                              the last error\n"
+	    "  backend ROUTE ADDRESS ready|drain|maint\n"
+	    "                              set a server by hand: drain takes no new tunnels\n"
+	    "                              and keeps the open ones, maint takes it down;\n"
+	    "                              ADDRESS as backends shows it, or as the policy\n"
+	    "                              writes it (then every address of that name)\n"
 	    "  policy get                  print the running policy (JSON)\n"
 	    "  policy check FILE           validate FILE with the daemon's own validator; prints\n"
 	    "                              FILE: JSON.PATH: message for each error\n"
@@ -347,4 +355,46 @@ enum sbctl_exit
 sbctl_cmd_connection(struct sbctl_ctx *ctx, int argc, char **argv)
 {
 	return call_with_id(ctx, argc, argv, SB_METHOD_CONNECTIONS_GET, show_connection);
+}
+
+static void
+show_backends(struct sbctl_ctx *ctx, json_object *result)
+{
+	sbctl_print_backends(stdout, result, &ctx->view);
+}
+
+enum sbctl_exit
+sbctl_cmd_backends(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return simple_call(ctx, argc, argv, SB_METHOD_BACKENDS_LIST, show_backends);
+}
+
+enum sbctl_exit
+sbctl_cmd_backend(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	struct sb_rpc_response resp;
+	json_object *params;
+	enum sbctl_exit rc;
+
+	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
+		return sbctl_options_exit(ctx);
+	if (argc - optind != 3) {
+		sbctl_warn("usage: switchboardctl backend ROUTE ADDRESS ready|drain|maint");
+		return SBCTL_EXIT_REFUSED;
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, SB_FIELD_ROUTE, json_object_new_string(argv[optind]));
+	json_object_object_add(params, SB_FIELD_ADDRESS, json_object_new_string(argv[optind + 1]));
+	json_object_object_add(params, SB_FIELD_STATE, json_object_new_string(argv[optind + 2]));
+	rc = sbctl_call(ctx, sb_control_method_name(SB_METHOD_BACKENDS_SET), params, &resp);
+	json_object_put(params);
+	if (rc == SBCTL_EXIT_REFUSED)
+		sbctl_report_error(ctx, &resp);
+	else if (rc == SBCTL_EXIT_OK && ctx->json)
+		sbctl_print_json(resp.result);
+	else if (rc == SBCTL_EXIT_OK)
+		printf("backend %s of route %s: %s\n", argv[optind + 1], argv[optind],
+		    argv[optind + 2]);
+	sb_rpc_response_clear(&resp);
+	return rc;
 }

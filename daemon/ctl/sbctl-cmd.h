@@ -29,6 +29,9 @@ typedef enum sbctl_exit sbctl_cmd_fn(struct sbctl_ctx *ctx, int argc, char **arg
 sbctl_cmd_fn sbctl_cmd_status;
 sbctl_cmd_fn sbctl_cmd_connections;
 sbctl_cmd_fn sbctl_cmd_kill;
+/* backends: the servers of every route; backend ROUTE ADDRESS ready|drain|maint */
+sbctl_cmd_fn sbctl_cmd_backends;
+sbctl_cmd_fn sbctl_cmd_backend;
 /* connection ID: one connection in detail (connections.get) */
 sbctl_cmd_fn sbctl_cmd_connection;
 /* watch [--history] */

@@ -6,30 +6,6 @@
 #include "sb-control.h"
 #include "sbctl-format.h"
 
-/* A string member, or NULL (absent, null, or not a string). */
-static const char *
-str_of(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static bool
-int_of(json_object *o, const char *key, int64_t *out)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
-
 /* "name:" padded, then the value made safe for a terminal ("-" when NULL). */
 static void
 line(FILE *out, const char *name, const char *value)
@@ -43,7 +19,7 @@ line(FILE *out, const char *name, const char *value)
 static void
 line_tls(FILE *out, json_object *tls)
 {
-	const char *sni = str_of(tls, SB_FIELD_SNI), *alpn = str_of(tls, SB_FIELD_ALPN);
+	const char *sni = sbctl_json_str(tls, SB_FIELD_SNI), *alpn = sbctl_json_str(tls, SB_FIELD_ALPN);
 	char text[512];
 
 	if (tls == NULL || !json_object_is_type(tls, json_type_object)) {
@@ -51,8 +27,8 @@ line_tls(FILE *out, json_object *tls)
 		return;
 	}
 	snprintf(text, sizeof text, "%s %s, sni %s, alpn %s",
-	    str_of(tls, SB_FIELD_VERSION) ? str_of(tls, SB_FIELD_VERSION) : "?",
-	    str_of(tls, SB_FIELD_CIPHER) ? str_of(tls, SB_FIELD_CIPHER) : "?",
+	    sbctl_json_str(tls, SB_FIELD_VERSION) ? sbctl_json_str(tls, SB_FIELD_VERSION) : "?",
+	    sbctl_json_str(tls, SB_FIELD_CIPHER) ? sbctl_json_str(tls, SB_FIELD_CIPHER) : "?",
 	    sni ? sni : "-", alpn ? alpn : "-");
 	line(out, "tls:", text);
 }
@@ -65,13 +41,13 @@ lines_websocket(FILE *out, json_object *ws)
 
 	if (ws == NULL || !json_object_is_type(ws, json_type_object))
 		return;
-	int_of(ws, SB_FIELD_MESSAGES_UP, &mu);
-	int_of(ws, SB_FIELD_MESSAGES_DOWN, &md);
-	int_of(ws, SB_FIELD_PINGS_UP, &pu);
-	int_of(ws, SB_FIELD_PINGS_DOWN, &pd);
+	sbctl_json_int(ws, SB_FIELD_MESSAGES_UP, &mu);
+	sbctl_json_int(ws, SB_FIELD_MESSAGES_DOWN, &md);
+	sbctl_json_int(ws, SB_FIELD_PINGS_UP, &pu);
+	sbctl_json_int(ws, SB_FIELD_PINGS_DOWN, &pd);
 	snprintf(text, sizeof text, "%" PRId64 " up, %" PRId64 " down", mu, md);
 	line(out, "messages:", text);
-	if (int_of(ws, SB_FIELD_PING_RTT_MS, &rtt))
+	if (sbctl_json_int(ws, SB_FIELD_PING_RTT_MS, &rtt))
 		snprintf(text, sizeof text, "%" PRId64 " from the client, %" PRId64
 		    " to it (last round trip %" PRId64 " ms)", pu, pd, rtt);
 	else
@@ -89,35 +65,35 @@ sbctl_print_connection(FILE *out, json_object *c, const struct sbctl_view *view)
 	json_object *v;
 
 	(void)view;
-	int_of(c, SB_FIELD_ID, &n);
+	sbctl_json_int(c, SB_FIELD_ID, &n);
 	fprintf(out, "connection %" PRId64 "\n", n);
-	snprintf(text, sizeof text, "%s (%s)", str_of(c, SB_FIELD_ROUTE) ?
-	    str_of(c, SB_FIELD_ROUTE) : "-", str_of(c, SB_FIELD_MODE) ?
-	    str_of(c, SB_FIELD_MODE) : "-");
+	snprintf(text, sizeof text, "%s (%s)", sbctl_json_str(c, SB_FIELD_ROUTE) ?
+	    sbctl_json_str(c, SB_FIELD_ROUTE) : "-", sbctl_json_str(c, SB_FIELD_MODE) ?
+	    sbctl_json_str(c, SB_FIELD_MODE) : "-");
 	line(out, "route:", text);
-	if (str_of(c, "identity") != NULL)
-		line(out, "identity:", str_of(c, "identity"));
-	line(out, "client:", str_of(c, SB_FIELD_CLIENT));
-	line(out, "backend:", str_of(c, SB_FIELD_BACKEND));
-	line(out, "listener:", str_of(c, SB_FIELD_LISTENER));
-	line(out, "state:", str_of(c, SB_FIELD_STATE));
-	line(out, "started:", str_of(c, SB_FIELD_STARTED));
-	int_of(c, SB_FIELD_AGE_S, &age);
-	int_of(c, SB_FIELD_IDLE_S, &idle);
+	if (sbctl_json_str(c, "identity") != NULL)
+		line(out, "identity:", sbctl_json_str(c, "identity"));
+	line(out, "client:", sbctl_json_str(c, SB_FIELD_CLIENT));
+	line(out, "backend:", sbctl_json_str(c, SB_FIELD_BACKEND));
+	line(out, "listener:", sbctl_json_str(c, SB_FIELD_LISTENER));
+	line(out, "state:", sbctl_json_str(c, SB_FIELD_STATE));
+	line(out, "started:", sbctl_json_str(c, SB_FIELD_STARTED));
+	sbctl_json_int(c, SB_FIELD_AGE_S, &age);
+	sbctl_json_int(c, SB_FIELD_IDLE_S, &idle);
 	sbctl_format_duration(age, a);
 	sbctl_format_duration(idle, b);
 	snprintf(text, sizeof text, "%s (idle %s)", a, b);
 	line(out, "age:", text);
 	n = 0;
-	int_of(c, SB_FIELD_BYTES_UP, &n);
+	sbctl_json_int(c, SB_FIELD_BYTES_UP, &n);
 	sbctl_format_bytes((uint64_t)(n > 0 ? n : 0), up);
 	n = 0;
-	int_of(c, SB_FIELD_BYTES_DOWN, &n);
+	sbctl_json_int(c, SB_FIELD_BYTES_DOWN, &n);
 	sbctl_format_bytes((uint64_t)(n > 0 ? n : 0), down);
 	snprintf(text, sizeof text, "%s up, %s down", up, down);
 	line(out, "bytes:", text);
 	line_tls(out, json_object_object_get_ex(c, SB_FIELD_TLS, &v) ? v : NULL);
-	if (str_of(c, SB_FIELD_SUBPROTOCOL) != NULL)
-		line(out, "subprotocol:", str_of(c, SB_FIELD_SUBPROTOCOL));
+	if (sbctl_json_str(c, SB_FIELD_SUBPROTOCOL) != NULL)
+		line(out, "subprotocol:", sbctl_json_str(c, SB_FIELD_SUBPROTOCOL));
 	lines_websocket(out, json_object_object_get_ex(c, SB_FIELD_WEBSOCKET, &v) ? v : NULL);
 }

@@ -226,22 +226,24 @@ sbctl_table_print(const struct sbctl_table *t, FILE *out, int width, bool utf8)
 	free(w);
 }
 
-static const char *
-get_str(json_object *o, const char *key)
+const char *
+sbctl_json_str(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
-static bool
-get_int(json_object *o, const char *key, int64_t *out)
+bool
+sbctl_json_int(json_object *o, const char *key, int64_t *out)
 {
 	json_object *v;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
 		return false;
 	*out = json_object_get_int64(v);
 	return true;
@@ -252,7 +254,7 @@ bytes_of(json_object *o, const char *key, char out[SBCTL_BYTES_MAX])
 {
 	int64_t n;
 
-	if (get_int(o, key, &n) && n >= 0)
+	if (sbctl_json_int(o, key, &n) && n >= 0)
 		sbctl_format_bytes((uint64_t)n, out);
 	else
 		snprintf(out, SBCTL_BYTES_MAX, "-");
@@ -278,10 +280,10 @@ sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *v
 		json_object *c = json_object_array_get_idx(list, i);
 		char id[24] = "-", age[SBCTL_DURATION_MAX] = "-", up[SBCTL_BYTES_MAX];
 		char down[SBCTL_BYTES_MAX];
-		const char *started = get_str(c, SB_FIELD_STARTED);
+		const char *started = sbctl_json_str(c, SB_FIELD_STARTED);
 		int64_t v;
 
-		if (get_int(c, SB_FIELD_ID, &v))
+		if (sbctl_json_int(c, SB_FIELD_ID, &v))
 			snprintf(id, sizeof id, "%" PRId64, v);
 		if (started != NULL && sb_time_parse_rfc3339(started, &v) == 0)
 			sbctl_format_duration((view->now_ms - v) / 1000, age);
@@ -289,8 +291,8 @@ sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *v
 		bytes_of(c, SB_FIELD_BYTES_DOWN, down);
 
 		const char *cells[] = {
-			id, get_str(c, SB_FIELD_ROUTE), get_str(c, SB_FIELD_MODE),
-			get_str(c, SB_FIELD_CLIENT), get_str(c, SB_FIELD_BACKEND), age, up, down,
+			id, sbctl_json_str(c, SB_FIELD_ROUTE), sbctl_json_str(c, SB_FIELD_MODE),
+			sbctl_json_str(c, SB_FIELD_CLIENT), sbctl_json_str(c, SB_FIELD_BACKEND), age, up, down,
 		};
 		sbctl_table_add(t, cells);
 	}
@@ -317,7 +319,7 @@ sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view)
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(list, i);
-		const char *time = get_str(e, SB_FIELD_TIME);
+		const char *time = sbctl_json_str(e, SB_FIELD_TIME);
 		char when[SB_TIME_RFC3339_MAX] = "-", status[24] = "-";
 		int64_t v;
 
@@ -327,12 +329,12 @@ sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view)
 			when[10] = ' ';
 			when[19] = '\0';
 		}
-		if (get_int(e, SB_FIELD_STATUS, &v))
+		if (sbctl_json_int(e, SB_FIELD_STATUS, &v))
 			snprintf(status, sizeof status, "%" PRId64, v);
 
 		const char *cells[] = {
-			when, get_str(e, SB_FIELD_CLIENT), get_str(e, SB_FIELD_LISTENER),
-			get_str(e, SB_FIELD_ROUTE), status, get_str(e, SB_FIELD_REASON),
+			when, sbctl_json_str(e, SB_FIELD_CLIENT), sbctl_json_str(e, SB_FIELD_LISTENER),
+			sbctl_json_str(e, SB_FIELD_ROUTE), status, sbctl_json_str(e, SB_FIELD_REASON),
 		};
 		sbctl_table_add(t, cells);
 	}
@@ -358,7 +360,7 @@ print_count(FILE *out, json_object *counters, const char *label, const char *key
 {
 	int64_t v;
 
-	if (get_int(counters, key, &v))
+	if (sbctl_json_int(counters, key, &v))
 		fprintf(out, "  %s %" PRId64, label, v);
 }
 
@@ -374,16 +376,16 @@ sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 	char buf[SBCTL_DURATION_MAX], up[SBCTL_BYTES_MAX], down[SBCTL_BYTES_MAX];
 	int64_t n;
 
-	print_str(out, "switchboardd ", get_str(st, SB_FIELD_VERSION), "");
-	if (get_int(st, SB_FIELD_UPTIME_S, &n)) {
+	print_str(out, "switchboardd ", sbctl_json_str(st, SB_FIELD_VERSION), "");
+	if (sbctl_json_int(st, SB_FIELD_UPTIME_S, &n)) {
 		sbctl_format_duration(n, buf);
 		fprintf(out, ", up %s", buf);
 	}
 	fputc('\n', out);
 	fputs("policy:", out);
-	if (get_int(st, SB_FIELD_REVISION, &n))
+	if (sbctl_json_int(st, SB_FIELD_REVISION, &n))
 		fprintf(out, " revision %" PRId64 ",", n);
-	print_str(out, " ", get_str(st, "policy_file") ? get_str(st, "policy_file") :
+	print_str(out, " ", sbctl_json_str(st, "policy_file") ? sbctl_json_str(st, "policy_file") :
 	    "the built-in default", "\n");
 	if (json_object_object_get_ex(st, "draining", &v) && json_object_get_boolean(v))
 		fputs("draining: yes (no new connections)\n", out);
@@ -395,7 +397,7 @@ sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 		for (size_t i = 0; i < json_object_array_length(ls); i++) {
 			json_object *l = json_object_array_get_idx(ls, i), *tls = NULL;
 			const char *cells[3] = {
-				get_str(l, SB_FIELD_NAME), get_str(l, SB_FIELD_BIND), "-",
+				sbctl_json_str(l, SB_FIELD_NAME), sbctl_json_str(l, SB_FIELD_BIND), "-",
 			};
 
 			if (json_object_object_get_ex(l, SB_FIELD_TLS, &tls) && tls != NULL)
@@ -483,10 +485,10 @@ sbctl_print_event(FILE *out, json_object *event)
 		[SB_EVENT_CONNECTION_CLOSED] = closed_fields,
 		[SB_EVENT_UPGRADE_REJECTED] = rejected_fields,
 	};
-	const char *type = get_str(event, SB_FIELD_TYPE);
+	const char *type = sbctl_json_str(event, SB_FIELD_TYPE);
 	enum sb_control_event e;
 
-	print_str(out, "", get_str(event, SB_FIELD_TIME), " ");
+	print_str(out, "", sbctl_json_str(event, SB_FIELD_TIME), " ");
 	/* types padded to the longest, "subscription.dropped" */
 	print_str(out, "", type, "");
 	fprintf(out, "%*s", type != NULL && strlen(type) < 20 ? (int)(20 - strlen(type)) : 0, "");
@@ -517,7 +519,7 @@ sbctl_print_policy_errors(FILE *out, const char *file, json_object *data)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(errs); i++) {
 		json_object *e = json_object_array_get_idx(errs, i);
-		const char *path = get_str(e, SB_FIELD_PATH), *msg = get_str(e, SB_FIELD_MESSAGE);
+		const char *path = sbctl_json_str(e, SB_FIELD_PATH), *msg = sbctl_json_str(e, SB_FIELD_MESSAGE);
 
 		if (msg == NULL)
 			continue;

@@ -23,6 +23,11 @@ char *sbctl_printable(const char *s, size_t len);
 /* Its width in terminal columns (code points; no wide-character tables). */
 size_t sbctl_text_width(const char *s);
 
+/* A string member of o, or NULL (absent, null, not a string; o NULL too). */
+const char *sbctl_json_str(json_object *o, const char *key);
+/* An integer member of o into *out; false when absent or not an integer. */
+bool sbctl_json_int(json_object *o, const char *key, int64_t *out);
+
 /* A text table: one header row, columns padded, shrunk to a width when they can be. */
 struct sbctl_table;
 
@@ -59,6 +64,8 @@ struct sbctl_view {
 void sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *view);
 /* connections.get's result: one "name: value" line per field (sbctl-format-connection.c). */
 void sbctl_print_connection(FILE *out, json_object *conn, const struct sbctl_view *view);
+/* backends.list's result as a table: ROUTE ADDRESS STATE ACTIVE TOTAL FAILURES LAST ERROR. */
+void sbctl_print_backends(FILE *out, json_object *list, const struct sbctl_view *view);
 /* upgrade.rejected events as a table: TIME CLIENT LISTENER ROUTE STATUS REASON. */
 void sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view);
 /* status's result: version, uptime, revision, listeners, counters. */

@@ -23,6 +23,8 @@ static const struct {
 	{ "connections", sbctl_cmd_connections },
 	{ "connection", sbctl_cmd_connection },
 	{ "kill", sbctl_cmd_kill },
+	{ "backends", sbctl_cmd_backends },
+	{ "backend", sbctl_cmd_backend },
 	{ "policy", sbctl_cmd_policy },
 	{ "watch", sbctl_cmd_watch },
 	{ "refused", sbctl_cmd_refused },

@@ -7,26 +7,39 @@
 #include <string.h>
 
 #include "sb-alloc.h"
+#include "sb-log.h"
 #include "sbd-backend.h"
 #include "sbd-config.h"
 #include "sbd-loop.h"
+#include "sbd-pool.h"
+
+/* Servers tried for one request at most: the connect step's budget is time, this is a cap. */
+#define TRIED_MAX 16
+/* The least time one attempt gets while other servers are left to try. */
+#define ATTEMPT_MIN_MS 250
 
 struct sbd_admission {
 	struct sbd_loop *loop;
 	struct sbd_route_rt *route;
+	struct sbd_pools *pools;
 	struct sockaddr_storage client;
 	uint64_t connect_timeout_ms;
 	sbd_admitted_fn *done;
 	void *arg;
 	size_t step;                      /* the step running or next */
 	struct sbd_backend_connect *connect; /* the connect step, while it waits */
+	struct sbd_target *trying;        /* the server it waits for */
+	struct sbd_target *tried[TRIED_MAX]; /* references */
+	size_t n_tried;
+	uint64_t deadline_ms;             /* the whole connect step's */
+	char tried_log[512];              /* "10.0.0.1:80 (Connection refused), ..." */
 	struct sbd_admitted result;
 	bool over;
 };
 
 enum step_state {
 	STEP_PASSED,  /* on to the next step */
-	STEP_WAITING, /* the step calls step_passed or refuse itself later */
+	STEP_WAITING, /* the step goes on from an event, and then runs the next */
 	STEP_REFUSED, /* result says why */
 };
 
@@ -39,27 +52,120 @@ finish(struct sbd_admission *a)
 	a->done(a->arg, &a->result);
 }
 
-static enum step_state
-connect_failed(struct sbd_admission *a, int error)
+static void
+free_connect(void *arg)
 {
-	if (error == ECONNABORTED) {
-		a->result.aborted = true;
-		return STEP_REFUSED;
-	}
+	sbd_backend_connect_free(arg);
+}
+
+/* A server that refused or did not answer in time: counted against it, noted for the log. */
+static void
+attempt_failed(struct sbd_admission *a, struct sbd_target *tg, int error)
+{
+	const char *why = error == ETIMEDOUT ? "connect timed out" : strerror(error);
+	size_t used = strlen(a->tried_log);
+
+	sbd_pools_report(a->pools, tg, false, why, a->route->rise, a->route->fall);
+	snprintf(a->tried_log + used, sizeof a->tried_log - used, "%s%s (%s)", used ? ", " : "",
+	    tg->text, why);
+	snprintf(a->result.reason, sizeof a->result.reason, "backend %s unreachable: %s", tg->text,
+	    why);
+}
+
+/* Every server tried (or none up): a 502, with what was tried in the log only. */
+static enum step_state
+connect_refused(struct sbd_admission *a)
+{
+	const char *route = a->route->route->name;
+
 	a->result.status = 502;
-	snprintf(a->result.reason, sizeof a->result.reason, "backend %s unreachable: %s",
-	    a->result.backend_text, error == ETIMEDOUT ? "connect timed out" : strerror(error));
+	if (a->n_tried == 0)
+		snprintf(a->result.reason, sizeof a->result.reason,
+		    "no backend server of route %s is up", route);
+	else if (a->n_tried > 1)
+		snprintf(a->result.reason, sizeof a->result.reason,
+		    "no backend server of route %s answered (%zu tried)", route, a->n_tried);
+	if (a->n_tried > 1)
+		sb_warn("route %s: no backend server answered: %s", route, a->tried_log);
 	return STEP_REFUSED;
+}
+
+static void
+connected(struct sbd_admission *a, struct sbd_target *tg, int fd)
+{
+	sbd_pools_report(a->pools, tg, true, NULL, a->route->rise, a->route->fall);
+	a->result.backend_fd = fd;
+	a->result.target = sbd_target_occupy(sbd_target_ref(tg));
+}
+
+static void on_connected(void *arg, int fd, int error);
+
+/*
+ * The backend is connected before the 101 goes out, so a dead one is a 502.
+ * A server that refuses or times out is skipped for the next the pool's rule
+ * picks, within the connect timeout: each attempt gets an even share of what
+ * is left, and at least ATTEMPT_MIN_MS.
+ */
+static enum step_state
+try_next(struct sbd_admission *a)
+{
+	struct sbd_pool *pool = a->route->pool;
+
+	for (;;) {
+		uint64_t now = sbd_now_ms();
+		struct sbd_target *tg;
+		uint64_t budget, share;
+		size_t left;
+		int fd, error;
+
+		if (a->n_tried == TRIED_MAX || now >= a->deadline_ms)
+			return connect_refused(a);
+		tg = sbd_pool_pick(pool, (const struct sockaddr *)&a->client, a->tried, a->n_tried);
+		if (tg == NULL)
+			return connect_refused(a);
+		a->tried[a->n_tried++] = tg;
+		left = sbd_pool_left(pool, a->tried, a->n_tried);
+		budget = a->deadline_ms - now;
+		share = left == 0 ? budget : budget / (left + 1);
+		if (share < ATTEMPT_MIN_MS)
+			share = budget < ATTEMPT_MIN_MS ? budget : ATTEMPT_MIN_MS;
+		a->connect = sbd_backend_connect(a->loop, (const struct sockaddr *)&tg->addr,
+		    tg->addr_len, now + share, on_connected, a, &fd, &error);
+		if (a->connect != NULL) {
+			a->trying = tg;
+			return STEP_WAITING;
+		}
+		if (fd >= 0) {
+			connected(a, tg, fd);
+			return STEP_PASSED;
+		}
+		attempt_failed(a, tg, error);
+	}
 }
 
 static void
 on_connected(void *arg, int fd, int error)
 {
 	struct sbd_admission *a = arg;
+	struct sbd_target *tg = a->trying;
+	enum step_state st;
 
-	a->result.backend_fd = fd;
-	if (fd < 0) {
-		connect_failed(a, error);
+	sbd_loop_defer(a->loop, free_connect, a->connect); /* its watch may still be named */
+	a->connect = NULL;
+	a->trying = NULL;
+	if (fd >= 0) {
+		connected(a, tg, fd);
+		st = STEP_PASSED;
+	} else if (error == ECONNABORTED) {
+		a->result.aborted = true;
+		st = STEP_REFUSED;
+	} else {
+		attempt_failed(a, tg, error);
+		st = try_next(a);
+	}
+	if (st == STEP_WAITING)
+		return;
+	if (st == STEP_REFUSED) {
 		finish(a);
 		return;
 	}
@@ -67,20 +173,11 @@ on_connected(void *arg, int fd, int error)
 	run(a);
 }
 
-/* The backend is connected before the 101 goes out, so a dead one is a 502. */
 static enum step_state
 step_connect(struct sbd_admission *a)
 {
-	const struct sbd_route_rt *rt = a->route;
-	int fd, error;
-
-	snprintf(a->result.backend_text, sizeof a->result.backend_text, "%s", rt->backend_text);
-	a->connect = sbd_backend_connect(a->loop, (const struct sockaddr *)&rt->backend,
-	    rt->backend_len, sbd_now_ms() + a->connect_timeout_ms, on_connected, a, &fd, &error);
-	if (a->connect != NULL)
-		return STEP_WAITING;
-	a->result.backend_fd = fd;
-	return fd >= 0 ? STEP_PASSED : connect_failed(a, error);
+	a->deadline_ms = sbd_now_ms() + a->connect_timeout_ms;
+	return try_next(a);
 }
 
 /* The steps, in the order a request must pass them. */
@@ -106,13 +203,14 @@ run(struct sbd_admission *a)
 }
 
 struct sbd_admission *
-sbd_admission_start(struct sbd_loop *loop, struct sbd_route_rt *route,
+sbd_admission_start(struct sbd_loop *loop, struct sbd_pools *pools, struct sbd_route_rt *route,
     const struct sockaddr_storage *client, uint64_t connect_timeout_ms, sbd_admitted_fn *done,
     void *arg)
 {
 	struct sbd_admission *a = sb_xcalloc(1, sizeof *a);
 
 	a->loop = loop;
+	a->pools = pools;
 	a->route = route;
 	a->client = *client;
 	a->connect_timeout_ms = connect_timeout_ms;
@@ -156,5 +254,8 @@ sbd_admission_free(struct sbd_admission *a)
 	if (a == NULL)
 		return;
 	sbd_backend_connect_free(a->connect);
+	for (size_t i = 0; i < a->n_tried; i++)
+		sbd_target_unref(a->tried[i]);
+	sbd_target_release(a->result.target); /* not taken: nobody got to use it */
 	free(a);
 }

@@ -14,7 +14,9 @@
 #include "sb-addr.h"
 
 struct sbd_loop;
+struct sbd_pools;
 struct sbd_route_rt;
+struct sbd_target;
 struct sbd_admission;
 
 /* The outcome, handed to the requester once. */
@@ -23,15 +25,18 @@ struct sbd_admitted {
 	bool aborted;           /* the connection went away: no answer at all */
 	char reason[256];       /* for a refusal */
 	int backend_fd;         /* 101: connected, owned by the receiver */
-	char backend_text[SB_ADDR_TEXT_MAX];
+	struct sbd_target *target; /* 101: its server, held (sbd_target_release), taken likewise */
 };
 
 typedef void sbd_admitted_fn(void *arg, struct sbd_admitted *result);
 
-/* Loop thread. route is borrowed for the admission's life; done runs on the loop, once. */
-struct sbd_admission *sbd_admission_start(struct sbd_loop *loop, struct sbd_route_rt *route,
-    const struct sockaddr_storage *client, uint64_t connect_timeout_ms, sbd_admitted_fn *done,
-    void *arg);
+/*
+ * Loop thread. route is borrowed for the admission's life; done runs on the
+ * loop, once. Connect results count for or against the servers in pools.
+ */
+struct sbd_admission *sbd_admission_start(struct sbd_loop *loop, struct sbd_pools *pools,
+    struct sbd_route_rt *route, const struct sockaddr_storage *client,
+    uint64_t connect_timeout_ms, sbd_admitted_fn *done, void *arg);
 /* Once a second: steps past their deadline fail. False once the admission is over. */
 bool sbd_admission_tick(struct sbd_admission *a, uint64_t now);
 /* The connection closes: done runs with aborted set. */

@@ -67,12 +67,14 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	struct sbd_tunnel_start st = {
 		.client = &c->client,
 		.backend_fd = u->backend_fd,
+		.target = u->target,
 		.route = u->route,
 		.prep = u->prep,
 		.client_addr = (const struct sockaddr *)&c->info.addr,
 		.handshake_timeout_ms = c->handshake_timeout_ms,
 	};
 	u->backend_fd = -1;
+	u->target = NULL;
 	u->route = NULL;
 	u->prep = NULL;
 
@@ -164,7 +166,7 @@ admit_on_loop(void *arg)
 	} else {
 		c->admitted = t->done;
 		c->admitted_arg = t->arg;
-		c->admission = sbd_admission_start(c->loop, t->route, &c->info.addr,
+		c->admission = sbd_admission_start(c->loop, c->ctx->pools, t->route, &c->info.addr,
 		    t->connect_timeout_ms, on_admitted, c);
 	}
 	sbd_conn_unref(c);

@@ -22,6 +22,7 @@
 #include "sbd-h2c.h"
 #include "sbd-http-head.h"
 #include "sbd-mode.h"
+#include "sbd-pool.h"
 #include "sbd-refusal.h"
 #include "sbd-request.h"
 #include "sbd-route.h"
@@ -124,6 +125,7 @@ free_request(struct sbd_request *r)
 {
 	if (r->backend_fd >= 0)
 		close(r->backend_fd);
+	sbd_target_release(r->target);
 	if (r->prep != NULL)
 		r->ops->prep_free(r->prep);
 	sbd_stats_release(r->stats);
@@ -189,6 +191,8 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	u->urh = urh;
 	u->backend_fd = r->backend_fd;
 	r->backend_fd = -1;
+	u->target = r->target;
+	r->target = NULL;
 	u->route = sbd_route_rt_ref(r->route);
 	u->prep = r->prep;
 	r->prep = NULL;
@@ -231,7 +235,8 @@ on_admitted(void *arg, struct sbd_admitted *result)
 	r->aborted = result->aborted;
 	r->backend_fd = result->backend_fd;
 	result->backend_fd = -1;
-	snprintf(r->backend_text, sizeof r->backend_text, "%s", result->backend_text);
+	r->target = result->target;
+	result->target = NULL;
 	snprintf(r->verdict.reason, sizeof r->verdict.reason, "%s", result->reason);
 	MHD_resume_connection(r->mhd);
 }
@@ -396,6 +401,7 @@ sbd_upgrade_free(struct sbd_upgrade *u)
 	sbd_upgrade_release_mhd(u);
 	if (u->backend_fd >= 0)
 		close(u->backend_fd);
+	sbd_target_release(u->target);
 	if (u->prep != NULL)
 		sbd_mode_ops(u->route->route->mode)->prep_free(u->prep);
 	sbd_stats_release(u->stats);

@@ -11,6 +11,7 @@ struct sbd_ctx;
 struct sbd_http;
 struct sbd_route_rt;
 struct sbd_route_stats;
+struct sbd_target;
 
 struct sbd_http *sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits);
 /* After every upgraded connection was handed over or closed. */
@@ -29,6 +30,7 @@ struct sbd_upgrade {
 	int mhd_fd;              /* MHD's end of the socketpair: drain it, never close it */
 	struct MHD_UpgradeResponseHandle *urh;
 	int backend_fd;          /* connected by the admission steps */
+	struct sbd_target *target; /* its server, held */
 	struct sbd_route_rt *route; /* a reference */
 	void *prep;              /* the mode's state from its checks */
 	struct sbd_route_stats *stats; /* the route's slot this tunnel holds */

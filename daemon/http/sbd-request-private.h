@@ -43,5 +43,5 @@ struct sbd_request {
 	int admitted_status;       /* 101, or a refusal */
 	bool aborted;              /* the connection went away meanwhile */
 	int backend_fd;
-	char backend_text[SB_ADDR_TEXT_MAX];
+	struct sbd_target *target; /* the backend's server, held */
 };

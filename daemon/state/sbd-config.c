@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "sb-alloc.h"
+#include "sbd-pool.h"
 #include "sbd-tls.h"
 
 struct sbd_config *
@@ -34,8 +35,10 @@ sbd_config_unref(struct sbd_config *c)
 {
 	if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < c->policy->n_routes; i++)
+	for (size_t i = 0; i < c->policy->n_routes; i++) {
 		sbd_tls_ctx_unref(c->routes[i].tls);
+		sbd_pool_unref(c->routes[i].pool);
+	}
 	free(c->routes);
 	sb_policy_free(c->policy);
 	free(c);

@@ -9,6 +9,7 @@
 #include "sb-addr.h"
 #include "sb-policy.h"
 
+struct sbd_pool;
 struct sbd_route_stats;
 struct sbd_tls_ctx;
 
@@ -22,9 +23,8 @@ struct sbd_route_rt {
 	struct sbd_config *config;   /* the revision it belongs to */
 	const struct sb_route *route; /* in config->policy */
 	size_t index;                /* routes[index] in the policy */
-	struct sockaddr_storage backend;
-	socklen_t backend_len;
-	char backend_text[SB_ADDR_TEXT_MAX];
+	struct sbd_pool *pool;         /* the servers its tunnels may go to */
+	unsigned rise, fall;           /* health counts; 0: the route has no checks */
 	struct sbd_tls_ctx *tls;       /* tls mode: the route's certificate */
 	struct sbd_route_stats *stats; /* live tunnels of the route, by name across revisions */
 };

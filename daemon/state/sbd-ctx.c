@@ -4,6 +4,7 @@
 #include "sbd-config.h"
 #include "sbd-events.h"
 #include "sbd-peers.h"
+#include "sbd-pool.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
 
@@ -15,6 +16,7 @@ sbd_ctx_init(struct sbd_ctx *ctx)
 	ctx->stats = sbd_stats_new();
 	ctx->events = sbd_events_new();
 	ctx->registry = sbd_registry_new();
+	ctx->pools = sbd_pools_new(ctx->events);
 }
 
 void
@@ -23,6 +25,7 @@ sbd_ctx_fini(struct sbd_ctx *ctx)
 	sbd_config_unref(ctx->config);
 	ctx->config = NULL;
 	sbd_registry_free(ctx->registry);
+	sbd_pools_free(ctx->pools);
 	sbd_events_free(ctx->events);
 	sbd_stats_free(ctx->stats);
 	sbd_peers_free(ctx->peers);

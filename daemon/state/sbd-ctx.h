@@ -17,6 +17,7 @@ struct sbd_events;
 struct sbd_http;
 struct sbd_loop;
 struct sbd_peers;
+struct sbd_pools;
 struct sbd_registry;
 struct sbd_stats;
 
@@ -36,6 +37,7 @@ struct sbd_ctx {
 	struct sbd_stats *stats;
 	struct sbd_events *events;
 	struct sbd_registry *registry;
+	struct sbd_pools *pools;  /* backend servers by route, kept across revisions */
 	struct sbd_http *http;
 	struct sbd_loop **loops; /* the worker loops, which own connections */
 	unsigned n_loops;

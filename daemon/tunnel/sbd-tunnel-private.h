@@ -15,6 +15,7 @@ struct sbd_tunnel {
 	struct sbd_flow up;      /* client -> backend (modes that move bytes as they are) */
 	struct sbd_flow down;    /* backend -> client */
 	struct sbd_route_rt *route;
+	struct sbd_target *target; /* the backend's server, held while the tunnel lives */
 	const struct sbd_mode_ops *ops;
 	void *mode;              /* the mode's state */
 	atomic_uint_fast64_t bytes_up;

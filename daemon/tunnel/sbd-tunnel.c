@@ -9,6 +9,7 @@
 #include "sbd-config.h"
 #include "sbd-ctx.h"
 #include "sbd-loop.h"
+#include "sbd-pool.h"
 #include "sbd-proxy-proto.h"
 
 /* The backend learns the real client first: PROXY v1 or v2 ahead of everything else. */
@@ -43,6 +44,8 @@ sbd_tunnel_new(const struct sbd_tunnel_host *host, struct sbd_tunnel_start *st,
 	t->client = st->client;
 	sbd_end_init(&t->backend, st->backend_fd, NULL);
 	st->backend_fd = -1;
+	t->target = st->target;
+	st->target = NULL;
 	t->route = st->route;
 	st->route = NULL;
 	st->prep = NULL;
@@ -75,6 +78,8 @@ sbd_tunnel_free(struct sbd_tunnel *t)
 	sbd_end_close(&t->backend);
 	sbd_route_rt_unref(t->route);
 	t->route = NULL;
+	sbd_target_release(t->target);
+	t->target = NULL;
 	sbd_loop_defer(t->host.loop, free, t);
 }
 
@@ -105,7 +110,7 @@ sbd_tunnel_route(const struct sbd_tunnel *t)
 const char *
 sbd_tunnel_backend_text(const struct sbd_tunnel *t)
 {
-	return t->route->backend_text;
+	return t->target->text;
 }
 
 void

@@ -12,6 +12,7 @@ struct sbd_counters;
 struct sbd_end;
 struct sbd_loop;
 struct sbd_route_rt;
+struct sbd_target;
 struct sbd_tunnel;
 
 /* What the owner lends the tunnel: its loop's watches and a way to come back soon. */
@@ -28,6 +29,7 @@ struct sbd_tunnel_host {
 struct sbd_tunnel_start {
 	struct sbd_end *client;       /* the owner's end, lent for the tunnel's life */
 	int backend_fd;               /* connected; taken */
+	struct sbd_target *target;    /* its server, held; taken */
 	struct sbd_route_rt *route;   /* a reference, taken */
 	void *prep;                   /* the mode's state from before the 101, taken */
 	struct sb_buf early;          /* client bytes that came before the hand-over, moved */

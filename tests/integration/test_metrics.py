@@ -14,7 +14,8 @@ import harness as h  # noqa: E402
 
 suite = h.Suite('metrics')
 
-SAMPLE = re.compile(r'^(switchboard_[a-z_]+)(\{route="[A-Za-z0-9._-]+"\})? ([0-9]+)$')
+LABEL = r'[a-z_]+="(?:[^"\\\n]|\\.)*"'
+SAMPLE = re.compile(r'^(switchboard_[a-z_]+)(\{%s(?:,%s)*\})? ([0-9]+)$' % (LABEL, LABEL))
 
 
 def scrape(port):

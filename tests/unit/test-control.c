@@ -11,7 +11,8 @@ test_methods(void)
 {
 	static const char *const names[] = {
 		"status", "connections.list", "connections.close", "connections.get", "policy.get",
-		"policy.validate", "policy.apply", "events.subscribe",
+		"policy.validate", "policy.apply", "events.subscribe", "backends.list",
+		"backends.set",
 	};
 	enum sb_control_method m;
 
@@ -31,7 +32,7 @@ test_events(void)
 {
 	static const char *const names[] = {
 		"connection.opened", "connection.updated", "connection.closed",
-		"upgrade.rejected", "policy.applied", "subscription.dropped",
+		"upgrade.rejected", "policy.applied", "backend.state", "subscription.dropped",
 	};
 	enum sb_control_event e;
 

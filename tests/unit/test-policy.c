@@ -203,8 +203,9 @@ test_defaults(void)
 	g_assert_cmpstr(echo->match.upgrade, ==, "websocket");
 	g_assert_null(echo->match.host);
 	g_assert_null(echo->match.path);
-	g_assert_cmpstr(echo->backend, ==, SB_BACKEND_BUILTIN_ECHO);
-	g_assert_null(echo->backend_hp.host);
+	g_assert_cmpuint(echo->backend.n_servers, ==, 1);
+	g_assert_cmpstr(echo->backend.servers[0].address, ==, SB_BACKEND_BUILTIN_ECHO);
+	g_assert_true(sb_backend_is_echo(&echo->backend));
 	g_assert_false(echo->has_allow);
 	g_assert_false(echo->has_origins);
 	g_assert_cmpuint(echo->idle_timeout_s, ==, SB_DEFAULT_IDLE_TIMEOUT_S);
@@ -218,8 +219,9 @@ test_defaults(void)
 
 	g_assert_nonnull(ssh);
 	g_assert_cmpint(ssh->mode, ==, SB_MODE_TUNNEL);
-	g_assert_cmpstr(ssh->backend_hp.host, ==, "::1");
-	g_assert_cmpuint(ssh->backend_hp.port, ==, 22);
+	g_assert_cmpint(ssh->backend.form, ==, SB_BACKEND_FORM_STRING);
+	g_assert_cmpstr(ssh->backend.servers[0].hp.host, ==, "::1");
+	g_assert_cmpuint(ssh->backend.servers[0].hp.port, ==, 22);
 	g_assert_cmpint(sb_route_on_change(p, ssh), ==, SB_ON_CHANGE_CLOSE);
 	g_assert_null(sb_policy_find_route(p, "nope"));
 	g_assert_null(sb_policy_find_listener(p, "nope"));
