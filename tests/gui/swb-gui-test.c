@@ -181,3 +181,39 @@ swb_gui_remove_dir(const char *dir)
 	}
 	g_rmdir(dir);
 }
+
+void
+swb_gui_daemon_setup(SwbGuiDaemon *g, const char *prefix, const char *routes_json)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *tmpl = g_strdup_printf("%s-XXXXXX", prefix);
+	g_autofree char *text = NULL;
+
+	g->dir = g_dir_make_tmp(tmpl, &error);
+	g_assert_no_error(error);
+	g->socket = g_build_filename(g->dir, "control.sock", NULL);
+	g->policy = g_build_filename(g->dir, "policy.json", NULL);
+	g->port = swb_gui_free_port();
+	text = g_strdup_printf("{\"version\": 1,"
+	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
+	    " \"routes\": %s, \"control\": {\"socket\": \"%s\"},"
+	    " \"limits\": {\"drain_timeout_s\": 1}}\n", g->port, routes_json, g->socket);
+	g_assert_true(g_file_set_contents(g->policy, text, -1, &error));
+	g->daemon = swb_gui_start_daemon(g->policy, g->dir, g->socket);
+	g->app = swb_application_new();
+	g_application_set_flags(G_APPLICATION(g->app), G_APPLICATION_NON_UNIQUE);
+	g_assert_true(g_application_register(G_APPLICATION(g->app), NULL, &error));
+	g_assert_no_error(error);
+}
+
+void
+swb_gui_daemon_teardown(SwbGuiDaemon *g)
+{
+	swb_gui_stop_daemon(&g->daemon);
+	swb_gui_spin(100);
+	g_clear_object(&g->app);
+	swb_gui_remove_dir(g->dir);
+	g_clear_pointer(&g->dir, g_free);
+	g_clear_pointer(&g->socket, g_free);
+	g_clear_pointer(&g->policy, g_free);
+}

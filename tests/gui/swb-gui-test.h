@@ -6,6 +6,8 @@
 
 #include <gtk/gtk.h>
 
+#include "swb-application.h"
+
 #define SWB_GUI_WAIT_MS 5000
 
 /* Runs the main loop for ms. */
@@ -33,3 +35,20 @@ GSocketConnection *swb_gui_upgrade(guint16 port, const char *path, char **head);
 void swb_gui_save_png(GtkWidget *w, const char *name);
 /* Removes the files of a test folder, then the folder. */
 void swb_gui_remove_dir(const char *dir);
+
+/* A daemon of a test's own, and the app that watches it. */
+typedef struct {
+	char *dir, *policy, *socket;
+	guint16 port;           /* its plain listener */
+	GSubprocess *daemon;
+	SwbApplication *app;    /* registered, no window yet */
+} SwbGuiDaemon;
+
+/*
+ * A fresh folder (prefix-XXXXXX) with a policy of one plain listener on a
+ * free port, routes (a JSON array's text) and the control socket there; the
+ * daemon started on it, and the app registered (not unique).
+ */
+void swb_gui_daemon_setup(SwbGuiDaemon *g, const char *prefix, const char *routes_json);
+/* Stops the daemon, drops the app, removes the folder. */
+void swb_gui_daemon_teardown(SwbGuiDaemon *g);

@@ -16,10 +16,8 @@
 #define WAIT_MS (4 * SWB_GUI_WAIT_MS)
 
 static struct {
-	char *dir, *policy, *socket, *url;
-	guint16 port;
-	GSubprocess *daemon;
-	SwbApplication *app;
+	SwbGuiDaemon g;
+	char *url;
 	SwbWindow *window;
 	GSocketConnection *tunnel;
 } t;
@@ -56,32 +54,14 @@ one_row(gpointer data)
 static void
 test_setup(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *text = NULL;
-
 	if (g_getenv("SWB_TEST_SSH_TARGET") == NULL) {
 		g_test_skip("no sshd: run through with_sshd.py");
 		return;
 	}
-	t.dir = g_dir_make_tmp("swb-remote-XXXXXX", &error);
-	g_assert_no_error(error);
-	t.socket = g_build_filename(t.dir, "control.sock", NULL);
-	t.policy = g_build_filename(t.dir, "policy.json", NULL);
-	t.url = g_strdup_printf("ssh://%s%s", g_getenv("SWB_TEST_SSH_TARGET"), t.socket);
-	t.port = swb_gui_free_port();
-	text = g_strdup_printf("{\"version\": 1,"
-	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
-	    " \"routes\": [{\"name\": \"echo\","
+	swb_gui_daemon_setup(&t.g, "swb-remote", "[{\"name\": \"echo\","
 	    "   \"match\": {\"path\": \"/echo\", \"upgrade\": \"*\"},"
-	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"}],"
-	    " \"control\": {\"socket\": \"%s\"},"
-	    " \"limits\": {\"drain_timeout_s\": 1}}\n", t.port, t.socket);
-	g_assert_true(g_file_set_contents(t.policy, text, -1, &error));
-	t.daemon = swb_gui_start_daemon(t.policy, t.dir, t.socket);
-	t.app = swb_application_new();
-	g_application_set_flags(G_APPLICATION(t.app), G_APPLICATION_NON_UNIQUE);
-	g_assert_true(g_application_register(G_APPLICATION(t.app), NULL, &error));
-	g_assert_no_error(error);
+	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"}]");
+	t.url = g_strdup_printf("ssh://%s%s", g_getenv("SWB_TEST_SSH_TARGET"), t.g.socket);
 }
 
 /* Through ssh and switchboardctl relay: connected, and a live tunnel is a row. */
@@ -90,13 +70,13 @@ test_live_connections(void)
 {
 	g_autofree char *head = NULL;
 
-	if (t.app == NULL) {
+	if (t.g.app == NULL) {
 		g_test_skip("no sshd");
 		return;
 	}
-	t.window = g_object_ref(swb_application_open_socket(t.app, t.url));
+	t.window = g_object_ref(swb_application_open_socket(t.g.app, t.url));
 	g_assert_true(swb_test_wait_for(is_connected, NULL, WAIT_MS));
-	t.tunnel = swb_gui_upgrade(t.port, "/echo", &head);
+	t.tunnel = swb_gui_upgrade(t.g.port, "/echo", &head);
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
 	g_assert_true(swb_test_wait_for(one_row, NULL, WAIT_MS));
 	swb_gui_spin(300);
@@ -120,14 +100,14 @@ test_refused_key(void)
 	g_autofree char *other = NULL;
 	const char *text;
 
-	if (t.app == NULL) {
+	if (t.g.app == NULL) {
 		g_test_skip("no sshd");
 		return;
 	}
 	g_setenv("SWITCHBOARD_SSH", g_getenv("SWB_TEST_SSH_STRANGER"), TRUE);
 	/* another address of the same daemon: a session of its own */
-	other = g_strdup_printf("ssh://%s/%s", g_getenv("SWB_TEST_SSH_TARGET"), t.socket);
-	swb_application_open_socket(t.app, other);
+	other = g_strdup_printf("ssh://%s/%s", g_getenv("SWB_TEST_SSH_TARGET"), t.g.socket);
+	swb_application_open_socket(t.g.app, other);
 	g_assert_true(swb_test_wait_for(says_denied, NULL, WAIT_MS));
 	text = adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
 	g_assert_nonnull(strstr(text, "it needs a key"));
@@ -138,19 +118,13 @@ test_refused_key(void)
 static void
 test_teardown(void)
 {
-	if (t.app == NULL)
+	if (t.g.app == NULL)
 		return;
 	g_clear_object(&t.tunnel);
 	if (t.window != NULL)
 		gtk_window_destroy(GTK_WINDOW(t.window));
 	g_clear_object(&t.window);
-	swb_gui_stop_daemon(&t.daemon);
-	swb_gui_spin(100);
-	g_clear_object(&t.app);
-	swb_gui_remove_dir(t.dir);
-	g_clear_pointer(&t.dir, g_free);
-	g_clear_pointer(&t.socket, g_free);
-	g_clear_pointer(&t.policy, g_free);
+	swb_gui_daemon_teardown(&t.g);
 	g_clear_pointer(&t.url, g_free);
 }
 

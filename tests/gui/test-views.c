@@ -20,10 +20,7 @@
 #define N_GONE 2
 
 static struct {
-	char *dir, *policy, *socket;
-	guint16 port;
-	GSubprocess *daemon;
-	SwbApplication *app;
+	SwbGuiDaemon g;
 	SwbWindow *window;
 	SwbSession *session;
 	GSocketConnection *echo;          /* a live tunnel the apply keeps */
@@ -51,7 +48,7 @@ static GSocketConnection *
 tunnel(const char *path)
 {
 	g_autofree char *head = NULL;
-	GSocketConnection *conn = swb_gui_upgrade(t.port, path, &head);
+	GSocketConnection *conn = swb_gui_upgrade(t.g.port, path, &head);
 
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
 	return conn;
@@ -61,7 +58,7 @@ static void
 refused(const char *path)
 {
 	g_autofree char *head = NULL;
-	g_autoptr(GSocketConnection) conn = swb_gui_upgrade(t.port, path, &head);
+	g_autoptr(GSocketConnection) conn = swb_gui_upgrade(t.g.port, path, &head);
 
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 404"));
 }
@@ -102,28 +99,14 @@ shows_rows(gpointer data)
 static void
 test_setup(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree char *text = NULL;
 	static const char *const live[] = { "connection-view", "3" };
 
-	t.dir = g_dir_make_tmp("swb-views-XXXXXX", &error);
-	g_assert_no_error(error);
-	t.socket = g_build_filename(t.dir, "control.sock", NULL);
-	t.policy = g_build_filename(t.dir, "policy.json", NULL);
-	t.port = swb_gui_free_port();
-	text = g_strdup_printf("{\"version\": 1,"
-	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:%u\"}],"
-	    " \"routes\": [{\"name\": \"echo\","
+	swb_gui_daemon_setup(&t.g, "swb-views", "[{\"name\": \"echo\","
 	    "   \"match\": {\"path\": \"/echo\", \"upgrade\": \"*\"},"
 	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\"},"
 	    "  {\"name\": \"gone\", \"match\": {\"path\": \"/gone\", \"upgrade\": \"*\"},"
 	    "   \"mode\": \"tunnel\", \"backend\": \"builtin:echo\","
-	    "   \"on_policy_change\": \"close\"}],"
-	    " \"control\": {\"socket\": \"%s\"},"
-	    " \"limits\": {\"drain_timeout_s\": 1}}\n", t.port, t.socket);
-	g_assert_true(g_file_set_contents(t.policy, text, -1, &error));
-	t.daemon = swb_gui_start_daemon(t.policy, t.dir, t.socket);
-
+	    "   \"on_policy_change\": \"close\"}]");
 	refused("/nowhere");
 	refused("/elsewhere");
 	g_object_unref(tunnel("/echo/before"));
@@ -131,11 +114,7 @@ test_setup(void)
 	for (int i = 0; i < N_GONE; i++)
 		t.gone[i] = tunnel("/gone");
 
-	t.app = swb_application_new();
-	g_application_set_flags(G_APPLICATION(t.app), G_APPLICATION_NON_UNIQUE);
-	g_assert_true(g_application_register(G_APPLICATION(t.app), NULL, &error));
-	g_assert_no_error(error);
-	t.window = g_object_ref(swb_application_open_socket(t.app, t.socket));
+	t.window = g_object_ref(swb_application_open_socket(t.g.app, t.g.socket));
 	t.session = swb_window_get_session(t.window);
 	g_assert_true(swb_test_wait_for(is_connected, NULL, WAIT_MS));
 	g_assert_true(swb_test_wait_for(shows_rows, (gpointer)live, WAIT_MS));
@@ -332,13 +311,7 @@ test_teardown(void)
 		g_clear_object(&t.gone[i]);
 	gtk_window_destroy(GTK_WINDOW(t.window));
 	g_clear_object(&t.window);
-	swb_gui_stop_daemon(&t.daemon);
-	swb_gui_spin(100);
-	g_clear_object(&t.app);
-	swb_gui_remove_dir(t.dir);
-	g_clear_pointer(&t.dir, g_free);
-	g_clear_pointer(&t.socket, g_free);
-	g_clear_pointer(&t.policy, g_free);
+	swb_gui_daemon_teardown(&t.g);
 }
 
 int
