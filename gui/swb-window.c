@@ -440,7 +440,10 @@ disconnect_session(SwbWindow *self)
 	g_clear_object(&self->session);
 }
 
-/* "~/…/switchboard/control.sock": the end of the path, which tells sockets apart. */
+/*
+ * "~/…/switchboard/control.sock": the end of the path, which tells sockets
+ * apart; for an ssh:// daemon, the host it is on ("ssh admin@gw:2222").
+ */
 static char *
 short_path(const char *path)
 {
@@ -448,6 +451,11 @@ short_path(const char *path)
 	g_autofree char *tilde = NULL;
 	glong len;
 
+	if (sb_ssh_is_url(path)) {
+		const char *host = path + strlen("ssh://");
+
+		return g_strdup_printf("ssh %.*s", (int)strcspn(host, "/"), host);
+	}
 	if (home != NULL && g_str_has_prefix(path, home) && path[strlen(home)] == '/')
 		path = tilde = g_strconcat("~", path + strlen(home), NULL);
 	len = g_utf8_strlen(path, -1);
