@@ -22,6 +22,8 @@
 #include "sbd-registry.h"
 
 #define MAX_CLIENTS    1024
+/* Past MAX_CLIENTS, room kept for root and the daemon's own uid: others cannot lock them out. */
+#define MAX_CLIENTS_KEPT 16
 #define READ_CHUNK     65536
 /* A subscriber this far behind is dropped rather than let it hold the daemon's memory. */
 #define SUBSCRIBER_MAX (4u << 20)
@@ -210,8 +212,9 @@ on_accept(struct sbd_watch *w, unsigned events)
 	for (int i = 0; i < 16; i++) {
 		int fd;
 		enum sbd_accept_result r = sbd_accept(w, "control", &fd, NULL, NULL);
-		struct ucred cred = { 0 };
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 		socklen_t len = sizeof cred;
+		bool privileged, allowed;
 
 		if (r == SBD_ACCEPT_NONE)
 			return;
@@ -220,10 +223,20 @@ on_accept(struct sbd_watch *w, unsigned events)
 			sbd_accept_refused(fd);
 			continue;
 		}
-		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
-		if (ctl->n_clients >= MAX_CLIENTS || !peer_allowed(ctl, cred.uid)) {
-			sb_warn("control: refused uid %u pid %d", (unsigned)cred.uid, (int)cred.pid);
-			refuse(fd, ctl->n_clients >= MAX_CLIENTS ? "too many control clients" :
+		/* A peer we cannot name is nobody we trust: never uid 0 by default. */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof cred) {
+			sb_log_errno(SB_LOG_WARN, "control: refused a client: SO_PEERCRED");
+			refuse(fd, "permission denied: the client's credentials cannot be read");
+			close(fd);
+			continue;
+		}
+		privileged = cred.uid == 0 || cred.uid == geteuid();
+		allowed = peer_allowed(ctl, cred.uid);
+		if (!allowed ||
+		    ctl->n_clients >= MAX_CLIENTS + (privileged ? MAX_CLIENTS_KEPT : 0)) {
+			sb_warn("control: refused uid %u pid %d: %s", (unsigned)cred.uid,
+			    (int)cred.pid, allowed ? "too many clients" : "not allowed");
+			refuse(fd, allowed ? "too many control clients" :
 			    "permission denied: uid not in control.allow_uids");
 			close(fd);
 			continue;
