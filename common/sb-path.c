@@ -61,7 +61,7 @@ open_below(int fd, const char *name, bool last, mode_t mode, char *why, size_t w
 	struct stat st;
 	int next = openat(fd, name, flags | O_NOFOLLOW);
 
-	if (next < 0 && errno == ENOENT) {
+	if (next < 0 && errno == ENOENT && mode != 0) {
 		if (mkdirat(fd, name, last ? mode : 0755) < 0 && errno != EEXIST) {
 			snprintf(why, whylen, "cannot create it: %s", strerror(errno));
 			return -1;

@@ -19,6 +19,8 @@ const char *sb_path_base(const char *path);
  *     writable by no one else unless it is sticky and owned by root (/tmp);
  *     a symbolic link above dir is followed only when root or the effective
  *     uid owns it (/var/run), and where it leads is checked the same way.
+ * mode 0 creates nothing: a missing folder fails with errno ENOENT (a client
+ * checking where a daemon's socket should be).
  * Returns an O_DIRECTORY descriptor, or -1 with why filled in, such as "owned
  * by uid 1001, not 1000" or "/tmp/a: writable by others (mode 0777)" (the
  * folder is named when it is not dir itself).

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "sb-config.h"
 #include "sb-control.h"
+#include "sb-path.h"
 #include "sbctl-cmd.h"
 
 #define DEFAULT_WIDTH 100
@@ -46,6 +48,28 @@ make_view(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	v.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	return v;
+}
+
+/*
+ * The default socket may sit in a shared folder (/tmp/switchboard-UID): a
+ * folder someone else made or can change could hold a socket that pretends
+ * to be the daemon, so it is refused, as the daemon refuses it.
+ */
+static bool
+default_folder_trusted(const char *socket)
+{
+	char *dir = sb_path_dir(socket);
+	char why[256];
+	int fd = sb_dir_open_trusted(dir, 0, why, sizeof why);
+	bool ok = fd >= 0 || errno == ENOENT;
+
+	if (fd >= 0)
+		close(fd);
+	else if (!ok)
+		fprintf(stderr, "switchboardctl: control socket folder %s: %s; not connecting "
+		    "(another user may be pretending to be the daemon)\n", dir, why);
+	free(dir);
+	return ok;
 }
 
 int
@@ -91,8 +115,13 @@ main(int argc, char **argv)
 		sbctl_usage(stdout);
 		return SBCTL_EXIT_OK;
 	}
-	if (ctx.socket == NULL)
+	if (ctx.socket == NULL) {
 		ctx.socket = default_socket = sb_control_default_socket();
+		if (!default_folder_trusted(default_socket)) {
+			free(default_socket);
+			return SBCTL_EXIT_UNREACHABLE;
+		}
+	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			rc = commands[i].fn(&ctx, argc - optind, argv + optind);

@@ -220,6 +220,29 @@ def _(t):
         'the daemon made its control socket in the folder another user owns')
 
 
+@suite.case('switchboardctl does not talk to a socket in a /tmp folder another user planted')
+def _(t):
+    need_root()
+    theirs = plant(tmp_fallbacks()[1], t)
+    # The attacker's "daemon": a socket that answers anything.
+    fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    fake.bind(os.path.join(theirs, 'control.sock'))
+    fake.listen(4)
+    t.on_cleanup(fake.close)
+    os.chmod(os.path.join(theirs, 'control.sock'), 0o777)
+    ctl = os.path.join(h.build_root(), 'daemon', 'switchboardctl')
+    rc, out = run([ctl, 'status'], uid=DAEMON_UID)
+    h.check_eq(rc, 2, 'exit code (output: %s)' % out)
+    h.check_in('control socket folder %s: owned by uid %d, not %d' % (theirs, ATTACKER_UID,
+        DAEMON_UID), out, 'what switchboardctl says')
+    fake.settimeout(0.2)
+    try:
+        fake.accept()
+        raise h.Fail('switchboardctl connected to the planted socket')
+    except socket.timeout:
+        pass
+
+
 @suite.case('the control socket is never open to others between bind and chmod')
 def _(t):
     # With its chmod() made to fail, the socket keeps the mode bind() gave it: what others

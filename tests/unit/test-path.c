@@ -143,6 +143,27 @@ test_not_a_folder(void)
 	g_assert_cmpstr(why, ==, want);
 }
 
+/* mode 0: only look, as a client does; what is missing stays missing. */
+static void
+test_look_only(void)
+{
+	g_autofree char *dir = g_build_filename(tmp_dir, "absent", "sock-dir", NULL);
+	g_autofree char *parent = g_build_filename(tmp_dir, "absent", NULL);
+	g_autofree char *open_dir = make_dir("look-open", 0777);
+	char why[256] = "";
+	int fd;
+
+	errno = 0;
+	g_assert_cmpint(sb_dir_open_trusted(dir, 0, why, sizeof why), ==, -1);
+	g_assert_cmpint(errno, ==, ENOENT);
+	g_assert_false(g_file_test(parent, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(sb_dir_open_trusted(open_dir, 0, why, sizeof why), ==, -1);
+	g_assert_cmpstr(why, ==, "writable by others (mode 0777)");
+	fd = sb_dir_open_trusted(tmp_dir, 0, why, sizeof why);
+	g_assert_cmpint(fd, >=, 0);
+	close(fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -157,6 +178,7 @@ main(int argc, char **argv)
 	g_test_add_func("/path/owners", test_owners);
 	g_test_add_func("/path/links", test_links);
 	g_test_add_func("/path/not-a-folder", test_not_a_folder);
+	g_test_add_func("/path/look-only", test_look_only);
 	rc = g_test_run();
 	g_assert_cmpint(chdir("/"), ==, 0);
 	char *argv_rm[] = { (char *)"rm", (char *)"-rf", tmp_dir, NULL };
