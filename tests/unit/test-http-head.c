@@ -72,7 +72,9 @@ expect_bad_path(const char *target, const char *why)
 {
 	const char *got = NULL;
 
-	g_test_message("%s: %s", target, why);
+	g_autofree char *shown = g_strescape(target, NULL);
+
+	g_test_message("%s: %s", shown, why);
 	g_assert_null(sbd_target_path(target, &got));
 	g_assert_cmpstr(got, ==, why);
 }
