@@ -1,6 +1,6 @@
 /*
  * swb-session.c - one daemon the app watches: its client and the models its
- * events feed (connections, refused upgrades, throughput, status)
+ * events feed (connections, refused upgrades, backends, throughput, status)
  */
 #include "swb-session.h"
 
@@ -16,6 +16,7 @@ struct _SwbSession {
 	SwbConnectionModel *connections;
 	SwbRejectionModel *rejections;
 	SwbClosedModel *closed;
+	SwbBackendModel *backends;
 	SwbThroughput *throughput;
 	json_object *status;
 	gint64 revision;
@@ -93,6 +94,34 @@ on_listed(GObject *source, GAsyncResult *result, gpointer data)
 	json_object_put(list);
 }
 
+static void
+on_backends_listed(GObject *source, GAsyncResult *result, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	json_object *list = swb_client_call_finish(SWB_CLIENT(source), result, NULL, &error);
+	SwbSession *self;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	self = data;
+	/* a daemon before pools has no such method: no servers to show */
+	if (list != NULL && json_object_is_type(list, json_type_array))
+		swb_backend_model_reset(self->backends, list);
+	else if (error != NULL)
+		g_debug("backends.list: %s", error->message);
+	json_object_put(list);
+}
+
+void
+swb_session_refresh_backends(SwbSession *self)
+{
+	g_return_if_fail(SWB_IS_SESSION(self));
+	if (!swb_client_get_connected(self->client))
+		return;
+	swb_client_call_async(self->client, sb_control_method_name(SB_METHOD_BACKENDS_LIST),
+	    NULL, self->cancellable, on_backends_listed, self);
+}
+
 void
 swb_session_refresh(SwbSession *self, gboolean rows)
 {
@@ -115,6 +144,7 @@ on_ready(SwbClient *client, SwbSession *self)
 	swb_closed_model_clear(self->closed);
 	/* events flow from here on; the list is the state they apply to */
 	swb_session_refresh(self, TRUE);
+	swb_session_refresh_backends(self);
 }
 
 static void
@@ -145,6 +175,8 @@ on_event(SwbClient *client, const char *type, json_object *params, SwbSession *s
 		}
 		break;
 	case SB_EVENT_BACKEND_STATE:
+		swb_backend_model_handle_event(self->backends, type, params);
+		break;
 	case SB_EVENT_SUBSCRIPTION_DROPPED:
 	case SB_EVENT_COUNT:
 		/* the client subscribes again and says "ready" */
@@ -208,6 +240,12 @@ SwbClosedModel *
 swb_session_get_closed(SwbSession *self)
 {
 	return self->closed;
+}
+
+SwbBackendModel *
+swb_session_get_backends(SwbSession *self)
+{
+	return self->backends;
 }
 
 SwbThroughput *
@@ -280,6 +318,7 @@ swb_session_finalize(GObject *object)
 	g_clear_object(&self->connections);
 	g_clear_object(&self->rejections);
 	g_clear_object(&self->closed);
+	g_clear_object(&self->backends);
 	g_clear_object(&self->throughput);
 	g_clear_object(&self->cancellable);
 	g_clear_pointer(&self->status, json_object_put);
@@ -311,6 +350,7 @@ swb_session_init(SwbSession *self)
 	self->connections = swb_connection_model_new();
 	self->rejections = swb_rejection_model_new(SWB_REJECTION_MODEL_DEFAULT_LIMIT);
 	self->closed = swb_closed_model_new(SWB_CLOSED_MODEL_DEFAULT_LIMIT);
+	self->backends = swb_backend_model_new();
 	self->throughput = swb_throughput_new(SWB_THROUGHPUT_DEFAULT_CAPACITY);
 	self->cancellable = g_cancellable_new();
 	self->revision = -1;

@@ -1,12 +1,13 @@
 /*
  * swb-session.h - one daemon the app watches: its client and the models its
- * events feed (connections, refused upgrades, throughput, status)
+ * events feed (connections, refused upgrades, backends, throughput, status)
  */
 #pragma once
 
 #include <gio/gio.h>
 #include <json-c/json.h>
 
+#include "swb-backend-model.h"
 #include "swb-client.h"
 #include "swb-closed-model.h"
 #include "swb-connection-model.h"
@@ -35,6 +36,8 @@ SwbConnectionModel *swb_session_get_connections(SwbSession *self);
 SwbRejectionModel *swb_session_get_rejections(SwbSession *self);
 /* Recently closed connections: the daemon's kept ones (history), then live ones. */
 SwbClosedModel *swb_session_get_closed(SwbSession *self);
+/* The routes' servers: backends.list at each connection, then backend.state events. */
+SwbBackendModel *swb_session_get_backends(SwbSession *self);
 SwbThroughput *swb_session_get_throughput(SwbSession *self);
 /* (transfer none) NULL before the first status answer. */
 json_object *swb_session_get_status(SwbSession *self);
@@ -42,5 +45,7 @@ gint64 swb_session_get_revision(SwbSession *self);
 
 /* Asks for status (and with rows, connections.list) now. */
 void swb_session_refresh(SwbSession *self, gboolean rows);
+/* Asks for backends.list now (its counters move without events). */
+void swb_session_refresh_backends(SwbSession *self);
 
 G_END_DECLS
