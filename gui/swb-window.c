@@ -3,6 +3,7 @@
 
 #include "sb-control.h"
 #include "sb-ssh.h"
+#include "swb-backends-view.h"
 #include "swb-closed-view.h"
 #include "swb-connection.h"
 #include "swb-connection-detail.h"
@@ -46,6 +47,7 @@ struct _SwbWindow {
 	GtkSortListModel *route_sort;
 	GtkNoSelection *rejection_selection;
 	SwbClosedView *closed_view;
+	SwbBackendsView *backends_view;
 	SwbPolicyEditor *policy_editor;
 	AdwActionRow *version_row;
 	AdwActionRow *uptime_row;
@@ -500,6 +502,7 @@ swb_window_set_session(SwbWindow *self, SwbSession *session)
 	gtk_no_selection_set_model(self->rejection_selection,
 	    G_LIST_MODEL(swb_session_get_rejections(session)));
 	swb_closed_view_set_model(self->closed_view, G_LIST_MODEL(swb_session_get_closed(session)));
+	swb_backends_view_set_session(self->backends_view, session);
 	swb_throughput_graph_set_throughput(self->graph, swb_session_get_throughput(session));
 	swb_policy_editor_set_session(self->policy_editor, session);
 	show_socket(self, swb_session_get_socket_path(session));
@@ -518,7 +521,7 @@ swb_window_get_session(SwbWindow *self)
 }
 
 static void
-on_editor_toast(SwbPolicyEditor *editor, const char *text, SwbWindow *self)
+on_child_toast(GtkWidget *child, const char *text, SwbWindow *self)
 {
 	swb_window_toast(self, text);
 }
@@ -580,6 +583,7 @@ swb_window_class_init(SwbWindowClass *klass)
 	g_type_ensure(SWB_TYPE_THROUGHPUT_GRAPH);
 	g_type_ensure(SWB_TYPE_POLICY_EDITOR);
 	g_type_ensure(SWB_TYPE_CLOSED_VIEW);
+	g_type_ensure(SWB_TYPE_BACKENDS_VIEW);
 	gtk_widget_class_set_template_from_resource(widget_class,
 	    "/org/switchboard/Switchboard/swb-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, toasts);
@@ -606,6 +610,7 @@ swb_window_class_init(SwbWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, route_sort);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, rejection_selection);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, closed_view);
+	gtk_widget_class_bind_template_child(widget_class, SwbWindow, backends_view);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, policy_editor);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, version_row);
 	gtk_widget_class_bind_template_child(widget_class, SwbWindow, uptime_row);
@@ -658,7 +663,8 @@ swb_window_init(SwbWindow *self)
 	    G_CALLBACK(update_count), self, G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->connection_selection, "notify::selected-item",
 	    G_CALLBACK(update_actions), self, G_CONNECT_SWAPPED);
-	g_signal_connect_object(self->policy_editor, "toast", G_CALLBACK(on_editor_toast), self, 0);
+	g_signal_connect_object(self->policy_editor, "toast", G_CALLBACK(on_child_toast), self, 0);
+	g_signal_connect_object(self->backends_view, "toast", G_CALLBACK(on_child_toast), self, 0);
 	g_signal_connect_object(self->connection_view, "activate",
 	    G_CALLBACK(on_connection_activate), self, G_CONNECT_SWAPPED);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.close-connection", FALSE);

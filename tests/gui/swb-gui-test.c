@@ -5,6 +5,7 @@
 #include "swb-gui-test.h"
 
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -161,6 +162,41 @@ swb_gui_save_png(GtkWidget *w, const char *name)
 
 		g_assert_true(gdk_texture_save_to_png(texture, copy));
 	}
+}
+
+json_object *
+swb_gui_rpc(const char *socket, const char *method, const char *params_json, int *code)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketConnection) conn = g_socket_client_connect(client,
+	    G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_autofree char *request = g_strdup_printf("{\"jsonrpc\": \"2.0\", \"id\": 1,"
+	    " \"method\": \"%s\"%s%s}\n", method, params_json != NULL ? ", \"params\": " : "",
+	    params_json != NULL ? params_json : "");
+	g_autoptr(GDataInputStream) in = NULL;
+	g_autofree char *line = NULL;
+	json_object *answer, *v = NULL, *result = NULL;
+
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
+	    request, strlen(request), NULL, NULL, &error));
+	g_assert_no_error(error);
+	in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+	g_data_input_stream_set_newline_type(in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+	line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(line);
+	answer = json_tokener_parse(line);
+	g_assert_nonnull(answer);
+	if (json_object_object_get_ex(answer, "result", &v))
+		result = json_object_get(v);
+	else if (code != NULL && json_object_object_get_ex(answer, "error", &v) &&
+	    json_object_object_get_ex(v, "code", &v))
+		*code = json_object_get_int(v);
+	json_object_put(answer);
+	return result;
 }
 
 void

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtk/gtk.h>
+#include <json-c/json.h>
 
 #include "swb-application.h"
 
@@ -33,6 +34,13 @@ GSocketConnection *swb_gui_upgrade(guint16 port, const char *path, char **head);
  * $SWB_SCREENSHOT_DOCS (the docs/ copy) when that is set.
  */
 void swb_gui_save_png(GtkWidget *w, const char *name);
+/*
+ * One JSON-RPC call on the control socket at socket, on a connection of its
+ * own (what switchboardctl would see): the result (transfer full), or NULL
+ * with *code (when not NULL) set to the error's code.
+ */
+json_object *swb_gui_rpc(const char *socket, const char *method, const char *params_json,
+    int *code);
 /* Removes the files of a test folder, then the folder. */
 void swb_gui_remove_dir(const char *dir);
 
