@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "swb-pool-editor.h"
+
 #define DEFAULT_CHOICE "Default"
 
 typedef struct {
@@ -28,6 +30,7 @@ struct _SwbPolicyFormView {
 	GtkWidget *page;  /* AdwPreferencesPage */
 	GtkWidget *item_group; /* shown only when the item itself has an error */
 	GtkWidget *item_error;
+	GtkWidget *pool_editor; /* routes: the backend's servers, after the Backend group */
 	GArray *rows;     /* FieldRow */
 };
 
@@ -46,7 +49,21 @@ commit(FieldRow *fr, const char *text)
 static void
 on_entry_changed(GtkEditable *editable, FieldRow *fr)
 {
+	SwbPolicyFormView *self = fr->view;
+
 	commit(fr, gtk_editable_get_text(editable));
+	/* the backend typed as JSON: the servers below follow it */
+	if (!self->syncing && self->pool_editor != NULL && g_str_equal(fr->field->key, "backend"))
+		swb_pool_editor_refresh(SWB_POOL_EDITOR(self->pool_editor));
+}
+
+static void refresh_fields(SwbPolicyFormView *self);
+
+/* The servers edited: the Backend row shows the JSON they make. */
+static void
+on_pool_edited(SwbPolicyFormView *self)
+{
+	refresh_fields(self);
 }
 
 static void
@@ -120,10 +137,20 @@ clear_rows(SwbPolicyFormView *self)
 	g_clear_pointer(&self->page, gtk_widget_unparent);
 	self->item_group = NULL;
 	self->item_error = NULL;
+	self->pool_editor = NULL;
 	for (guint i = 0; i < self->rows->len; i++)
 		g_clear_object(&g_array_index(self->rows, FieldRow, i).choices);
 	g_array_set_size(self->rows, 0);
 	self->syncing = FALSE;
+}
+
+static void
+add_pool_editor(SwbPolicyFormView *self)
+{
+	self->pool_editor = swb_pool_editor_new();
+	g_signal_connect_swapped(self->pool_editor, "edited", G_CALLBACK(on_pool_edited), self);
+	adw_preferences_page_add(ADW_PREFERENCES_PAGE(self->page),
+	    ADW_PREFERENCES_GROUP(self->pool_editor));
 }
 
 /* One AdwPreferencesGroup per group name of the section's fields, in table order. */
@@ -156,6 +183,9 @@ build(SwbPolicyFormView *self)
 		fr->view = self;
 		fr->field = &fields[i];
 		if (group == NULL || g_strcmp0(group_name, fields[i].group) != 0) {
+			/* a route's servers come right after its Backend group */
+			if (self->section == SWB_SECTION_ROUTE && g_strcmp0(group_name, "Backend") == 0)
+				add_pool_editor(self);
 			group = ADW_PREFERENCES_GROUP(adw_preferences_group_new());
 			adw_preferences_group_set_title(group, fields[i].group);
 			adw_preferences_page_add(ADW_PREFERENCES_PAGE(self->page), group);
@@ -190,10 +220,9 @@ show_choice(FieldRow *fr, const char *text)
 	adw_combo_row_set_selected(ADW_COMBO_ROW(fr->row), selected);
 }
 
-void
-swb_policy_form_view_refresh(SwbPolicyFormView *self)
+static void
+refresh_fields(SwbPolicyFormView *self)
 {
-	g_return_if_fail(SWB_IS_POLICY_FORM_VIEW(self));
 	if (self->model == NULL || !self->built)
 		return;
 	self->syncing = TRUE;
@@ -210,6 +239,22 @@ swb_policy_form_view_refresh(SwbPolicyFormView *self)
 			gtk_editable_set_text(GTK_EDITABLE(fr->row), text);
 	}
 	self->syncing = FALSE;
+}
+
+/* The servers of the route shown, from the model (after a load, a move or another route). */
+static void
+refresh_pool(SwbPolicyFormView *self)
+{
+	if (self->pool_editor != NULL)
+		swb_pool_editor_show(SWB_POOL_EDITOR(self->pool_editor), self->model, self->index);
+}
+
+void
+swb_policy_form_view_refresh(SwbPolicyFormView *self)
+{
+	g_return_if_fail(SWB_IS_POLICY_FORM_VIEW(self));
+	refresh_fields(self);
+	refresh_pool(self);
 }
 
 static void

@@ -1,7 +1,10 @@
 /*
  * test-backends.c - the Backends page under Xvfb, against a real daemon whose
  * route has two servers, one on a dead port: both are shown with their states,
- * and Drain in the app is what backends.list then says. Saves a screenshot.
+ * and Drain in the app is what backends.list then says. The policy editor's
+ * server list edits the pool: a bad weight is named at its server as you
+ * type, and a server added there is on the Backends page once applied.
+ * Saves screenshots.
  */
 #include <adwaita.h>
 #include <gio/gio.h>
@@ -9,6 +12,7 @@
 
 #include "swb-application.h"
 #include "swb-gui-test.h"
+#include "swb-policy-editor.h"
 #include "swb-test.h"
 #include "swb-window.h"
 
@@ -213,6 +217,121 @@ test_counters_refresh(void)
 	    2 * WAIT_MS));
 }
 
+/* A pool editor widget: "pool-WHAT-I". */
+static GtkWidget *
+find(const char *what, guint i)
+{
+	g_autofree char *name = g_strdup_printf("pool-%s-%u", what, i);
+
+	return swb_gui_find_named(GTK_WIDGET(t.window), name);
+}
+
+static gboolean
+has_class(gpointer data)
+{
+	const char *const *want = data; /* widget name, class */
+	GtkWidget *w = swb_gui_find_named(GTK_WIDGET(t.window), want[0]);
+
+	return w != NULL && gtk_widget_has_css_class(w, want[1]);
+}
+
+static gboolean
+lacks_class(gpointer data)
+{
+	return !has_class(data);
+}
+
+static gboolean
+apply_sensitive(gpointer data)
+{
+	return gtk_widget_is_sensitive(widget("apply-button"));
+}
+
+static gboolean
+shows_servers(gpointer data)
+{
+	return g_list_model_get_n_items(G_LIST_MODEL(gtk_column_view_get_model(GTK_COLUMN_VIEW(
+	    widget("backend-view"))))) == GPOINTER_TO_UINT(data);
+}
+
+static const char *
+backend_json(SwbPolicyModel *model)
+{
+	json_object *routes = json_object_object_get(swb_policy_model_get_document(model),
+	    "routes");
+	json_object *backend = json_object_object_get(json_object_array_get_idx(routes, 0),
+	    "backend");
+
+	return json_object_to_json_string_ext(backend, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/*
+ * The route's servers in the editor: each with its weight; a bad weight is an
+ * error on its own row as you type; a third server and a balance go into the
+ * route's backend, and once applied the Backends page lists three.
+ */
+static void
+test_pool_editor(void)
+{
+	SwbPolicyEditor *editor = SWB_POLICY_EDITOR(widget("policy-editor"));
+	SwbPolicyModel *model = swb_policy_editor_get_model(editor);
+	g_autofree char *third = g_strdup_printf("127.0.0.1:%u", swb_gui_free_port());
+	g_autofree char *expect = NULL;
+	const char *bad_weight[] = { "pool-address-1", "error" };
+
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "policy");
+	swb_policy_editor_select(editor, SWB_SECTION_ROUTE, 0);
+	swb_gui_spin(200);
+	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(find("address", 0))), ==,
+	    t.dead_address);
+	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(find("address", 1))), ==,
+	    t.live_address);
+	g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(find("weight", 1))), ==, "3");
+	g_assert_cmpuint(adw_combo_row_get_selected(ADW_COMBO_ROW(widget("pool-balance"))), ==,
+	    4); /* Default, round_robin, least_connections, source_hash, first */
+	g_assert_null(find("address", 2));
+
+	/* validated as typed: common/'s validator names routes[0].backend.servers[1].weight */
+	gtk_editable_set_text(GTK_EDITABLE(find("weight", 1)), "3x");
+	g_assert_true(swb_test_wait_for(has_class, (gpointer)bad_weight, WAIT_MS));
+	g_assert_nonnull(strstr(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(
+	    find("address", 1))), "Server 2 — "));
+	g_assert_false(gtk_widget_has_css_class(find("address", 0), "error"));
+	gtk_editable_set_text(GTK_EDITABLE(find("weight", 1)), "3");
+	g_assert_true(swb_test_wait_for(lacks_class, (gpointer)bad_weight, WAIT_MS));
+
+	/* a third server, a backup, and least_connections */
+	gtk_widget_activate(widget("pool-add"));
+	swb_gui_spin(400); /* a button clicks when its press animation ends */
+	g_assert_nonnull(find("address", 2));
+	gtk_editable_set_text(GTK_EDITABLE(find("address", 2)), third);
+	gtk_check_button_set_active(GTK_CHECK_BUTTON(find("backup", 2)), TRUE);
+	adw_combo_row_set_selected(ADW_COMBO_ROW(widget("pool-balance")), 2);
+	expect = g_strdup_printf("{\"servers\":[\"%s\",{\"address\":\"%s\",\"weight\":3},"
+	    "{\"address\":\"%s\",\"backup\":true}],\"balance\":\"least_connections\"}",
+	    t.dead_address, t.live_address, third);
+	g_assert_cmpstr(backend_json(model), ==, expect);
+	/* the JSON row shows the same */
+	g_assert_nonnull(strstr(gtk_editable_get_text(GTK_EDITABLE(widget("field-backend"))),
+	    "least_connections"));
+	/* the servers in sight, for the screenshot */
+	gtk_widget_grab_focus(widget("pool-balance"));
+	swb_gui_spin(500);
+	swb_gui_save_png(GTK_WIDGET(t.window), "screenshot-pool-editor.png");
+
+	/* typed as JSON: the server rows follow */
+	gtk_editable_set_text(GTK_EDITABLE(widget("field-backend")), expect);
+	g_assert_nonnull(find("address", 2));
+	g_assert_null(find("address", 3));
+
+	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
+	g_assert_true(gtk_widget_activate_action(GTK_WIDGET(editor), "editor.apply", NULL));
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "backends");
+	g_assert_true(swb_test_wait_for(shows_servers, GUINT_TO_POINTER(3), 2 * WAIT_MS));
+	g_assert_true(swb_backend_get_backup(shown(third)));
+}
+
 static void
 test_teardown(void)
 {
@@ -237,6 +356,7 @@ main(int argc, char **argv)
 	g_test_add_func("/backends/states", test_states);
 	g_test_add_func("/backends/drain-from-app", test_drain_from_app);
 	g_test_add_func("/backends/counters-refresh", test_counters_refresh);
+	g_test_add_func("/backends/pool-editor", test_pool_editor);
 	g_test_add_func("/backends/teardown", test_teardown);
 	return g_test_run();
 }

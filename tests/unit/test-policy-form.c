@@ -8,7 +8,7 @@
 
 static const char *const fixtures[] = {
 	"contract-example.json", "defaults-explicit.json", "full.json", "minimal.json",
-	"upgrades.json",
+	"pools.json", "upgrades.json",
 };
 
 static char *
@@ -207,6 +207,7 @@ static const struct {
 	const char *field; /* NULL: the item or the document */
 } targets[] = {
 	{ "routes[2].backend", SWB_SECTION_ROUTE, 2, "backend" },
+	{ "routes[0].backend.servers[1].weight", SWB_SECTION_ROUTE, 0, "backend" },
 	{ "routes[0].match.host", SWB_SECTION_ROUTE, 0, "match.host" },
 	{ "routes[1].allow[3]", SWB_SECTION_ROUTE, 1, "allow" },
 	{ "routes[1].listeners[0]", SWB_SECTION_ROUTE, 1, "listeners" },
