@@ -153,6 +153,20 @@ on_admitted(void *arg, struct sbd_admitted *result)
 		close(result->backend_fd); /* not taken: the HTTP side is gone */
 }
 
+/*
+ * Steps that end at once (a UNIX socket connects at once, a refusal comes at
+ * once) report before sbd_admission_start returns, when on_admitted could not
+ * yet see the admission to free it.
+ */
+static void
+forget_if_over(struct sbd_conn *c)
+{
+	if (c->admission != NULL && sbd_admission_is_over(c->admission)) {
+		sbd_loop_defer(c->loop, free_admission_task, c->admission);
+		c->admission = NULL;
+	}
+}
+
 static void
 admit_on_loop(void *arg)
 {
@@ -169,6 +183,7 @@ admit_on_loop(void *arg)
 		c->admission = sbd_admission_start(c->loop, c->ctx->pools, t->route, &c->info.addr,
 		    t->connect_timeout_ms, on_admitted, c);
 	}
+	forget_if_over(c);
 	sbd_conn_unref(c);
 	free(t);
 }
