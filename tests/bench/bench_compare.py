@@ -222,7 +222,7 @@ class Server:
                 'worker_rlimit_nofile %d;' % (2 * self.max_conns() + 100),
                 'pid %s;' % os.path.join(self.dir, 'nginx.pid'),
                 'error_log %s error;' % os.path.join(self.dir, 'nginx-error.log'),
-                'events { worker_connections %d; }' % (2 * self.max_conns()),
+                'events { worker_connections %d; }' % (2 * self.max_conns() + 50),
                 'stream {',
                 '    proxy_buffer_size %d;' % self.buffer if self.buffer else '',
                 '    server {',
