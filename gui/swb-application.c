@@ -13,6 +13,7 @@ struct _SwbApplication {
 
 	SwbSettings *settings;
 	GHashTable *sessions; /* socket path -> SwbSession */
+	GListStore *session_list; /* the same sessions, in the order they were opened */
 	SwbWindow *window;    /* weak */
 };
 
@@ -41,6 +42,7 @@ swb_application_get_session(SwbApplication *self, const char *socket_path)
 		return session;
 	session = swb_session_new(socket_path);
 	g_hash_table_insert(self->sessions, g_strdup(socket_path), session);
+	g_list_store_append(self->session_list, session);
 	swb_session_start(session);
 	return session;
 }
@@ -52,6 +54,7 @@ swb_application_open_socket(SwbApplication *self, const char *socket_path)
 	g_return_val_if_fail(socket_path != NULL && socket_path[0] != '\0', NULL);
 	if (self->window == NULL) {
 		self->window = swb_window_new(GTK_APPLICATION(self), self->settings);
+		swb_window_set_sessions(self->window, G_LIST_MODEL(self->session_list));
 		g_object_add_weak_pointer(G_OBJECT(self->window), (gpointer *)&self->window);
 	}
 	swb_settings_remember_socket(self->settings, socket_path);
@@ -64,11 +67,17 @@ void
 swb_application_forget_socket(SwbApplication *self, const char *socket_path)
 {
 	SwbSession *shown = self->window != NULL ? swb_window_get_session(self->window) : NULL;
+	SwbSession *session;
+	guint at;
 
 	g_return_if_fail(SWB_IS_APPLICATION(self));
 	swb_settings_forget_socket(self->settings, socket_path);
-	if (shown == NULL || !g_str_equal(swb_session_get_socket_path(shown), socket_path))
-		g_hash_table_remove(self->sessions, socket_path);
+	session = g_hash_table_lookup(self->sessions, socket_path);
+	if (session == NULL || session == shown)
+		return;
+	if (g_list_store_find(self->session_list, session, &at))
+		g_list_store_remove(self->session_list, at);
+	g_hash_table_remove(self->sessions, socket_path);
 }
 
 /* The last socket used, else the daemon's default. (transfer full) */
@@ -204,6 +213,9 @@ swb_application_dispose(GObject *object)
 {
 	SwbApplication *self = SWB_APPLICATION(object);
 
+	if (self->session_list != NULL)
+		g_list_store_remove_all(self->session_list);
+	g_clear_object(&self->session_list);
 	g_clear_pointer(&self->sessions, g_hash_table_unref);
 	g_clear_object(&self->settings);
 	G_OBJECT_CLASS(swb_application_parent_class)->dispose(object);
@@ -228,5 +240,6 @@ static void
 swb_application_init(SwbApplication *self)
 {
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->session_list = g_list_store_new(SWB_TYPE_SESSION);
 	g_application_add_main_option_entries(G_APPLICATION(self), cli_options);
 }

@@ -1,7 +1,10 @@
-/* swb-format.c - human-readable byte counts, rates, durations and times for the views */
+/* swb-format.c - human-readable byte counts, rates, durations, times and sockets for the views */
 #include "swb-format.h"
 
+#include <string.h>
+
 #include "sb-control.h"
+#include "sb-ssh.h"
 
 char *
 swb_format_bytes(guint64 bytes)
@@ -58,4 +61,24 @@ swb_parse_rfc3339(const char *text)
 	if (text == NULL || sb_time_parse_rfc3339(text, &ms) < 0)
 		return 0;
 	return ms * 1000;
+}
+
+char *
+swb_format_socket(const char *path)
+{
+	const char *home = g_get_home_dir();
+	g_autofree char *tilde = NULL;
+	glong len;
+
+	if (sb_ssh_is_url(path)) {
+		const char *host = path + strlen("ssh://");
+
+		return g_strdup_printf("ssh %.*s", (int)strcspn(host, "/"), host);
+	}
+	if (home != NULL && g_str_has_prefix(path, home) && path[strlen(home)] == '/')
+		path = tilde = g_strconcat("~", path + strlen(home), NULL);
+	len = g_utf8_strlen(path, -1);
+	if (len <= 24)
+		return g_strdup(path);
+	return g_strconcat("…", g_utf8_offset_to_pointer(path, len - 23), NULL);
 }

@@ -1,4 +1,4 @@
-/* swb-format.h - human-readable byte counts, rates, durations and times for the views */
+/* swb-format.h - human-readable byte counts, rates, durations, times and sockets for the views */
 #pragma once
 
 #include <glib.h>
@@ -15,5 +15,11 @@ char *swb_format_duration(gint64 seconds);
 char *swb_format_clock(GDateTime *time);
 /* RFC 3339 text to microseconds since the epoch; 0 when unparsable. */
 gint64 swb_parse_rfc3339(const char *text);
+/*
+ * A control socket in a few words: "~/…/switchboard/control.sock" (the end of
+ * the path, which tells sockets apart), or for an ssh:// daemon the host it
+ * is on ("ssh admin@gw:2222"). (transfer full)
+ */
+char *swb_format_socket(const char *path);
 
 G_END_DECLS

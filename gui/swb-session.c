@@ -254,6 +254,19 @@ swb_session_get_throughput(SwbSession *self)
 	return self->throughput;
 }
 
+char *
+swb_session_dup_state_text(SwbSession *self)
+{
+	const char *error = swb_client_get_error(self->client);
+	guint n = g_list_model_get_n_items(G_LIST_MODEL(self->connections));
+
+	if (swb_client_get_connected(self->client))
+		return g_strdup_printf(g_dngettext(NULL, "connected · %u connection",
+		    "connected · %u connections", n), n);
+	return error != NULL ? g_strdup_printf("not connected: %s", error) :
+	    g_strdup("not connected");
+}
+
 json_object *
 swb_session_get_status(SwbSession *self)
 {

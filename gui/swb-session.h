@@ -39,6 +39,8 @@ SwbClosedModel *swb_session_get_closed(SwbSession *self);
 /* The routes' servers: backends.list at each connection, then backend.state events. */
 SwbBackendModel *swb_session_get_backends(SwbSession *self);
 SwbThroughput *swb_session_get_throughput(SwbSession *self);
+/* "connected · 3 connections", or "not connected: why", for a list of daemons. (transfer full) */
+char *swb_session_dup_state_text(SwbSession *self);
 /* (transfer none) NULL before the first status answer. */
 json_object *swb_session_get_status(SwbSession *self);
 gint64 swb_session_get_revision(SwbSession *self);

@@ -7,6 +7,7 @@
 #include "swb-closed-view.h"
 #include "swb-connection.h"
 #include "swb-connection-detail.h"
+#include "swb-fleet-dialog.h"
 #include "swb-format.h"
 #include "swb-policy-editor.h"
 #include "swb-rejection.h"
@@ -17,6 +18,7 @@ struct _SwbWindow {
 	AdwApplicationWindow parent_instance;
 
 	SwbSession *session;
+	GListModel *sessions; /* every daemon the app keeps */
 	SwbSettings *settings;
 	guint retry_tick;
 	GPtrArray *listener_rows; /* rows of listeners_group */
@@ -398,6 +400,20 @@ on_socket_entry_activate(SwbWindow *self)
 	gtk_widget_activate_action(GTK_WIDGET(self), "win.open-socket", "s", path);
 }
 
+/* How the daemon at path is, when the app keeps it; NULL: it does not. */
+static char *
+socket_state(SwbWindow *self, const char *path)
+{
+	for (guint i = 0; self->sessions != NULL &&
+	    i < g_list_model_get_n_items(self->sessions); i++) {
+		g_autoptr(SwbSession) s = g_list_model_get_item(self->sessions, i);
+
+		if (g_str_equal(swb_session_get_socket_path(s), path))
+			return swb_session_dup_state_text(s);
+	}
+	return NULL;
+}
+
 static void
 update_socket_list(SwbWindow *self)
 {
@@ -412,9 +428,11 @@ update_socket_list(SwbWindow *self)
 		GtkWidget *row = adw_action_row_new();
 		GtkWidget *forget = gtk_button_new_from_icon_name("edit-delete-symbolic");
 		GtkWidget *check = gtk_image_new_from_icon_name("object-select-symbolic");
+		g_autofree char *state = socket_state(self, sockets[i]);
 
 		adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), sockets[i]);
 		adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
+		adw_action_row_set_subtitle(ADW_ACTION_ROW(row), state);
 		gtk_actionable_set_action_name(GTK_ACTIONABLE(row), "win.open-socket");
 		gtk_actionable_set_action_target(GTK_ACTIONABLE(row), "s", sockets[i]);
 		gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), TRUE);
@@ -442,34 +460,10 @@ disconnect_session(SwbWindow *self)
 	g_clear_object(&self->session);
 }
 
-/*
- * "~/…/switchboard/control.sock": the end of the path, which tells sockets
- * apart; for an ssh:// daemon, the host it is on ("ssh admin@gw:2222").
- */
-static char *
-short_path(const char *path)
-{
-	const char *home = g_get_home_dir();
-	g_autofree char *tilde = NULL;
-	glong len;
-
-	if (sb_ssh_is_url(path)) {
-		const char *host = path + strlen("ssh://");
-
-		return g_strdup_printf("ssh %.*s", (int)strcspn(host, "/"), host);
-	}
-	if (home != NULL && g_str_has_prefix(path, home) && path[strlen(home)] == '/')
-		path = tilde = g_strconcat("~", path + strlen(home), NULL);
-	len = g_utf8_strlen(path, -1);
-	if (len <= 24)
-		return g_strdup(path);
-	return g_strconcat("…", g_utf8_offset_to_pointer(path, len - 23), NULL);
-}
-
 static void
 show_socket(SwbWindow *self, const char *path)
 {
-	g_autofree char *label = short_path(path);
+	g_autofree char *label = swb_format_socket(path);
 	g_autofree char *title = g_strdup_printf("Switchboard — %s", path);
 
 	gtk_menu_button_set_label(self->daemon_button, label);
@@ -514,6 +508,26 @@ swb_window_set_session(SwbWindow *self, SwbSession *session)
 	update_socket_list(self);
 }
 
+void
+swb_window_set_sessions(SwbWindow *self, GListModel *sessions)
+{
+	g_return_if_fail(SWB_IS_WINDOW(self));
+	g_set_object(&self->sessions, sessions);
+	update_socket_list(self);
+}
+
+/* The edited policy, offered to every daemon the app keeps. */
+static void
+apply_to_activated(GtkWidget *widget, const char *action, GVariant *param)
+{
+	SwbWindow *self = SWB_WINDOW(widget);
+	SwbPolicyModel *model = swb_policy_editor_get_model(self->policy_editor);
+
+	if (self->sessions != NULL)
+		gtk_window_present(GTK_WINDOW(swb_fleet_dialog_new(GTK_WINDOW(self), self->sessions,
+		    swb_policy_model_get_document(model))));
+}
+
 SwbSession *
 swb_window_get_session(SwbWindow *self)
 {
@@ -553,6 +567,7 @@ swb_window_dispose(GObject *object)
 	g_clear_handle_id(&self->retry_tick, g_source_remove);
 	disconnect_session(self);
 	g_clear_object(&self->settings);
+	g_clear_object(&self->sessions);
 	gtk_widget_dispose_template(GTK_WIDGET(self), SWB_TYPE_WINDOW);
 	G_OBJECT_CLASS(swb_window_parent_class)->dispose(object);
 }
@@ -629,6 +644,7 @@ swb_window_class_init(SwbWindowClass *klass)
 	gtk_widget_class_install_action(widget_class, "win.search", NULL, search_activated);
 	gtk_widget_class_install_action(widget_class, "win.open-socket", "s",
 	    open_socket_activated);
+	gtk_widget_class_install_action(widget_class, "win.apply-to", NULL, apply_to_activated);
 }
 
 static void
@@ -665,6 +681,9 @@ swb_window_init(SwbWindow *self)
 	    G_CALLBACK(update_actions), self, G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->policy_editor, "toast", G_CALLBACK(on_child_toast), self, 0);
 	g_signal_connect_object(self->backends_view, "toast", G_CALLBACK(on_child_toast), self, 0);
+	/* each daemon's state as the menu opens */
+	g_signal_connect_object(self->daemon_popover, "show", G_CALLBACK(update_socket_list), self,
+	    G_CONNECT_SWAPPED);
 	g_signal_connect_object(self->connection_view, "activate",
 	    G_CALLBACK(on_connection_activate), self, G_CONNECT_SWAPPED);
 	gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.close-connection", FALSE);
