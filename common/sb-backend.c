@@ -6,10 +6,10 @@
 
 #include "sb-alloc.h"
 
-static const char *const backend_keys[] = { "servers", "balance", NULL };
+static const char *const backend_keys[] = { "servers", "balance", "health", "tls", NULL };
 /* Refused until the daemon does what they ask: a check that never runs is no check. */
 static const char *const backend_unsupported_keys[] = {
-	"health", "tls", "resolve_s", "token_map", NULL,
+	"resolve_s", "token_map", NULL,
 };
 static const char *const server_keys[] = { "address", "weight", "backup", NULL };
 static const char *const health_keys[] = {

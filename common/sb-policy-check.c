@@ -277,7 +277,11 @@ check_listeners(struct sb_json_ctx *ctx, const struct sb_policy *p)
 	free(addrs);
 }
 
-/* What the parser cannot see alone: the echo serves two modes only. */
+/*
+ * What the parser cannot see alone: the echo serves two modes only; a PROXY
+ * header would have to precede the TLS handshake, which the connect does
+ * before the tunnel could write it.
+ */
 static void
 check_backend(struct sb_json_ctx *ctx, const struct sb_route *r)
 {
@@ -285,6 +289,8 @@ check_backend(struct sb_json_ctx *ctx, const struct sb_route *r)
 	    r->mode != SB_MODE_TUNNEL)
 		sb_json_error_at(ctx, "backend",
 		    "\"builtin:echo\" serves only modes \"websocket\" and \"tunnel\"");
+	if (r->backend.tls != NULL && r->proxy_protocol != SB_PROXY_NONE)
+		sb_json_error_at(ctx, "proxy_protocol", "not supported with a TLS backend yet");
 }
 
 #define WEBSOCKET_ONLY "only allowed in mode \"websocket\""

@@ -10,6 +10,7 @@
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
 #include "sbd-events.h"
+#include "sbd-health.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
@@ -17,6 +18,7 @@
 #include "sbd-pool-build.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
+#include "sbd-tls-client.h"
 
 /* The run-time side of a policy: pools of servers, certificates, counters. Takes the policy. */
 static struct sbd_config *
@@ -39,6 +41,13 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, uint64_t gen,
 			snprintf(what, sizeof what, "route %s", r->name);
 			snprintf(path, sizeof path, "routes[%zu].tls", i);
 			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, path, errs);
+		}
+		if (r->backend.tls != NULL) {
+			char path[48];
+
+			snprintf(path, sizeof path, "routes[%zu].backend.tls", i);
+			c->routes[i].backend_tls = sbd_tls_client_new(policy, r->backend.tls,
+			    r->mode == SB_MODE_H2C, path, errs);
 		}
 		c->routes[i].stats = sbd_stats_get(d->ctx.stats, "route", r->name);
 	}
@@ -166,6 +175,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	}
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
 	sbd_pools_commit(d->ctx.pools, gen);
+	sbd_health_kick(d->health); /* servers that stay keep their checks; new ones get theirs */
 	/* New listeners accept only now: a connection must always find a policy. */
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);

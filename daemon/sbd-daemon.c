@@ -22,6 +22,7 @@
 #include "sbd-conn.h"
 #include "sbd-control.h"
 #include "sbd-echo.h"
+#include "sbd-health.h"
 #include "sbd-http.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
@@ -326,6 +327,11 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		sb_policy_free(policy);
 		goto err;
 	}
+	d->health = sbd_health_new(&d->ctx);
+	if (d->health == NULL) {
+		sb_policy_free(policy);
+		goto err;
+	}
 	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
 		if (sbd_loop_start_thread(d->ctx.loops[i]) < 0) {
 			sb_log_errno(SB_LOG_ERROR, "start worker thread");
@@ -363,6 +369,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 
 	if (d == NULL)
 		return;
+	sbd_health_free(d->health);
+	d->health = NULL;
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_close(d->listeners[i]);
 	d->n_listeners = 0;

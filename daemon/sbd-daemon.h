@@ -13,6 +13,7 @@
 
 struct sbd_loop;
 struct sbd_echo;
+struct sbd_health;
 struct sbd_listener;
 
 struct sbd_options {
@@ -36,6 +37,7 @@ struct sbd_daemon {
 	struct sbd_metrics *metrics; /* main thread; NULL when the policy names no address */
 	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;
+	struct sbd_health *health;   /* active checks of backend servers, on their own thread */
 	struct sockaddr_storage echo_addr;
 	socklen_t echo_addr_len;
 

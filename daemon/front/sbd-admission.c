@@ -58,11 +58,13 @@ free_connect(void *arg)
 	sbd_backend_connect_free(arg);
 }
 
-/* A server that refused or did not answer in time: counted against it, noted for the log. */
+/*
+ * A server that refused, did not answer in time or failed the TLS handshake:
+ * counted against it, noted for the log.
+ */
 static void
-attempt_failed(struct sbd_admission *a, struct sbd_target *tg, int error)
+attempt_failed(struct sbd_admission *a, struct sbd_target *tg, const char *why)
 {
-	const char *why = error == ETIMEDOUT ? "connect timed out" : strerror(error);
 	size_t used = strlen(a->tried_log);
 
 	sbd_pools_report(a->pools, tg, false, why, a->route->rise, a->route->fall);
@@ -91,20 +93,25 @@ connect_refused(struct sbd_admission *a)
 }
 
 static void
-connected(struct sbd_admission *a, struct sbd_target *tg, int fd)
+connected(struct sbd_admission *a, struct sbd_target *tg, struct sbd_backend_link *link)
 {
 	sbd_pools_report(a->pools, tg, true, NULL, a->route->rise, a->route->fall);
-	a->result.backend_fd = fd;
+	a->result.backend_fd = link->fd;
+	a->result.backend_tls = link->tls;
+	link->fd = -1;
+	link->tls = NULL;
 	a->result.target = sbd_target_occupy(sbd_target_ref(tg));
 }
 
-static void on_connected(void *arg, int fd, int error);
+static void on_connected(void *arg, struct sbd_backend_link *link);
 
 /*
  * The backend is connected before the 101 goes out, so a dead one is a 502.
- * A server that refuses or times out is skipped for the next the pool's rule
- * picks, within the connect timeout: each attempt gets an even share of what
- * is left, and at least ATTEMPT_MIN_MS.
+ * With backend TLS the handshake is part of the connect, so a certificate
+ * that fails verification counts as a failed connect. A server that refuses
+ * or times out is skipped for the next the pool's rule picks, within the
+ * connect timeout: each attempt gets an even share of what is left, and at
+ * least ATTEMPT_MIN_MS.
  */
 static enum step_state
 try_next(struct sbd_admission *a)
@@ -114,9 +121,9 @@ try_next(struct sbd_admission *a)
 	for (;;) {
 		uint64_t now = sbd_now_ms();
 		struct sbd_target *tg;
+		struct sbd_backend_link link;
 		uint64_t budget, share;
 		size_t left;
-		int fd, error;
 
 		if (a->n_tried == TRIED_MAX || now >= a->deadline_ms)
 			return connect_refused(a);
@@ -130,21 +137,22 @@ try_next(struct sbd_admission *a)
 		if (share < ATTEMPT_MIN_MS)
 			share = budget < ATTEMPT_MIN_MS ? budget : ATTEMPT_MIN_MS;
 		a->connect = sbd_backend_connect(a->loop, (const struct sockaddr *)&tg->addr,
-		    tg->addr_len, now + share, on_connected, a, &fd, &error);
+		    tg->addr_len, now + share, a->route->backend_tls, tg->host, on_connected, a,
+		    &link);
 		if (a->connect != NULL) {
 			a->trying = tg;
 			return STEP_WAITING;
 		}
-		if (fd >= 0) {
-			connected(a, tg, fd);
+		if (link.fd >= 0) {
+			connected(a, tg, &link);
 			return STEP_PASSED;
 		}
-		attempt_failed(a, tg, error);
+		attempt_failed(a, tg, link.why);
 	}
 }
 
 static void
-on_connected(void *arg, int fd, int error)
+on_connected(void *arg, struct sbd_backend_link *link)
 {
 	struct sbd_admission *a = arg;
 	struct sbd_target *tg = a->trying;
@@ -153,14 +161,14 @@ on_connected(void *arg, int fd, int error)
 	sbd_loop_defer(a->loop, free_connect, a->connect); /* its watch may still be named */
 	a->connect = NULL;
 	a->trying = NULL;
-	if (fd >= 0) {
-		connected(a, tg, fd);
+	if (link->fd >= 0) {
+		connected(a, tg, link);
 		st = STEP_PASSED;
-	} else if (error == ECONNABORTED) {
+	} else if (link->error == ECONNABORTED) {
 		a->result.aborted = true;
 		st = STEP_REFUSED;
 	} else {
-		attempt_failed(a, tg, error);
+		attempt_failed(a, tg, link->why);
 		st = try_next(a);
 	}
 	if (st == STEP_WAITING)
@@ -257,5 +265,7 @@ sbd_admission_free(struct sbd_admission *a)
 	for (size_t i = 0; i < a->n_tried; i++)
 		sbd_target_unref(a->tried[i]);
 	sbd_target_release(a->result.target); /* not taken: nobody got to use it */
+	sbd_backend_link_close(&(struct sbd_backend_link){ .fd = a->result.backend_fd,
+	    .tls = a->result.backend_tls });
 	free(a);
 }

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@ struct sbd_admitted {
 	bool aborted;           /* the connection went away: no answer at all */
 	char reason[256];       /* for a refusal */
 	int backend_fd;         /* 101: connected, owned by the receiver */
+	gnutls_session_t backend_tls; /* 101: TLS over it (handshake done) or NULL, taken likewise */
 	struct sbd_target *target; /* 101: its server, held (sbd_target_release), taken likewise */
 };
 

@@ -2,14 +2,21 @@
 #include "sbd-backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sb-alloc.h"
 #include "sbd-loop.h"
+#include "sbd-tls.h"
+#include "sbd-tls-client.h"
 
 struct sbd_backend_connect {
-	int fd;
+	struct sbd_backend_link link;
+	struct sbd_tls_client *tls;   /* borrowed: the caller keeps its route's revision */
+	char *host;
+	bool connected;               /* the TCP (or UNIX) connect is done */
 	uint64_t deadline_ms;
 	struct sbd_watch watch;
 	sbd_connected_fn *done;
@@ -17,21 +24,72 @@ struct sbd_backend_connect {
 	bool over;
 };
 
-static void
-finish(struct sbd_backend_connect *c, int error)
+void
+sbd_backend_link_close(struct sbd_backend_link *link)
 {
-	int fd = c->fd;
+	sbd_tls_session_free(link->tls);
+	link->tls = NULL;
+	if (link->fd >= 0)
+		close(link->fd);
+	link->fd = -1;
+}
 
+static void
+link_fail(struct sbd_backend_link *link, int error, const char *why)
+{
+	sbd_backend_link_close(link);
+	link->error = error;
+	snprintf(link->why, sizeof link->why, "%s", why != NULL ? why : strerror(error));
+}
+
+static void
+finish(struct sbd_backend_connect *c)
+{
 	if (c->over)
 		return;
 	c->over = true;
 	sbd_loop_watch_del(&c->watch);
-	c->fd = -1;
-	if (error != 0) {
-		close(fd);
-		fd = -1;
+	c->done(c->arg, &c->link);
+}
+
+/* One handshake step: true once it is over (done or failed), false while it waits. */
+static bool
+handshake(struct sbd_backend_connect *c)
+{
+	int rc;
+
+	do {
+		rc = gnutls_handshake(c->link.tls);
+	} while (rc < 0 && rc != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(rc));
+	if (rc == GNUTLS_E_AGAIN) {
+		sbd_loop_watch_set(&c->watch, gnutls_record_get_direction(c->link.tls) ? EPOLLOUT :
+		    EPOLLIN);
+		return false;
 	}
-	c->done(c->arg, fd, error);
+	if (rc < 0) {
+		char why[sizeof c->link.why];
+
+		sbd_tls_client_failure(c->link.tls, rc, why, sizeof why);
+		link_fail(&c->link, EPROTO, why);
+	}
+	return true;
+}
+
+/* The connect is done: plain, that is all; TLS starts its handshake. */
+static bool
+on_connect_done(struct sbd_backend_connect *c)
+{
+	const char *why;
+
+	c->connected = true;
+	if (c->tls == NULL)
+		return true;
+	c->link.tls = sbd_tls_client_session(c->tls, c->link.fd, c->host, &why);
+	if (c->link.tls == NULL) {
+		link_fail(&c->link, EPROTO, why);
+		return true;
+	}
+	return handshake(c);
 }
 
 static void
@@ -41,67 +99,94 @@ on_ready(struct sbd_watch *w, unsigned events)
 	int err = 0;
 	socklen_t len = sizeof err;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+	if (c->connected) {
+		if (handshake(c))
+			finish(c);
+		return;
+	}
+	if (getsockopt(c->link.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
-	finish(c, err);
+	if (err != 0)
+		link_fail(&c->link, err, NULL);
+	if (err != 0 || on_connect_done(c))
+		finish(c);
+}
+
+static void
+connect_free(struct sbd_backend_connect *c)
+{
+	sbd_backend_link_close(&c->link);
+	free(c->host);
+	free(c);
 }
 
 struct sbd_backend_connect *
 sbd_backend_connect(struct sbd_loop *loop, const struct sockaddr *addr, socklen_t addrlen,
-    uint64_t deadline_ms, sbd_connected_fn *done, void *arg, int *fd, int *error)
+    uint64_t deadline_ms, struct sbd_tls_client *tls, const char *host, sbd_connected_fn *done,
+    void *arg, struct sbd_backend_link *now)
 {
 	struct sbd_backend_connect *c;
 	int s = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool at_once;
 
-	*fd = -1;
-	*error = 0;
+	*now = (struct sbd_backend_link){ .fd = -1 };
 	if (s < 0) {
-		*error = errno;
+		link_fail(now, errno, NULL);
 		return NULL;
 	}
-	if (connect(s, addr, addrlen) == 0) {
-		*fd = s;
+	now->fd = s;
+	at_once = connect(s, addr, addrlen) == 0;
+	if (at_once && tls == NULL)
 		return NULL;
-	}
-	if (errno != EINPROGRESS) {
-		*error = errno;
-		close(s);
+	if (!at_once && errno != EINPROGRESS) {
+		link_fail(now, errno, NULL);
 		return NULL;
 	}
 	c = sb_xcalloc(1, sizeof *c);
-	c->fd = s;
+	c->link = *now;
+	c->tls = tls;
+	c->host = host ? sb_xstrdup(host) : NULL;
 	c->deadline_ms = deadline_ms;
 	c->done = done;
 	c->arg = arg;
 	c->watch.fd = -1;
 	if (sbd_loop_watch_add(loop, &c->watch, s, EPOLLOUT, on_ready, c) < 0) {
-		*error = errno;
-		close(s);
-		free(c);
-		return NULL;
+		link_fail(&c->link, errno, NULL);
+		at_once = true;
+	} else if (at_once && !on_connect_done(c)) {
+		at_once = false; /* the handshake waits */
 	}
-	return c;
+	if (!at_once)
+		return c;
+	sbd_loop_watch_del(&c->watch);
+	*now = c->link;
+	c->link = (struct sbd_backend_link){ .fd = -1 };
+	connect_free(c);
+	return NULL;
 }
 
 void
 sbd_backend_connect_tick(struct sbd_backend_connect *c, uint64_t now)
 {
-	if (now >= c->deadline_ms)
-		finish(c, ETIMEDOUT);
+	if (c->over || now < c->deadline_ms)
+		return;
+	link_fail(&c->link, ETIMEDOUT, c->connected ? "TLS handshake timed out" :
+	    "connect timed out");
+	finish(c);
 }
 
 void
 sbd_backend_connect_abort(struct sbd_backend_connect *c)
 {
-	finish(c, ECONNABORTED);
+	if (c->over)
+		return;
+	link_fail(&c->link, ECONNABORTED, NULL);
+	finish(c);
 }
 
 void
 sbd_backend_connect_free(struct sbd_backend_connect *c)
 {
-	if (c == NULL)
-		return;
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c);
+	if (c != NULL)
+		connect_free(c);
 }

@@ -67,6 +67,7 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	struct sbd_tunnel_start st = {
 		.client = &c->client,
 		.backend_fd = u->backend_fd,
+		.backend_tls = u->backend_tls,
 		.target = u->target,
 		.route = u->route,
 		.prep = u->prep,
@@ -74,6 +75,7 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 		.handshake_timeout_ms = c->handshake_timeout_ms,
 	};
 	u->backend_fd = -1;
+	u->backend_tls = NULL;
 	u->target = NULL;
 	u->route = NULL;
 	u->prep = NULL;

@@ -27,6 +27,7 @@
 #include "sbd-request.h"
 #include "sbd-route.h"
 #include "sbd-stats.h"
+#include "sbd-tls.h"
 
 struct sbd_http {
 	struct sbd_ctx *ctx;
@@ -123,6 +124,7 @@ sbd_http_add(struct sbd_http *h, struct sbd_conn *conn, int fd)
 static void
 free_request(struct sbd_request *r)
 {
+	sbd_tls_session_free(r->backend_tls);
 	if (r->backend_fd >= 0)
 		close(r->backend_fd);
 	sbd_target_release(r->target);
@@ -191,6 +193,8 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	u->urh = urh;
 	u->backend_fd = r->backend_fd;
 	r->backend_fd = -1;
+	u->backend_tls = r->backend_tls;
+	r->backend_tls = NULL;
 	u->target = r->target;
 	r->target = NULL;
 	u->route = sbd_route_rt_ref(r->route);
@@ -235,6 +239,8 @@ on_admitted(void *arg, struct sbd_admitted *result)
 	r->aborted = result->aborted;
 	r->backend_fd = result->backend_fd;
 	result->backend_fd = -1;
+	r->backend_tls = result->backend_tls;
+	result->backend_tls = NULL;
 	r->target = result->target;
 	result->target = NULL;
 	snprintf(r->verdict.reason, sizeof r->verdict.reason, "%s", result->reason);
@@ -399,6 +405,7 @@ sbd_upgrade_free(struct sbd_upgrade *u)
 	if (u == NULL)
 		return;
 	sbd_upgrade_release_mhd(u);
+	sbd_tls_session_free(u->backend_tls);
 	if (u->backend_fd >= 0)
 		close(u->backend_fd);
 	sbd_target_release(u->target);

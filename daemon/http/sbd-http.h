@@ -1,6 +1,7 @@
 /* sbd-http.h - libmicrohttpd as the HTTP/1.1 parser: no TLS, no listen socket, upgrades */
 #pragma once
 
+#include <gnutls/gnutls.h>
 #include <stddef.h>
 
 #include "sb-policy.h"
@@ -30,6 +31,7 @@ struct sbd_upgrade {
 	int mhd_fd;              /* MHD's end of the socketpair: drain it, never close it */
 	struct MHD_UpgradeResponseHandle *urh;
 	int backend_fd;          /* connected by the admission steps */
+	gnutls_session_t backend_tls; /* over it, handshake done; NULL: plain */
 	struct sbd_target *target; /* its server, held */
 	struct sbd_route_rt *route; /* a reference */
 	void *prep;              /* the mode's state from its checks */

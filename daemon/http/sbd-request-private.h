@@ -1,6 +1,7 @@
 /* sbd-request-private.h - one request on its way to a verdict and a 101 (http/ only) */
 #pragma once
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,5 +44,6 @@ struct sbd_request {
 	int admitted_status;       /* 101, or a refusal */
 	bool aborted;              /* the connection went away meanwhile */
 	int backend_fd;
+	gnutls_session_t backend_tls; /* TLS to the backend, or NULL */
 	struct sbd_target *target; /* the backend's server, held */
 };

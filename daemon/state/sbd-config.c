@@ -6,6 +6,7 @@
 #include "sb-alloc.h"
 #include "sbd-pool.h"
 #include "sbd-tls.h"
+#include "sbd-tls-client.h"
 
 struct sbd_config *
 sbd_config_new(struct sb_policy *policy)
@@ -37,6 +38,7 @@ sbd_config_unref(struct sbd_config *c)
 		return;
 	for (size_t i = 0; i < c->policy->n_routes; i++) {
 		sbd_tls_ctx_unref(c->routes[i].tls);
+		sbd_tls_client_unref(c->routes[i].backend_tls);
 		sbd_pool_unref(c->routes[i].pool);
 	}
 	free(c->routes);

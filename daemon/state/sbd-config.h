@@ -11,6 +11,7 @@
 
 struct sbd_pool;
 struct sbd_route_stats;
+struct sbd_tls_client;
 struct sbd_tls_ctx;
 
 /*
@@ -26,6 +27,7 @@ struct sbd_route_rt {
 	struct sbd_pool *pool;         /* the servers its tunnels may go to */
 	unsigned rise, fall;           /* health counts; 0: the route has no checks */
 	struct sbd_tls_ctx *tls;       /* tls mode: the route's certificate */
+	struct sbd_tls_client *backend_tls; /* backend "tls": how to speak TLS to its servers */
 	struct sbd_route_stats *stats; /* live tunnels of the route, by name across revisions */
 };
 

@@ -64,6 +64,7 @@ target_free(struct sbd_target *tg)
 {
 	free(tg->route);
 	free(tg->server);
+	free(tg->host);
 	free(tg);
 }
 
@@ -135,6 +136,7 @@ sbd_pools_target(struct sbd_pools *t, uint64_t gen, const char *route,
 		atomic_init(&tg->refs, 1); /* the table's */
 		tg->route = sb_xstrdup(route);
 		tg->server = sb_xstrdup(server->address);
+		tg->host = server->kind == SB_SERVER_INET ? sb_xstrdup(server->hp.host) : NULL;
 		snprintf(tg->text, sizeof tg->text, "%s", text);
 		memcpy(&tg->addr, addr, addr_len);
 		tg->addr_len = addr_len;
@@ -251,6 +253,16 @@ sbd_pools_report(struct sbd_pools *t, struct sbd_target *tg, bool ok, const char
 	pthread_mutex_unlock(&t->lock);
 }
 
+void
+sbd_pools_unchecked(struct sbd_pools *t, struct sbd_target *tg)
+{
+	pthread_mutex_lock(&t->lock);
+	tg->ok_streak = tg->fail_streak = 0;
+	if (in_policy(t, tg) && atomic_exchange(&tg->health, SBD_TARGET_UP) != SBD_TARGET_UP)
+		emit_state(t, tg, "no health checks any more");
+	pthread_mutex_unlock(&t->lock);
+}
+
 struct sbd_pool *
 sbd_pool_new(enum sb_balance balance, struct sbd_target **targets, size_t n)
 {
@@ -315,9 +327,27 @@ size_t
 sbd_pool_left(struct sbd_pool *p, struct sbd_target *const *tried, size_t n_tried)
 {
 	size_t idx[SB_SERVERS_MAX * 4];
+	size_t n = 0;
 
-	return p->n_targets <= sizeof idx / sizeof idx[0] ?
-	    candidates(p, tried, n_tried, idx) : 0;
+	pthread_mutex_lock(&p->lock);
+	if (p->n_targets <= sizeof idx / sizeof idx[0])
+		n = candidates(p, tried, n_tried, idx);
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+size_t
+sbd_pool_snapshot(struct sbd_pool *p, struct sbd_target ***out)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n_targets;
+	*out = sb_xcalloc(n ? n : 1, sizeof **out);
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = sbd_target_ref(p->targets[i]);
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 /* The client's address as bytes (v4-mapped v6 as v4), port left out. */
@@ -404,10 +434,13 @@ sbd_pool_pick(struct sbd_pool *p, const struct sockaddr *client, struct sbd_targ
 {
 	size_t idx[SB_SERVERS_MAX * 4];
 	size_t n, chosen;
+	struct sbd_target *tg;
 
-	if (p->n_targets > sizeof idx / sizeof idx[0])
-		return NULL;
 	pthread_mutex_lock(&p->lock);
+	if (p->n_targets > sizeof idx / sizeof idx[0]) {
+		pthread_mutex_unlock(&p->lock);
+		return NULL;
+	}
 	n = candidates(p, tried, n_tried, idx);
 	if (n == 0) {
 		pthread_mutex_unlock(&p->lock);
@@ -427,6 +460,7 @@ sbd_pool_pick(struct sbd_pool *p, const struct sockaddr *client, struct sbd_targ
 		chosen = pick_round_robin(p, idx, n);
 		break;
 	}
+	tg = sbd_target_ref(p->targets[chosen]);
 	pthread_mutex_unlock(&p->lock);
-	return sbd_target_ref(p->targets[chosen]);
+	return tg;
 }

@@ -39,6 +39,7 @@ struct sbd_target {
 	atomic_int refs;
 	char *route;
 	char *server;              /* the server as written in the policy */
+	char *host;                /* its host, for TLS's SNI and name check; NULL for unix: */
 	char text[SBD_TARGET_TEXT_MAX]; /* the address connected to: "10.0.0.5:5900", "unix:/run/x" */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -61,9 +62,9 @@ struct sbd_target {
 struct sbd_pool {
 	atomic_int refs;
 	enum sb_balance balance;
-	struct sbd_target **targets; /* references, policy order */
+	pthread_mutex_t lock;        /* the targets and the balance rule's state */
+	struct sbd_target **targets; /* references, policy order; read under lock */
 	size_t n_targets;
-	pthread_mutex_t lock;        /* the balance rule's state */
 	int *current;                /* smooth weighted round robin, per target */
 };
 
@@ -98,6 +99,11 @@ int sbd_pools_set_admin(struct sbd_pools *t, const char *route, const char *addr
  */
 void sbd_pools_report(struct sbd_pools *t, struct sbd_target *tg, bool ok, const char *error,
     unsigned rise, unsigned fall);
+/*
+ * tg is no longer checked: while the policy in place still names it (its
+ * route dropped "health"), it is up again, since no check could bring it back.
+ */
+void sbd_pools_unchecked(struct sbd_pools *t, struct sbd_target *tg);
 
 struct sbd_target *sbd_target_ref(struct sbd_target *tg);
 void sbd_target_unref(struct sbd_target *tg);
@@ -126,3 +132,8 @@ struct sbd_target *sbd_pool_pick(struct sbd_pool *p, const struct sockaddr *clie
     struct sbd_target *const *tried, size_t n_tried);
 /* Usable targets not in tried: how many attempts may still follow. */
 size_t sbd_pool_left(struct sbd_pool *p, struct sbd_target *const *tried, size_t n_tried);
+/*
+ * The targets now, each with a reference, in a new array (*out; free it and
+ * unref each). For readers on other threads: the list may change under them.
+ */
+size_t sbd_pool_snapshot(struct sbd_pool *p, struct sbd_target ***out);

@@ -374,10 +374,11 @@ update_interest(struct sbd_tunnel *t)
 
 	/*
 	 * No epoll event will come for work already in hand: records GnuTLS
-	 * decrypted, or frames read but left unparsed while a queue was full and
+	 * decrypted (or read ahead) on either end, or frames read but left unparsed while a queue was full and
 	 * has room again.
 	 */
 	if ((client_wants_read(ws) && sbd_end_has_pending(t->client)) ||
+	    (backend_wants_read(ws) && sbd_end_has_pending(&t->backend)) ||
 	    (ws->in.len > 0 && can_parse(ws) && !ws->close_received))
 		sbd_tunnel_rerun(t);
 	sbd_tunnel_watch(t, t->client, (client_wants_read(ws) ? EPOLLIN : 0) |

@@ -42,8 +42,10 @@ sbd_tunnel_new(const struct sbd_tunnel_host *host, struct sbd_tunnel_start *st,
 
 	t->host = *host;
 	t->client = st->client;
-	sbd_end_init(&t->backend, st->backend_fd, NULL);
+	sbd_end_init(&t->backend, st->backend_fd, st->backend_tls);
+	t->backend.tls_established = st->backend_tls != NULL; /* the admission's handshake */
 	st->backend_fd = -1;
+	st->backend_tls = NULL;
 	t->target = st->target;
 	st->target = NULL;
 	t->route = st->route;

@@ -1,6 +1,7 @@
 /* sbd-tunnel.h - one upgraded connection after its 101: two ends, the mode between them */
 #pragma once
 
+#include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ struct sbd_tunnel_host {
 struct sbd_tunnel_start {
 	struct sbd_end *client;       /* the owner's end, lent for the tunnel's life */
 	int backend_fd;               /* connected; taken */
+	gnutls_session_t backend_tls; /* TLS over it, handshake done, or NULL; taken */
 	struct sbd_target *target;    /* its server, held; taken */
 	struct sbd_route_rt *route;   /* a reference, taken */
 	void *prep;                   /* the mode's state from before the 101, taken */
