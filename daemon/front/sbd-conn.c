@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -384,6 +386,13 @@ handshake(struct sbd_conn *c)
 		return;
 	}
 	c->client.tls_established = true;
+	/*
+	 * The client's Finished waits for a delayed ACK (40 ms) before a client
+	 * with Nagle on lets its request go; ACK it now (Linux sends a pending
+	 * ACK when TCP_QUICKACK is set).
+	 */
+	int one = 1;
+	setsockopt(c->client.fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 	if (sb_log_enabled(SB_LOG_DEBUG)) {
 		char desc[256];
 

@@ -20,7 +20,15 @@
 #include "sb-log.h"
 
 #define TLS_MIN_GNUTLS      "3.7.0"
-#define TLS_PRIO_BASE       "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3"
+/*
+ * X25519 first, and the client's order rather than ours: a client sends a key
+ * share for its first group only, and a server that prefers another one
+ * answers with a HelloRetryRequest, a round trip more on every handshake
+ * (OpenSSL and Chrome share X25519; GnuTLS clients P-256).
+ */
+#define TLS_PRIO_BASE       "NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:" \
+                            "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:" \
+                            "+GROUP-FFDHE2048:+GROUP-FFDHE3072:+GROUP-FFDHE4096"
 /* Appended to every priority string, ours or the policy's, so none re-enables them. */
 #define TLS_PRIO_BELOW_12   ":-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0:-VERS-DTLS-ALL"
 #define TLS_PRIO_BELOW_13   ":-VERS-TLS1.2" TLS_PRIO_BELOW_12
