@@ -56,6 +56,7 @@ enum sb_control_error {
 #define SB_FIELD_ROUTE "route"
 #define SB_FIELD_MODE "mode"
 #define SB_FIELD_CLIENT "client"
+#define SB_FIELD_IDENTITY "identity" /* who route auth found; absent without auth */
 #define SB_FIELD_BACKEND "backend"
 #define SB_FIELD_STARTED "started"
 #define SB_FIELD_BYTES_UP "bytes_up"
@@ -64,6 +65,9 @@ enum sb_control_error {
 #define SB_FIELD_REASON "reason"
 #define SB_FIELD_STATUS "status"
 #define SB_FIELD_LISTENER "listener"
+/* upgrade.rejected and connection.closed: the request line, and milliseconds since the accept */
+#define SB_FIELD_METHOD "method"
+#define SB_FIELD_DURATION_MS "duration_ms"
 #define SB_FIELD_VERSION "version"
 #define SB_FIELD_UPTIME_S "uptime_s"
 #define SB_FIELD_LISTENERS "listeners"

@@ -477,6 +477,8 @@ sb_policy_check(const struct sb_policy *policy, struct sb_errors *errs)
 	check_control(&ctx, &policy->control);
 	if (policy->metrics != NULL)
 		check_metrics(&ctx, policy);
+	if (policy->access_log != NULL && policy->access_log[0] == '\0')
+		sb_json_error_at(&ctx, "access_log", "must name a file");
 	sb_json_ctx_clear(&ctx);
 	return errs->count - before;
 }

@@ -236,6 +236,7 @@ sb_policy_to_json(const struct sb_policy *policy)
 	if (policy->on_policy_change == SB_ON_CHANGE_CLOSE)
 		add_string(o, "on_policy_change", "close");
 	add_string(o, "metrics", policy->metrics);
+	add_string(o, "access_log", policy->access_log);
 	return o;
 }
 

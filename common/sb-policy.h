@@ -140,6 +140,7 @@ struct sb_policy {
 	struct sb_limits limits;
 	enum sb_on_change on_policy_change; /* KEEP unless set */
 	char *metrics;                      /* "host:port" or NULL */
+	char *access_log;                   /* a file (relative: to base_dir), or NULL: stderr */
 	char *base_dir;                     /* folder relative paths resolve against; not serialized */
 };
 

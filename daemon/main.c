@@ -152,6 +152,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	sb_log_setup(level, format);
+	opts.log_format = format;
 	if (state_dir == NULL)
 		state_dir = default_state_dir();
 	opts.state_dir = state_dir;
@@ -168,6 +169,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

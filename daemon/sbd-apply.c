@@ -1,11 +1,14 @@
 /* sbd-apply.c - a policy put in place: backends resolved, listeners reconciled, swapped, re-checked */
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-access-log.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
@@ -145,6 +148,19 @@ apply_metrics(struct sbd_daemon *d, const char *addr)
 	sb_errors_clear(&errs);
 }
 
+/* The policy's access log, opened before anything changes: a file that cannot be is an error. */
+static int
+open_access_log(struct sbd_daemon *d, const struct sb_policy *policy, char **path, int *fd,
+    struct sb_errors *errs)
+{
+	*path = policy->access_log ? sb_policy_resolve_path(policy, policy->access_log) : NULL;
+	if (sbd_access_log_open(d->access_log, *path, fd) < 0) {
+		sb_errors_add(errs, "access_log", "cannot open %s: %s", *path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct recheck {
 	struct sbd_config *config;
 	struct sbd_loop *loop;
@@ -166,10 +182,16 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 {
 	uint64_t gen = ++d->pool_gen;
 	struct sbd_config *c = config_build(d, policy, gen, errs);
+	char *log_path = NULL;
+	int log_fd = -1;
 
 	if (c == NULL)
 		return -1;
-	if (apply_listeners(d, policy, errs) < 0) {
+	if (open_access_log(d, policy, &log_path, &log_fd, errs) < 0 ||
+	    apply_listeners(d, policy, errs) < 0) {
+		if (log_fd >= 0)
+			close(log_fd);
+		free(log_path);
 		sbd_config_unref(c);
 		return -1;
 	}
@@ -180,6 +202,8 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	for (size_t i = 0; i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);
 	apply_metrics(d, policy->metrics);
+	sbd_access_log_use(d->access_log, log_path, log_fd);
+	free(log_path);
 	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
 	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
 	sbd_events_policy_applied(d->ctx.events, c->revision, by);

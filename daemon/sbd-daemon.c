@@ -18,10 +18,12 @@
 #include "sb-path.h"
 #include "sb-control.h"
 #include "sbd-accept.h"
+#include "sbd-access-log.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-control.h"
 #include "sbd-echo.h"
+#include "sbd-events.h"
 #include "sbd-health.h"
 #include "sbd-http.h"
 #include "sbd-listener.h"
@@ -191,6 +193,10 @@ on_signal(struct sbd_watch *w, unsigned events)
 		case SIGHUP:
 			sbd_daemon_reload(d);
 			break;
+		case SIGUSR1:
+			sb_info("access log: reopening its file");
+			sbd_access_log_reopen(d->access_log);
+			break;
 		case SIGINT:
 			if (++d->sigint_count >= 2) {
 				sb_warn("second SIGINT: exiting now");
@@ -218,6 +224,7 @@ setup_signals(struct sbd_daemon *d)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (signal_fd < 0)
 		return -1;
@@ -299,6 +306,14 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	if (d->main_loop == NULL || setup_signals(d) < 0)
 		goto err;
 	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
+
+	/* Before any loop emits: the access log sees every refusal and close. */
+	d->access_log = sbd_access_log_new(opts->log_format, &d->ctx.counters.access_log_dropped);
+	if (d->access_log == NULL) {
+		sb_log_errno(SB_LOG_ERROR, "start the access log's thread");
+		goto err;
+	}
+	sbd_events_set_tap(d->ctx.events, sbd_access_log_event, d->access_log);
 
 	d->echo = sbd_echo_new(d->main_loop, &d->echo_addr, &d->echo_addr_len);
 	if (d->echo == NULL)
@@ -398,6 +413,7 @@ sbd_daemon_free(struct sbd_daemon *d)
 	}
 	free(loops);
 	sbd_echo_free(d->echo);
+	sbd_access_log_free(d->access_log); /* after the loops: their last closes are in it */
 	if (signal_fd >= 0) {
 		sbd_loop_watch_del(&signal_watch);
 		close(signal_fd);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sb-log.h"
 #include "sb-policy.h"
 
 #include "sbd-ctx.h"
@@ -21,6 +22,7 @@ struct sbd_options {
 	const char *control_path;
 	const char *state_dir;
 	unsigned threads;        /* 0: one per core */
+	enum sb_log_format log_format; /* the access log's too */
 };
 
 struct sbd_daemon {
@@ -35,6 +37,7 @@ struct sbd_daemon {
 
 	struct sbd_control *control; /* main thread */
 	struct sbd_metrics *metrics; /* main thread; NULL when the policy names no address */
+	struct sbd_access_log *access_log; /* a tap on ctx.events; main thread sets its file */
 	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;
 	struct sbd_health *health;   /* active checks of backend servers, on their own thread */

@@ -148,6 +148,9 @@ sbd_metrics_render(struct sbd_ctx *ctx)
 	    atomic_load(&ctx->counters.bytes_up));
 	metric(&b, "bytes_down_total", "counter", "Tunnel payload bytes from backends to clients.",
 	    atomic_load(&ctx->counters.bytes_down));
+	metric(&b, "access_log_dropped_total", "counter",
+	    "Access log lines dropped: the queue was full or the file refused them.",
+	    atomic_load(&ctx->counters.access_log_dropped));
 	metric(&b, "policy_revision", "gauge", "Revision of the running policy.", c->revision);
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.",
 	    (sbd_now_ms() - ctx->started_ms) / 1000);

@@ -52,6 +52,7 @@ struct sbd_conn {
 	char label[32 + SB_ADDR_TEXT_MAX]; /* "conn 7 10.0.0.1:4242", for the tunnel's logs */
 	struct sbd_tls_facts tls; /* the client's TLS, recorded at the hand-over */
 	bool has_tls;
+	char *method, *path;     /* the upgraded request's, for connection.closed (path escaped) */
 
 	uint64_t started_ms;
 	int64_t started_unix_ms;

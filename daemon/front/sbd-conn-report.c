@@ -137,6 +137,10 @@ sbd_conn_emit(struct sbd_conn *c, enum sb_control_event type, const char *reason
 	if (type == SB_EVENT_CONNECTION_CLOSED) {
 		json_object_object_add(ev, SB_FIELD_STATE, json_object_new_string("closed"));
 		json_object_object_add(ev, SB_FIELD_REASON, json_object_new_string(reason));
+		json_object_object_add(ev, SB_FIELD_METHOD, text_or_null(c->method));
+		json_object_object_add(ev, SB_FIELD_PATH, text_or_null(c->path));
+		json_object_object_add(ev, SB_FIELD_DURATION_MS,
+		    json_object_new_int64((int64_t)(sbd_now_ms() - c->info.accepted_ms)));
 	}
 	sbd_event_emit(c->ctx->events, ev);
 }
@@ -144,8 +148,11 @@ sbd_conn_emit(struct sbd_conn *c, enum sb_control_event type, const char *reason
 void
 sbd_conn_refused(struct sbd_conn *c, int status, const char *reason)
 {
+	struct sbd_event_request req = { .duration_ms = sbd_now_ms() - c->info.accepted_ms };
+
 	atomic_fetch_add(&c->ctx->counters.rejected, 1);
-	sbd_events_rejected(c->ctx->events, status, reason, c->info.text, c->info.listener, NULL);
+	sbd_events_rejected_request(c->ctx->events, status, reason, c->info.text, c->info.listener,
+	    NULL, &req);
 }
 
 /* connection.updated, at most once a second and only when the counters moved. */

@@ -45,6 +45,8 @@ sbd_conn_unref(struct sbd_conn *c)
 		return;
 	/* Everything with an fd was released by sbd_conn_close on the loop. */
 	sbd_listener_conf_unref(c->lconf);
+	free(c->method);
+	free(c->path);
 	free(c);
 }
 
@@ -447,6 +449,7 @@ sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_c
 	sbd_flow_init(&c->up, NULL, NULL);
 	sbd_flow_init(&c->down, NULL, NULL);
 	c->started_ms = sbd_now_ms();
+	c->info.accepted_ms = c->started_ms;
 	c->handshake_timeout_ms = cfg->policy->limits.handshake_timeout_s * 1000ull;
 	c->deadline_ms = c->started_ms + c->handshake_timeout_ms;
 	c->per_ip_limit = cfg->policy->limits.max_per_ip;

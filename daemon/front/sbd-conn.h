@@ -22,6 +22,7 @@ struct sbd_conn_info {
 	socklen_t addr_len;
 	char text[SB_ADDR_TEXT_MAX];
 	const char *listener;
+	uint64_t accepted_ms; /* monotonic */
 };
 
 /* Loop thread. Takes ownership of fd. */

@@ -92,6 +92,10 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	sbd_flow_clear(&c->down);
 	c->route_slot = u->stats;
 	u->stats = NULL;
+	c->method = u->method;
+	u->method = NULL;
+	c->path = u->path;
+	u->path = NULL;
 	sbd_upgrade_free(u);
 
 	snprintf(c->label, sizeof c->label, "conn %llu %s", (unsigned long long)c->info.id,

@@ -21,6 +21,7 @@
 #include "sbd-events.h"
 #include "sbd-h2c.h"
 #include "sbd-http-head.h"
+#include "sbd-loop.h"
 #include "sbd-mode.h"
 #include "sbd-pool.h"
 #include "sbd-refusal.h"
@@ -157,6 +158,22 @@ has_body(struct MHD_Connection *mc)
 	return cl != NULL && strspn(cl, "0") != strlen(cl);
 }
 
+/*
+ * The request's path for the access log and events: the query cut off (it may
+ * carry a token), at most SBD_LOGGED_PATH_MAX bytes, escaped.
+ */
+#define SBD_LOGGED_PATH_MAX 2048
+
+static void
+logged_path(const struct sbd_request *r, char out[SBD_LOGGED_PATH_MAX * 4])
+{
+	size_t n = strcspn(r->raw_uri, "?");
+	char *raw = sb_xstrndup(r->raw_uri, n < SBD_LOGGED_PATH_MAX ? n : SBD_LOGGED_PATH_MAX);
+
+	sb_escape_text(out, SBD_LOGGED_PATH_MAX * 4, raw);
+	free(raw);
+}
+
 static enum MHD_Result
 refuse(struct sbd_request *r, int status, const char *reason)
 {
@@ -164,6 +181,12 @@ refuse(struct sbd_request *r, int status, const char *reason)
 	struct sbd_ctx *ctx = r->http->ctx;
 	const char *route = r->route ? r->route->route->name : NULL;
 	char text[sizeof r->verdict.reason * 4];
+	char path[SBD_LOGGED_PATH_MAX * 4];
+	struct sbd_event_request req = {
+		.method = r->method,
+		.path = path,
+		.duration_ms = sbd_now_ms() - ci->accepted_ms,
+	};
 
 	/*
 	 * Reasons quote the request (its path, Origin, Upgrade): the log and the
@@ -174,7 +197,8 @@ refuse(struct sbd_request *r, int status, const char *reason)
 	atomic_fetch_add(&ctx->counters.rejected, 1);
 	sb_info("conn %llu %s: refused %d%s%s: %s", (unsigned long long)ci->id, ci->text,
 	    status, route ? " route " : "", route ? route : "", reason);
-	sbd_events_rejected(ctx->events, status, text, ci->text, ci->listener, route);
+	logged_path(r, path);
+	sbd_events_rejected_request(ctx->events, status, text, ci->text, ci->listener, route, &req);
 	return sbd_refusal_queue(r->mhd, status, reason, r->verdict.upgrade_hint,
 	    r->route != NULL && r->route->route->mode == SB_MODE_WEBSOCKET);
 }
@@ -202,6 +226,9 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	r->prep = NULL;
 	u->stats = r->stats;
 	r->stats = NULL;
+	u->method = sb_xstrdup(r->method);
+	u->path = sb_xmalloc(SBD_LOGGED_PATH_MAX * 4);
+	logged_path(r, u->path);
 	sbd_conn_upgraded(r->conn, u);
 }
 
@@ -413,6 +440,8 @@ sbd_upgrade_free(struct sbd_upgrade *u)
 		sbd_mode_ops(u->route->route->mode)->prep_free(u->prep);
 	sbd_stats_release(u->stats);
 	sbd_route_rt_unref(u->route);
+	free(u->method);
+	free(u->path);
 	free(u->extra);
 	free(u);
 }

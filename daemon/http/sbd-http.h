@@ -36,6 +36,8 @@ struct sbd_upgrade {
 	struct sbd_route_rt *route; /* a reference */
 	void *prep;              /* the mode's state from its checks */
 	struct sbd_route_stats *stats; /* the route's slot this tunnel holds */
+	char *method;            /* the request's method, and its path escaped without the query */
+	char *path;
 };
 
 /* Tells MHD it may close its end of the pair; once per upgrade, never after MHD stopped. */

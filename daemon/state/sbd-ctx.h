@@ -29,6 +29,7 @@ struct sbd_counters {
 	atomic_uint_fast64_t bytes_down;
 	atomic_uint active;  /* client connections, in any phase */
 	atomic_uint tunnels; /* upgraded and bridged */
+	atomic_uint_fast64_t access_log_dropped; /* lines the access log could not keep */
 };
 
 struct sbd_ctx {

@@ -12,6 +12,8 @@
 struct sbd_events {
 	sbd_event_sink *sink;
 	void *sink_ctx;
+	sbd_event_tap *tap;
+	void *tap_ctx;
 	atomic_bool listening;
 
 	/* The history: seq s sits at ring[(s - 1) % SBD_EVENTS_KEPT]; held only to copy a pointer. */
@@ -51,6 +53,13 @@ void
 sbd_events_set_listening(struct sbd_events *ev, bool listening)
 {
 	atomic_store(&ev->listening, listening);
+}
+
+void
+sbd_events_set_tap(struct sbd_events *ev, sbd_event_tap *tap, void *ctx)
+{
+	ev->tap = tap;
+	ev->tap_ctx = ctx;
 }
 
 bool
@@ -116,8 +125,11 @@ sbd_event_emit(struct sbd_events *ev, json_object *event)
 
 	if (event == NULL)
 		return;
-	if (is_kept(event))
+	if (is_kept(event)) {
 		seq = keep(ev, event);
+		if (ev->tap != NULL)
+			ev->tap(ev->tap_ctx, event);
+	}
 	/* Kept before this look: a subscriber that came between has it in its history. */
 	if (sbd_events_wanted(ev))
 		ev->sink(ev->sink_ctx, event, seq);
@@ -163,6 +175,14 @@ void
 sbd_events_rejected(struct sbd_events *ev, int status, const char *reason,
     const char *client, const char *listener, const char *route)
 {
+	sbd_events_rejected_request(ev, status, reason, client, listener, route, NULL);
+}
+
+void
+sbd_events_rejected_request(struct sbd_events *ev, int status, const char *reason,
+    const char *client, const char *listener, const char *route,
+    const struct sbd_event_request *req)
+{
 	json_object *o = sbd_event_new(ev, SB_EVENT_UPGRADE_REJECTED);
 
 	if (o == NULL)
@@ -173,6 +193,16 @@ sbd_events_rejected(struct sbd_events *ev, int status, const char *reason,
 	add_str(o, SB_FIELD_LISTENER, listener);
 	if (route != NULL)
 		add_str(o, SB_FIELD_ROUTE, route);
+	if (req != NULL) {
+		if (req->method != NULL) {
+			add_str(o, SB_FIELD_METHOD, req->method);
+			add_str(o, SB_FIELD_PATH, req->path);
+		}
+		if (req->identity != NULL)
+			add_str(o, SB_FIELD_IDENTITY, req->identity);
+		json_object_object_add(o, SB_FIELD_DURATION_MS,
+		    json_object_new_int64((int64_t)req->duration_ms));
+	}
 	sbd_event_emit(ev, o);
 }
 

@@ -24,12 +24,19 @@ struct sbd_events;
  * seq: the event's place in the history (1, 2, ...), 0 for a kind not kept.
  */
 typedef void sbd_event_sink(void *ctx, json_object *params, uint64_t seq);
+/*
+ * A second consumer of the kept kinds only (the access log): sees each one on
+ * the thread that emits it, borrowed, before the sink; must not block.
+ */
+typedef void sbd_event_tap(void *ctx, json_object *params);
 
 struct sbd_events *sbd_events_new(void);
 /* NULL ok. */
 void sbd_events_free(struct sbd_events *ev);
 void sbd_events_set_sink(struct sbd_events *ev, sbd_event_sink *sink, void *ctx);
 void sbd_events_set_listening(struct sbd_events *ev, bool listening);
+/* Set before any thread emits. */
+void sbd_events_set_tap(struct sbd_events *ev, sbd_event_tap *tap, void *ctx);
 bool sbd_events_wanted(struct sbd_events *ev);
 /* upgrade.rejected and connection.closed: kept in the history. */
 bool sbd_events_is_kept(enum sb_control_event type);
@@ -54,5 +61,18 @@ json_object *sbd_events_history(struct sbd_events *ev, uint64_t *last_seq);
 /* upgrade.rejected; route may be NULL. */
 void sbd_events_rejected(struct sbd_events *ev, int status, const char *reason,
     const char *client, const char *listener, const char *route);
+
+/* What a refusal adds for the access log: the request, when one was read. */
+struct sbd_event_request {
+	const char *method;   /* NULL: refused before a request was read */
+	const char *path;     /* escaped (sb_escape_text), without the query */
+	const char *identity; /* NULL until an identity is known */
+	uint64_t duration_ms; /* since the accept */
+};
+
+/* upgrade.rejected with the request's method, path, identity and duration (req may be NULL). */
+void sbd_events_rejected_request(struct sbd_events *ev, int status, const char *reason,
+    const char *client, const char *listener, const char *route,
+    const struct sbd_event_request *req);
 /* policy.applied. */
 void sbd_events_policy_applied(struct sbd_events *ev, uint64_t revision, const char *by);
