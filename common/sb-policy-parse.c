@@ -16,7 +16,7 @@
 
 static const char *const top_keys[] = {
 	"version", "listeners", "routes", "control", "limits", "on_policy_change", "metrics",
-	"access_log", NULL,
+	"access_log", "$schema", NULL,
 };
 static const char *const listener_keys[] = {
 	"name", "bind", "tls", "proxy_protocol", "max_connections", NULL,
@@ -458,6 +458,7 @@ sb_policy_parse(json_object *doc, const char *base_dir, struct sb_errors *errs)
 		p->on_policy_change = (enum sb_on_change)(choice + 1);
 	sb_json_get_string(&ctx, doc, "metrics", false, &p->metrics);
 	sb_json_get_string(&ctx, doc, "access_log", false, &p->access_log);
+	sb_json_get_string(&ctx, doc, "$schema", false, &p->schema);
 
 out:
 	sb_json_ctx_clear(&ctx);

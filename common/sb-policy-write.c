@@ -221,6 +221,7 @@ sb_policy_to_json(const struct sb_policy *policy)
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array_ext((int)policy->n_listeners);
 
+	add_string(o, "$schema", policy->schema); /* first, where editors look */
 	json_object_object_add(o, "version", json_object_new_int(policy->version));
 	for (size_t i = 0; i < policy->n_listeners; i++)
 		json_object_array_add(arr, listener_to_json(&policy->listeners[i]));

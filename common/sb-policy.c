@@ -140,6 +140,7 @@ sb_policy_free(struct sb_policy *policy)
 	free(policy->control.allow_uids);
 	free(policy->metrics);
 	free(policy->access_log);
+	free(policy->schema);
 	free(policy->base_dir);
 	free(policy);
 }
@@ -322,7 +323,7 @@ sb_policy_equal(const struct sb_policy *a, const struct sb_policy *b)
 	    a->n_routes != b->n_routes || !control_eq(&a->control, &b->control) ||
 	    memcmp(&a->limits, &b->limits, sizeof a->limits) != 0 ||
 	    a->on_policy_change != b->on_policy_change || !str_eq(a->metrics, b->metrics) ||
-	    !str_eq(a->access_log, b->access_log))
+	    !str_eq(a->access_log, b->access_log) || !str_eq(a->schema, b->schema))
 		return false;
 	for (size_t i = 0; i < a->n_listeners; i++) {
 		if (!listener_eq(&a->listeners[i], &b->listeners[i]))

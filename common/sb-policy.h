@@ -141,6 +141,7 @@ struct sb_policy {
 	enum sb_on_change on_policy_change; /* KEEP unless set */
 	char *metrics;                      /* "host:port" or NULL */
 	char *access_log;                   /* a file (relative: to base_dir), or NULL: stderr */
+	char *schema;                       /* "$schema", for editors: kept, never used */
 	char *base_dir;                     /* folder relative paths resolve against; not serialized */
 };
 

@@ -439,6 +439,38 @@ test_warnings(void)
 	sb_policy_free(p);
 }
 
+/* "$schema" is for editors: accepted, kept first by the writer, never used otherwise. */
+static void
+test_schema_key(void)
+{
+	static const char text[] =
+	    "{\"version\": 1, \"$schema\": \"/usr/share/switchboard/policy.schema.json\","
+	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:8080\"}]}";
+	struct sb_policy *p = parse_ok(text), *q;
+	char *out = sb_policy_to_string(p);
+
+	g_assert_cmpstr(p->schema, ==, "/usr/share/switchboard/policy.schema.json");
+	g_assert_true(g_str_has_prefix(out,
+	    "{\n  \"$schema\": \"/usr/share/switchboard/policy.schema.json\",\n  \"version\": 1,"));
+	q = parse_ok(out);
+	g_assert_true(sb_policy_equal(p, q));
+	free(q->schema);
+	q->schema = NULL;
+	g_assert_false(sb_policy_equal(p, q));
+	free(out);
+	out = sb_policy_to_string(q);
+	g_assert_null(strstr(out, "$schema"));
+	free(out);
+	sb_policy_free(q);
+	sb_policy_free(p);
+	assert_errors("{\"version\": 1, \"$schema\": 7,"
+	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:8080\"}]}",
+	    "[\"$schema\"]: must be a string\n");
+	assert_errors("{\"version\": 1, \"$schemas\": \"x\","
+	    " \"listeners\": [{\"name\": \"plain\", \"bind\": \"127.0.0.1:8080\"}]}",
+	    "[\"$schemas\"]: unknown key\n");
+}
+
 static void
 test_resolve_path(void)
 {
@@ -724,6 +756,7 @@ main(int argc, char **argv)
 	g_test_add_func("/policy/deep-nesting", test_deep_nesting);
 	g_test_add_func("/policy/load-errors", test_load_errors);
 	g_test_add_func("/policy/save", test_save);
+	g_test_add_func("/policy/schema-key", test_schema_key);
 	g_test_add_func("/policy/remove-stale-temps", test_remove_stale_temps);
 	g_test_add_func("/policy/save-written", test_save_written_policy);
 	return g_test_run();
