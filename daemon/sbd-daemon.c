@@ -160,11 +160,82 @@ sbd_daemon_drain(struct sbd_daemon *d)
 	d->n_listeners = 0;
 }
 
+/*
+ * WatchdogSec= in the unit sets WATCHDOG_USEC (and WATCHDOG_PID, the pid
+ * meant): WATCHDOG=1 is then due every half of it.
+ */
+static void
+watchdog_setup(struct sbd_daemon *d)
+{
+	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
+	unsigned long long us;
+	char *end;
+
+	if (usec == NULL || (pid != NULL && strtoll(pid, NULL, 10) != (long long)getpid()))
+		return;
+	errno = 0;
+	us = strtoull(usec, &end, 10);
+	if (errno != 0 || end == usec || *end != '\0' || us == 0) {
+		sb_warn("systemd: WATCHDOG_USEC=%s is not a number of microseconds", usec);
+		return;
+	}
+	d->watchdog_ms = us / 2000 > 0 ? us / 2000 : 1;
+	sb_info("systemd: watchdog pings every %llu ms", (unsigned long long)d->watchdog_ms);
+}
+
+/*
+ * From the main loop's tick: WATCHDOG=1 when one is due and every worker
+ * loop ticked within the last half interval (at least three ticks). A stuck
+ * worker stops the pings, and systemd restarts the daemon.
+ */
+static void
+watchdog_tick(struct sbd_daemon *d, uint64_t now)
+{
+	uint64_t stale = d->watchdog_ms > 3000 ? d->watchdog_ms : 3000;
+
+	if (d->watchdog_ms == 0 || now + 1000 < d->watchdog_sent_ms + d->watchdog_ms)
+		return;
+	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
+		uint64_t last = atomic_load(&d->beats[i].last_ms);
+
+		if (now > last && now - last > stale) {
+			if (!d->watchdog_stalled)
+				sb_error("systemd: worker %u has not ticked for %llu ms: no watchdog ping",
+				    i, (unsigned long long)(now - last));
+			d->watchdog_stalled = true;
+			return;
+		}
+	}
+	d->watchdog_stalled = false;
+	notify_systemd("WATCHDOG=1");
+	d->watchdog_sent_ms = now;
+}
+
+/* STATUS= with live counts, when they changed. */
+static void
+status_tick(struct sbd_daemon *d)
+{
+	struct sbd_config *c = sbd_ctx_config(&d->ctx);
+	char status[sizeof d->status_sent];
+
+	snprintf(status, sizeof status, "STATUS=%sconnections %u, tunnels %u, policy revision %llu",
+	    atomic_load(&d->ctx.draining) ? "draining: " : "",
+	    atomic_load(&d->ctx.counters.active), atomic_load(&d->ctx.counters.tunnels),
+	    (unsigned long long)(c ? c->revision : 0));
+	sbd_config_unref(c);
+	if (strcmp(status, d->status_sent) == 0)
+		return;
+	notify_systemd(status);
+	memcpy(d->status_sent, status, sizeof status);
+}
+
 static void
 on_main_tick(void *arg)
 {
 	struct sbd_daemon *d = arg;
 
+	watchdog_tick(d, sbd_now_ms());
+	status_tick(d);
 	if (!atomic_load(&d->ctx.draining))
 		return;
 	if (atomic_load(&d->ctx.counters.active) == 0) {
@@ -179,7 +250,11 @@ on_main_tick(void *arg)
 static void
 on_worker_tick(void *arg)
 {
-	sbd_conn_sweep(arg, sbd_now_ms());
+	struct sbd_beat *beat = arg;
+	uint64_t now = sbd_now_ms();
+
+	atomic_store(&beat->last_ms, now);
+	sbd_conn_sweep(beat->loop, now);
 }
 
 static void
@@ -292,6 +367,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	d->ctx.n_loops = opts->threads ? opts->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
 	d->main_loop = sbd_loop_new("sbd-main", 0);
 	d->ctx.loops = sb_xcalloc(d->ctx.n_loops, sizeof *d->ctx.loops);
+	d->beats = sb_xcalloc(d->ctx.n_loops, sizeof *d->beats);
 	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
 		char name[32];
 		struct sbd_loop *loop;
@@ -301,7 +377,9 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		if (loop == NULL)
 			goto err;
 		sbd_conn_loop_init(loop);
-		sbd_loop_set_tick(loop, on_worker_tick, loop);
+		d->beats[i].loop = loop;
+		atomic_store(&d->beats[i].last_ms, sbd_now_ms());
+		sbd_loop_set_tick(loop, on_worker_tick, &d->beats[i]);
 	}
 	if (d->main_loop == NULL || setup_signals(d) < 0)
 		goto err;
@@ -362,6 +440,9 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	if (start_control(d) < 0)
 		goto err;
 	notify_systemd("READY=1");
+	watchdog_setup(d);
+	watchdog_tick(d, sbd_now_ms());
+	status_tick(d);
 	sb_info("switchboardd %s ready: %u worker threads", SB_VERSION, d->ctx.n_loops);
 	return d;
 err:
@@ -412,6 +493,7 @@ sbd_daemon_free(struct sbd_daemon *d)
 		sbd_loop_free(loops[i]);
 	}
 	free(loops);
+	free(d->beats);
 	sbd_echo_free(d->echo);
 	sbd_access_log_free(d->access_log); /* after the loops: their last closes are in it */
 	if (signal_fd >= 0) {

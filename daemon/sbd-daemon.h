@@ -46,6 +46,16 @@ struct sbd_daemon {
 
 	uint64_t drain_deadline_ms;
 	unsigned sigint_count;
+
+	/* systemd: WATCHDOG=1 every watchdog_ms (0: not asked), while every worker ticks */
+	struct sbd_beat {
+		struct sbd_loop *loop;
+		atomic_uint_fast64_t last_ms; /* the worker's last tick */
+	} *beats;
+	uint64_t watchdog_ms;
+	uint64_t watchdog_sent_ms;
+	bool watchdog_stalled;
+	char status_sent[160];   /* the last STATUS= line */
 	int exit_code;
 };
 
