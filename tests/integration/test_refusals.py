@@ -151,6 +151,11 @@ def _(t):
             finally:
                 conn.close()
         h.wait_for(admitted, 5, 'the route to admit a tunnel again', interval=0.1)
+        # The probe's own tunnel closes on the daemon's side a moment later: wait for it,
+        # or the next round's first tunnel finds the route still full.
+        ctl = t.control(d)
+        h.wait_for(lambda: ctl.call('connections.list') == [], 5, 'the probe tunnel to close')
+        ctl.close()
     d.stop()
 
 
