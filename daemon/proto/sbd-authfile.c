@@ -1,0 +1,213 @@
+/* sbd-authfile.c - tokens and htpasswd files, line by line */
+#include "sbd-authfile.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb-alloc.h"
+
+int
+sbd_identity_is_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > SBD_IDENTITY_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* One line at a time: [*line, *line + *len), comments and blank lines skipped. */
+struct lines {
+	const char *p, *end;
+	size_t number;
+};
+
+static bool
+next_line(struct lines *ls, const char **line, size_t *len)
+{
+	while (ls->p < ls->end) {
+		const char *nl = memchr(ls->p, '\n', (size_t)(ls->end - ls->p));
+		const char *stop = nl != NULL ? nl : ls->end;
+		const char *s = ls->p;
+		const char *e = stop;
+
+		ls->p = nl != NULL ? nl + 1 : ls->end;
+		ls->number++;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (s == e || *s == '#')
+			continue;
+		*line = s;
+		*len = (size_t)(e - s);
+		return true;
+	}
+	return false;
+}
+
+static int
+hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+fail(struct sbd_authfile_error *err, size_t line, const char *why)
+{
+	err->line = line;
+	err->why = why;
+	return -1;
+}
+
+int
+sbd_tokens_file_parse(const char *text, size_t len, struct sbd_token_entry **out, size_t *n,
+    struct sbd_authfile_error *err)
+{
+	struct lines ls = { text, text + len, 0 };
+	struct sbd_token_entry *items = NULL;
+	size_t count = 0, cap = 0;
+	const char *line;
+	size_t llen;
+
+	*out = NULL;
+	*n = 0;
+	if (memchr(text, '\0', len) != NULL)
+		return fail(err, 0, "holds a NUL byte");
+	while (next_line(&ls, &line, &llen)) {
+		const char *sp = line;
+		const char *hex;
+		size_t name_len, hex_len;
+		struct sbd_token_entry e;
+
+		while (sp < line + llen && *sp != ' ' && *sp != '\t')
+			sp++;
+		name_len = (size_t)(sp - line);
+		hex = sp;
+		while (hex < line + llen && (*hex == ' ' || *hex == '\t'))
+			hex++;
+		hex_len = (size_t)(line + llen - hex);
+		if (hex == sp || hex_len == 0) {
+			sbd_token_entries_free(items, count);
+			return fail(err, ls.number, "must be NAME SHA256-HEX");
+		}
+		if (!sbd_identity_is_valid(line, name_len)) {
+			sbd_token_entries_free(items, count);
+			return fail(err, ls.number, "the name must be 1..128 visible characters");
+		}
+		if (hex_len != 64) {
+			sbd_token_entries_free(items, count);
+			return fail(err, ls.number, "the hash must be 64 hex digits (SHA-256)");
+		}
+		for (size_t i = 0; i < 32; i++) {
+			int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+
+			if (hi < 0 || lo < 0) {
+				sbd_token_entries_free(items, count);
+				return fail(err, ls.number, "the hash must be 64 hex digits (SHA-256)");
+			}
+			e.sha256[i] = (uint8_t)(hi * 16 + lo);
+		}
+		e.name = sb_xstrndup(line, name_len);
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			items = sb_xrealloc(items, cap * sizeof *items);
+		}
+		items[count++] = e;
+	}
+	*out = items;
+	*n = count;
+	return 0;
+}
+
+void
+sbd_token_entries_free(struct sbd_token_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}
+
+/* The schemes libcrypt checks for us: bcrypt and SHA-crypt. */
+static bool
+hash_is_supported(const char *h, size_t len)
+{
+	static const char *const prefixes[] = { "$2y$", "$2b$", "$5$", "$6$", NULL };
+
+	for (size_t i = 0; prefixes[i] != NULL; i++) {
+		size_t plen = strlen(prefixes[i]);
+
+		if (len > plen + 8 && strncmp(h, prefixes[i], plen) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+sbd_htpasswd_parse(const char *text, size_t len, struct sbd_htpasswd_entry **out, size_t *n,
+    struct sbd_authfile_error *err)
+{
+	struct lines ls = { text, text + len, 0 };
+	struct sbd_htpasswd_entry *items = NULL;
+	size_t count = 0, cap = 0;
+	const char *line;
+	size_t llen;
+
+	*out = NULL;
+	*n = 0;
+	if (memchr(text, '\0', len) != NULL)
+		return fail(err, 0, "holds a NUL byte");
+	while (next_line(&ls, &line, &llen)) {
+		const char *colon = memchr(line, ':', llen);
+		const char *hash;
+		size_t ulen, hlen;
+
+		if (colon == NULL) {
+			sbd_htpasswd_entries_free(items, count);
+			return fail(err, ls.number, "must be user:hash");
+		}
+		ulen = (size_t)(colon - line);
+		hash = colon + 1;
+		hlen = (size_t)(line + llen - hash);
+		if (!sbd_identity_is_valid(line, ulen)) {
+			sbd_htpasswd_entries_free(items, count);
+			return fail(err, ls.number, "the user must be 1..128 visible characters");
+		}
+		if (!hash_is_supported(hash, hlen) || memchr(hash, ':', hlen) != NULL) {
+			sbd_htpasswd_entries_free(items, count);
+			return fail(err, ls.number,
+			    "unsupported hash (bcrypt $2y$/$2b$ or SHA-crypt $5$/$6$ only)");
+		}
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			items = sb_xrealloc(items, cap * sizeof *items);
+		}
+		items[count].user = sb_xstrndup(line, ulen);
+		items[count].hash = sb_xstrndup(hash, hlen);
+		count++;
+	}
+	*out = items;
+	*n = count;
+	return 0;
+}
+
+void
+sbd_htpasswd_entries_free(struct sbd_htpasswd_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].user);
+		free(e[i].hash);
+	}
+	free(e);
+}

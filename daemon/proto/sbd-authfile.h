@@ -1,0 +1,41 @@
+/* sbd-authfile.h - the files auth reads: tokens ("NAME SHA256-HEX") and htpasswd ("user:hash")
+ *
+ * Pure parsers over a file's text. Blank lines and lines starting with '#'
+ * are skipped; anything else that is not an entry is an error naming its
+ * line, and the whole file is refused (a half-read list of who may enter is
+ * worse than none).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBD_IDENTITY_MAX 128 /* names, users, claims: longer ones are refused */
+
+struct sbd_token_entry {
+	char *name;
+	uint8_t sha256[32];
+};
+
+struct sbd_htpasswd_entry {
+	char *user;
+	char *hash; /* "$2y$...", "$2b$...", "$5$...", "$6$..." */
+};
+
+/* What went wrong: the 1-based line and a static text. */
+struct sbd_authfile_error {
+	size_t line;
+	const char *why;
+};
+
+/* Returns 0 with *out and *n (free with sbd_token_entries_free), or -1 with *err. */
+int sbd_tokens_file_parse(const char *text, size_t len, struct sbd_token_entry **out, size_t *n,
+    struct sbd_authfile_error *err);
+void sbd_token_entries_free(struct sbd_token_entry *e, size_t n);
+
+int sbd_htpasswd_parse(const char *text, size_t len, struct sbd_htpasswd_entry **out, size_t *n,
+    struct sbd_authfile_error *err);
+void sbd_htpasswd_entries_free(struct sbd_htpasswd_entry *e, size_t n);
+
+/* An identity as we print it: 1..SBD_IDENTITY_MAX bytes, visible ASCII or UTF-8, no spaces. */
+int sbd_identity_is_valid(const char *s, size_t len);
