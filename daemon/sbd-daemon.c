@@ -30,6 +30,7 @@
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
 #include "sbd-tls.h"
+#include "sbd-workers.h"
 
 extern const char sbd_default_policy[];
 extern const size_t sbd_default_policy_len;
@@ -479,6 +480,9 @@ sbd_daemon_free(struct sbd_daemon *d)
 	for (unsigned i = 0; loops != NULL && i < d->ctx.n_loops; i++)
 		if (loops[i] != NULL)
 			sbd_loop_join(loops[i]);
+	/* A check still running posts its result to a loop: they must outlive the workers. */
+	sbd_workers_free(d->ctx.workers);
+	d->ctx.workers = NULL;
 	atomic_store(&d->ctx.http_stopped, true);
 	sbd_http_free(d->ctx.http);
 	sbd_control_free(d->control);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 
 #include "sb-alloc.h"
+#include "sbd-auth-rt.h"
 #include "sbd-pool.h"
+#include "sbd-rate.h"
 #include "sbd-tls.h"
 #include "sbd-tls-client.h"
 
@@ -40,6 +42,9 @@ sbd_config_unref(struct sbd_config *c)
 		sbd_tls_ctx_unref(c->routes[i].tls);
 		sbd_tls_client_unref(c->routes[i].backend_tls);
 		sbd_pool_unref(c->routes[i].pool);
+		sbd_auth_rt_free(c->routes[i].auth);
+		sbd_rate_table_free(c->routes[i].rate_address);
+		sbd_rate_table_free(c->routes[i].rate_identity);
 	}
 	free(c->routes);
 	sb_policy_free(c->policy);

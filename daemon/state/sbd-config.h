@@ -9,7 +9,9 @@
 #include "sb-addr.h"
 #include "sb-policy.h"
 
+struct sbd_auth_rt;
 struct sbd_pool;
+struct sbd_rate_table;
 struct sbd_route_stats;
 struct sbd_tls_client;
 struct sbd_tls_ctx;
@@ -29,6 +31,9 @@ struct sbd_route_rt {
 	struct sbd_tls_ctx *tls;       /* tls mode: the route's certificate */
 	struct sbd_tls_client *backend_tls; /* backend "tls": how to speak TLS to its servers */
 	struct sbd_route_stats *stats; /* live tunnels of the route, by name across revisions */
+	struct sbd_auth_rt *auth;      /* route auth: its files as read at apply; NULL: none */
+	struct sbd_rate_table *rate_address;  /* route rate: buckets (NULL: none) */
+	struct sbd_rate_table *rate_identity;
 };
 
 /* One applied policy. Immutable once in place; holders keep a reference. */

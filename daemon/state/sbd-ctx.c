@@ -7,6 +7,11 @@
 #include "sbd-pool.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
+#include "sbd-workers.h"
+
+/* bcrypt at cost 10 takes ~60 ms: two threads, and a queue of a few seconds of them */
+#define WORKER_THREADS 2
+#define WORKER_QUEUE   256
 
 void
 sbd_ctx_init(struct sbd_ctx *ctx)
@@ -17,11 +22,14 @@ sbd_ctx_init(struct sbd_ctx *ctx)
 	ctx->events = sbd_events_new();
 	ctx->registry = sbd_registry_new();
 	ctx->pools = sbd_pools_new(ctx->events);
+	ctx->workers = sbd_workers_new(WORKER_THREADS, WORKER_QUEUE);
 }
 
 void
 sbd_ctx_fini(struct sbd_ctx *ctx)
 {
+	sbd_workers_free(ctx->workers); /* the root stops them earlier, while its loops live */
+	ctx->workers = NULL;
 	sbd_config_unref(ctx->config);
 	ctx->config = NULL;
 	sbd_registry_free(ctx->registry);

@@ -20,6 +20,24 @@ struct sbd_peers;
 struct sbd_pools;
 struct sbd_registry;
 struct sbd_stats;
+struct sbd_workers;
+
+/* Auth by method (tokens, basic, jwt, client_cert): counts, never names. */
+enum sbd_auth_method {
+	SBD_AUTH_TOKENS,
+	SBD_AUTH_BASIC,
+	SBD_AUTH_JWT,
+	SBD_AUTH_CLIENT_CERT,
+	SBD_AUTH_METHODS,
+};
+
+struct sbd_auth_counters {
+	atomic_uint_fast64_t accepted[SBD_AUTH_METHODS];
+	atomic_uint_fast64_t refused[SBD_AUTH_METHODS]; /* a credential this method turned down */
+	atomic_uint_fast64_t missing;   /* 401: no credential at all */
+	atomic_uint_fast64_t rate_limited; /* 429 */
+	atomic_uint_fast64_t busy;      /* 503: the workers' queue was full */
+};
 
 struct sbd_counters {
 	atomic_uint_fast64_t accepted;
@@ -34,6 +52,8 @@ struct sbd_counters {
 
 struct sbd_ctx {
 	struct sbd_counters counters;
+	struct sbd_auth_counters auth;
+	struct sbd_workers *workers; /* bcrypt and signatures, off the loops */
 	struct sbd_peers *peers;
 	struct sbd_stats *stats;
 	struct sbd_events *events;

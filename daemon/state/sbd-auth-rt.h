@@ -1,0 +1,58 @@
+/* sbd-auth-rt.h - a route's auth at run time: its files read at apply, checks, a verdict cache
+ *
+ * Built once per policy revision; any thread may call the checks. The fast
+ * ones (tokens, client certificates) run on a connection's loop; basic and
+ * jwt cost milliseconds and run on the workers.
+ */
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sb-auth.h"
+#include "sb-errors.h"
+#include "sb-policy.h"
+#include "sbd-authfile.h"
+#include "sbd-credential.h"
+
+struct sbd_auth_rt;
+
+/* What a check decided, as cached. */
+struct sbd_auth_verdict {
+	bool accepted;
+	int method;                           /* enum sbd_auth_method */
+	char identity[SBD_IDENTITY_MAX + 1];  /* when accepted */
+	const char *why;                      /* static; when refused: says nothing secret */
+};
+
+/* Reads the route's files; NULL with errors at path ("routes[2].auth") when one is wrong. */
+struct sbd_auth_rt *sbd_auth_rt_new(const struct sb_policy *p, const struct sb_auth *a,
+    const char *path, struct sb_errors *errs);
+void sbd_auth_rt_free(struct sbd_auth_rt *rt);
+const struct sb_auth *sbd_auth_rt_conf(const struct sbd_auth_rt *rt);
+
+/* Bearer tokens: the tokens file (SHA-256, compared in constant time). */
+bool sbd_auth_rt_has_tokens(const struct sbd_auth_rt *rt);
+bool sbd_auth_rt_has_basic(const struct sbd_auth_rt *rt);
+bool sbd_auth_rt_has_jwt(const struct sbd_auth_rt *rt);
+void sbd_auth_check_token(const struct sbd_auth_rt *rt, const char *token,
+    struct sbd_auth_verdict *v);
+/* Slow: crypt_rn. */
+void sbd_auth_check_basic(const struct sbd_auth_rt *rt, const char *user, const char *password,
+    struct sbd_auth_verdict *v);
+/* Slow: a signature. now: seconds since the epoch. */
+void sbd_auth_check_jwt(const struct sbd_auth_rt *rt, const char *token, int64_t now,
+    struct sbd_auth_verdict *v);
+/*
+ * The client's verified certificate against client_cert. Returns 1 accepted
+ * (v filled), 0 no verified certificate, -1 one outside the lists.
+ */
+int sbd_auth_check_cert(const struct sbd_auth_rt *rt, gnutls_session_t session,
+    struct sbd_auth_verdict *v);
+
+/* The cache: by a keyed hash of the credential, never the credential. */
+bool sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
+    struct sbd_auth_verdict *v);
+void sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
+    const struct sbd_auth_verdict *v);
