@@ -374,6 +374,48 @@ check_route_tls(struct sb_json_ctx *ctx, const struct sb_policy *p, const struct
 	}
 }
 
+/*
+ * auth: its files readable (they are read when the policy is applied), the
+ * subprotocol source on WebSocket routes only, client_cert on listeners that
+ * ask for certificates; rate per identity only where there is one.
+ */
+static void
+check_auth(struct sb_json_ctx *ctx, const struct sb_policy *p, const struct sb_route *r)
+{
+	const struct sb_auth *a = r->auth;
+	size_t mark;
+
+	if (a == NULL) {
+		if (r->rate != NULL && r->rate->per_identity != NULL)
+			sb_json_error_at(ctx, "rate", "per_identity needs auth");
+		return;
+	}
+	mark = sb_json_push_key(ctx, "auth");
+	check_file(ctx, p, "tokens", a->tokens);
+	check_file(ctx, p, "basic", a->basic);
+	if (a->jwt != NULL) {
+		size_t jwt = sb_json_push_key(ctx, "jwt");
+
+		check_file(ctx, p, "keys", a->jwt->keys);
+		sb_json_pop(ctx, jwt);
+	}
+	for (size_t i = 0; i < a->n_from; i++) {
+		if (a->from[i].kind == SB_CRED_SUBPROTOCOL && r->mode != SB_MODE_WEBSOCKET)
+			sb_json_error_at(ctx, "from", "\"subprotocol\" is only allowed in mode "
+			    "\"websocket\"");
+	}
+	for (size_t i = 0; a->client_cert != NULL && i < p->n_listeners; i++) {
+		const struct sb_listener *l = &p->listeners[i];
+
+		if (l->name == NULL || !sb_route_on_listener(r, l->name))
+			continue;
+		if (l->tls == NULL || l->tls->client_auth == SB_CLIENT_AUTH_NONE)
+			sb_json_error_at(ctx, "client_cert", "listener \"%s\" asks for no client "
+			    "certificate (tls.client_auth)", l->name);
+	}
+	sb_json_pop(ctx, mark);
+}
+
 static void
 check_route(struct sb_json_ctx *ctx, const struct sb_policy *p, size_t index)
 {
@@ -411,6 +453,7 @@ check_route(struct sb_json_ctx *ctx, const struct sb_policy *p, size_t index)
 	check_mode(ctx, r);
 	check_backend(ctx, r);
 	check_route_tls(ctx, p, r);
+	check_auth(ctx, p, r);
 	for (size_t i = 0; i < r->n_origins; i++) {
 		size_t origins = sb_json_push_key(ctx, "origins");
 

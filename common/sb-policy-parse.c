@@ -29,9 +29,8 @@ static const char *const sni_keys[] = { "names", "cert", "key", NULL };
 static const char *const route_keys[] = {
 	"name", "listeners", "match", "mode", "backend", "tls", "allow", "origins",
 	"max_connections", "idle_timeout_s", "proxy_protocol", "on_policy_change",
-	"ping_interval_s", "max_message_bytes", "text_messages", NULL,
+	"ping_interval_s", "max_message_bytes", "text_messages", "auth", "rate", NULL,
 };
-static const char *const route_unsupported_keys[] = { "auth", NULL };
 static const char *const match_keys[] = { "host", "path", "upgrade", "subprotocols", NULL };
 static const char *const pair_keys[] = { "cert", "key", NULL };
 static const char *const control_keys[] = { "socket", "mode", "group", "allow_uids", NULL };
@@ -281,7 +280,7 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 	bool has_mode = false;
 
 	r->idle_timeout_s = SB_DEFAULT_IDLE_TIMEOUT_S;
-	sb_json_check_keys(ctx, obj, route_keys, route_unsupported_keys);
+	sb_json_check_keys(ctx, obj, route_keys, NULL);
 	sb_json_get_string(ctx, obj, "name", true, &r->name);
 	o = sb_json_member(obj, "listeners");
 	if (o != NULL && json_object_is_type(o, json_type_array) &&
@@ -320,6 +319,8 @@ parse_route(struct sb_json_ctx *ctx, json_object *obj, struct sb_route *r)
 	if (sb_json_get_enum(ctx, obj, "on_policy_change", false, on_change_choice, &choice) ==
 	    SB_JSON_OK)
 		r->on_policy_change = (enum sb_on_change)(choice + 1);
+	sb_auth_parse(ctx, obj, &r->auth);
+	sb_rate_parse(ctx, obj, &r->rate);
 }
 
 /* "0660", "755": three or four octal digits. */

@@ -165,6 +165,10 @@ route_to_json(const struct sb_route *r)
 	add_int(o, "max_message_bytes", (int64_t)r->max_message_bytes, 0);
 	if (r->text_messages)
 		json_object_object_add(o, "text_messages", json_object_new_boolean(true));
+	if (r->auth != NULL)
+		json_object_object_add(o, "auth", sb_auth_to_json(r->auth));
+	if (r->rate != NULL)
+		json_object_object_add(o, "rate", sb_rate_to_json(r->rate));
 	return o;
 }
 

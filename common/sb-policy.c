@@ -122,6 +122,8 @@ free_route(struct sb_route *r)
 		free_pair(r->tls);
 		free(r->tls);
 	}
+	sb_auth_free(r->auth);
+	sb_rate_free(r->rate);
 }
 
 void
@@ -302,7 +304,8 @@ route_eq(const struct sb_route *a, const struct sb_route *b)
 	    a->proxy_protocol != b->proxy_protocol || a->on_policy_change != b->on_policy_change ||
 	    a->ping_interval_s != b->ping_interval_s ||
 	    a->max_message_bytes != b->max_message_bytes || a->text_messages != b->text_messages ||
-	    !pair_eq(a->tls, b->tls))
+	    !pair_eq(a->tls, b->tls) || !sb_auth_equal(a->auth, b->auth) ||
+	    !sb_rate_equal(a->rate, b->rate))
 		return false;
 	return cidrs_eq(a->allow, a->n_allow, b->allow, b->n_allow);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sb-addr.h"
+#include "sb-auth.h"
 #include "sb-backend.h"
 #include "sb-errors.h"
 
@@ -109,6 +110,8 @@ struct sb_route {
 	uint64_t max_message_bytes;    /* 0: no cap */
 	bool text_messages;            /* websocket: backend bytes go out as text, not binary */
 	struct sb_cert_pair *tls;      /* tls mode only */
+	struct sb_auth *auth;          /* NULL: anyone the checks above admit (sb-auth.h) */
+	struct sb_rate *rate;          /* NULL: no rate limit on new upgrades */
 };
 
 struct sb_control {

@@ -8,6 +8,7 @@
 
 #include "sb-alloc.h"
 #include "sb-log.h"
+#include "sbd-auth-rt.h"
 #include "sbd-access-log.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
@@ -19,6 +20,7 @@
 #include "sbd-metrics.h"
 #include "sbd-pool.h"
 #include "sbd-pool-build.h"
+#include "sbd-rate.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 #include "sbd-tls-client.h"
@@ -53,6 +55,16 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, uint64_t gen,
 			    r->mode == SB_MODE_H2C, path, errs);
 		}
 		c->routes[i].stats = sbd_stats_get(d->ctx.stats, "route", r->name);
+		if (r->auth != NULL) {
+			char path[48];
+
+			snprintf(path, sizeof path, "routes[%zu].auth", i);
+			c->routes[i].auth = sbd_auth_rt_new(policy, r->auth, path, errs);
+		}
+		if (r->rate != NULL && r->rate->per_address != NULL)
+			c->routes[i].rate_address = sbd_rate_table_new();
+		if (r->rate != NULL && r->rate->per_identity != NULL)
+			c->routes[i].rate_identity = sbd_rate_table_new();
 	}
 	if (errs->count > before) {
 		sbd_config_unref(c);

@@ -2,6 +2,7 @@
 #include "sbd-admission.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ struct sbd_admission {
 	char tried_log[512];              /* "10.0.0.1:80 (Connection refused), ..." */
 	struct sbd_admitted result;
 	bool over;
+	struct sbd_auth_who who;          /* the identity and rate steps (sbd-auth.c) */
+	struct sbd_credential cred;       /* what the request presented, until the step takes it */
+	struct sbd_auth_step *auth;       /* the identity step, while it waits */
 };
 
 enum step_state {
@@ -188,8 +192,51 @@ step_connect(struct sbd_admission *a)
 	return try_next(a);
 }
 
+static void
+on_identified(void *arg, enum sbd_auth_state st)
+{
+	struct sbd_admission *a = arg;
+
+	a->auth = NULL;
+	if (st != SBD_AUTH_PASSED) {
+		finish(a);
+		return;
+	}
+	a->step++;
+	run(a);
+}
+
+/* Who is asking: the route's auth (sbd-auth.c); before anything is chosen for them. */
+static enum step_state
+step_identity(struct sbd_admission *a)
+{
+	if (a->who.ctx == NULL)
+		return STEP_PASSED;
+	switch (sbd_auth_identify(&a->who, a->route, &a->cred, &a->result, on_identified, a,
+	    &a->auth)) {
+	case SBD_AUTH_PASSED:
+		return STEP_PASSED;
+	case SBD_AUTH_WAITING:
+		return STEP_WAITING;
+	case SBD_AUTH_REFUSED:
+		break;
+	}
+	return STEP_REFUSED;
+}
+
+/* How often: the route's rate, per address and per the identity just found. */
+static enum step_state
+step_rate(struct sbd_admission *a)
+{
+	if (a->who.ctx == NULL || sbd_auth_rate(&a->who, a->route, &a->result))
+		return STEP_PASSED;
+	return STEP_REFUSED;
+}
+
 /* The steps, in the order a request must pass them. */
 static enum step_state (*const steps[])(struct sbd_admission *a) = {
+	step_identity,
+	step_rate,
 	step_connect,
 };
 
@@ -225,6 +272,32 @@ sbd_admission_start(struct sbd_loop *loop, struct sbd_pools *pools, struct sbd_r
 	a->done = done;
 	a->arg = arg;
 	a->result.backend_fd = -1;
+	a->result.auth_method = -1;
+	run(a);
+	return a;
+}
+
+struct sbd_admission *
+sbd_admission_start_auth(const struct sbd_auth_who *who, struct sbd_credential *cred,
+    struct sbd_pools *pools, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
+    sbd_admitted_fn *done, void *arg)
+{
+	struct sbd_admission *a = sb_xcalloc(1, sizeof *a);
+
+	a->loop = who->loop;
+	a->pools = pools;
+	a->route = route;
+	memcpy(&a->client, who->client, who->client->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	a->connect_timeout_ms = connect_timeout_ms;
+	a->done = done;
+	a->arg = arg;
+	a->result.backend_fd = -1;
+	a->result.auth_method = -1;
+	a->who = *who;
+	a->who.client = (const struct sockaddr *)&a->client;
+	a->cred = *cred;
+	memset(cred, 0, sizeof *cred);
 	run(a);
 	return a;
 }
@@ -242,6 +315,8 @@ sbd_admission_abort(struct sbd_admission *a)
 {
 	if (a->over)
 		return;
+	sbd_auth_step_cancel(a->auth);
+	a->auth = NULL;
 	if (a->connect != NULL) {
 		sbd_backend_connect_abort(a->connect);
 		return;
@@ -262,6 +337,8 @@ sbd_admission_free(struct sbd_admission *a)
 	if (a == NULL)
 		return;
 	sbd_backend_connect_free(a->connect);
+	sbd_auth_step_cancel(a->auth);
+	sbd_cred_clear(&a->cred);
 	for (size_t i = 0; i < a->n_tried; i++)
 		sbd_target_unref(a->tried[i]);
 	sbd_target_release(a->result.target); /* not taken: nobody got to use it */

@@ -41,9 +41,10 @@ const char *sbd_conn_head_flaw(const struct sbd_conn *c);
 /*
  * HTTP thread: the verdict admitted a request for route (borrowed until done
  * runs): the admission steps run on the connection's loop, and done reports.
+ * cred (taken; NULL ok) is the credential the request presented, for route auth.
  */
 void sbd_conn_admit(struct sbd_conn *c, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
-    sbd_admitted_fn *done, void *arg);
+    struct sbd_credential *cred, sbd_admitted_fn *done, void *arg);
 /* HTTP thread, after the 101 went out: the loop takes the connection over (and u). */
 void sbd_conn_upgraded(struct sbd_conn *c, struct sbd_upgrade *u);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -137,6 +138,7 @@ struct admit_task {
 	struct sbd_conn *conn;
 	struct sbd_route_rt *route;
 	uint64_t connect_timeout_ms;
+	struct sbd_credential cred;
 	sbd_admitted_fn *done;
 	void *arg;
 };
@@ -186,9 +188,22 @@ admit_on_loop(void *arg)
 	} else {
 		c->admitted = t->done;
 		c->admitted_arg = t->arg;
-		c->admission = sbd_admission_start(c->loop, c->ctx->pools, t->route, &c->info.addr,
-		    t->connect_timeout_ms, on_admitted, c);
+		struct sbd_auth_who who = {
+			.ctx = c->ctx,
+			.loop = c->loop,
+			.tls = c->client.tls,
+			.client = (const struct sockaddr *)&c->info.addr,
+			.ipv6_prefix = t->route->config->policy->limits.ipv6_prefix,
+		};
+
+		if (t->route->route->auth != NULL || t->route->route->rate != NULL)
+			c->admission = sbd_admission_start_auth(&who, &t->cred, c->ctx->pools,
+			    t->route, t->connect_timeout_ms, on_admitted, c);
+		else
+			c->admission = sbd_admission_start(c->loop, c->ctx->pools, t->route,
+			    &c->info.addr, t->connect_timeout_ms, on_admitted, c);
 	}
+	sbd_cred_clear(&t->cred);
 	forget_if_over(c);
 	sbd_conn_unref(c);
 	free(t);
@@ -196,13 +211,17 @@ admit_on_loop(void *arg)
 
 void
 sbd_conn_admit(struct sbd_conn *c, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
-    sbd_admitted_fn *done, void *arg)
+    struct sbd_credential *cred, sbd_admitted_fn *done, void *arg)
 {
 	struct admit_task *t = sb_xcalloc(1, sizeof *t);
 
 	t->conn = sbd_conn_ref(c);
 	t->route = route;
 	t->connect_timeout_ms = connect_timeout_ms;
+	if (cred != NULL) {
+		t->cred = *cred;
+		memset(cred, 0, sizeof *cred);
+	}
 	t->done = done;
 	t->arg = arg;
 	sbd_loop_post(c->loop, admit_on_loop, t);

@@ -15,6 +15,7 @@
 #include "sb-escape.h"
 #include "sb-log.h"
 #include "sbd-admission.h"
+#include "sbd-auth.h"
 #include "sbd-config.h"
 #include "sbd-conn.h"
 #include "sbd-ctx.h"
@@ -132,6 +133,7 @@ free_request(struct sbd_request *r)
 	if (r->prep != NULL)
 		r->ops->prep_free(r->prep);
 	sbd_stats_release(r->stats);
+	sbd_cred_clear(&r->cred);
 	sb_buf_free(&r->body);
 	free(r->raw_uri);
 	sbd_config_unref(r->config);
@@ -199,6 +201,9 @@ refuse(struct sbd_request *r, int status, const char *reason)
 	    status, route ? " route " : "", route ? route : "", reason);
 	logged_path(r, path);
 	sbd_events_rejected_request(ctx->events, status, text, ci->text, ci->listener, route, &req);
+	if (status == 401 || status == 429)
+		return sbd_refusal_queue_auth(r->mhd, status, reason, r->challenge,
+		    r->retry_after_s);
 	return sbd_refusal_queue(r->mhd, status, reason, r->verdict.upgrade_hint,
 	    r->route != NULL && r->route->route->mode == SB_MODE_WEBSOCKET);
 }
@@ -271,6 +276,10 @@ on_admitted(void *arg, struct sbd_admitted *result)
 	r->target = result->target;
 	result->target = NULL;
 	snprintf(r->verdict.reason, sizeof r->verdict.reason, "%s", result->reason);
+	memcpy(r->identity, result->identity, sizeof r->identity);
+	r->auth_method = result->auth_method;
+	memcpy(r->challenge, result->challenge, sizeof r->challenge);
+	r->retry_after_s = result->retry_after_s;
 	MHD_resume_connection(r->mhd);
 }
 
@@ -290,7 +299,7 @@ admit(struct sbd_request *r)
 	r->phase = SBD_REQUEST_ADMITTING;
 	MHD_suspend_connection(r->mhd);
 	sbd_conn_admit(r->conn, r->route, r->config->policy->limits.connect_timeout_ms,
-	    on_admitted, r);
+	    &r->cred, on_admitted, r);
 	return MHD_YES;
 }
 
@@ -302,6 +311,28 @@ check_field(void *arg, const char *name, const char *value)
 
 	if (*bad == NULL && !sbd_field_is_valid(name, value))
 		*bad = name;
+}
+
+/*
+ * Route auth: the credential is taken here, on MHD's thread, while the
+ * headers are at hand; a query credential leaves the target that the modes
+ * replay to a backend.
+ */
+static void
+capture_credential(struct sbd_request *r)
+{
+	char *cookie = sbd_request_header_joined(r, "Cookie");
+	char *protocols = sbd_request_header_joined(r, "Sec-WebSocket-Protocol");
+	char *stripped = NULL;
+
+	sbd_auth_capture(r->route, MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+	    "Authorization"), cookie, protocols, r->raw_uri, &r->cred, &stripped);
+	if (stripped != NULL) {
+		free(r->raw_uri);
+		r->raw_uri = stripped;
+	}
+	free(cookie);
+	free(protocols);
 }
 
 static enum MHD_Result
@@ -337,6 +368,8 @@ decide(struct sbd_request *r, const char *method, const char *version)
 	}
 	if (r->verdict.status != 101)
 		return refuse(r, r->verdict.status, r->verdict.reason);
+	if (r->route->route->auth != NULL)
+		capture_credential(r);
 	if (r->ops->check != NULL && !r->ops->check(r, r->route, &r->prep, &r->verdict))
 		return refuse(r, r->verdict.status, r->verdict.reason);
 
@@ -376,6 +409,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	r->conn = sbd_conn_ref(c);
 	r->config = sbd_ctx_config(h->ctx);
 	r->backend_fd = -1;
+	r->auth_method = -1;
 	r->raw_uri = sb_xstrdup(uri ? uri : "/");
 	return r;
 }

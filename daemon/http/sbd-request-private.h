@@ -8,6 +8,8 @@
 
 #include "sb-addr.h"
 #include "sb-buf.h"
+#include "sbd-authfile.h"
+#include "sbd-credential.h"
 #include "sbd-route.h"
 
 struct sbd_config;
@@ -44,6 +46,11 @@ struct sbd_request {
 	int admitted_status;       /* 101, or a refusal */
 	bool aborted;              /* the connection went away meanwhile */
 	int backend_fd;
+	struct sbd_credential cred; /* what route auth found in the request, for the admission */
+	char identity[SBD_IDENTITY_MAX + 1]; /* who the admission found, or "" */
+	int auth_method;           /* and by which method, or -1 */
+	char challenge[192];       /* 401: WWW-Authenticate */
+	unsigned retry_after_s;    /* 429: Retry-After */
 	gnutls_session_t backend_tls; /* TLS to the backend, or NULL */
 	struct sbd_target *target; /* the backend's server, held */
 };

@@ -1,0 +1,63 @@
+/* sbd-auth.h - the identity and rate steps of the admission, on the connection's loop
+ *
+ * The credential was taken from the request on the HTTP thread
+ * (sbd_auth_capture); here it meets the route's methods. tokens and
+ * client_cert are checked at once; basic and jwt go to the workers and come
+ * back on the loop. Verdicts are cached by a keyed hash of the credential.
+ */
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "sbd-authfile.h"
+#include "sbd-credential.h"
+
+struct sbd_ctx;
+struct sbd_loop;
+struct sbd_route_rt;
+struct sbd_admitted;
+struct sbd_auth_step;
+
+enum sbd_auth_state {
+	SBD_AUTH_PASSED,
+	SBD_AUTH_WAITING,  /* done runs later, on the loop */
+	SBD_AUTH_REFUSED,  /* result has the status, reason and challenge */
+};
+
+/* What the identity step needs of the connection. */
+struct sbd_auth_who {
+	struct sbd_ctx *ctx;
+	struct sbd_loop *loop;
+	gnutls_session_t tls;   /* the client's session, NULL on a plain listener */
+	const struct sockaddr *client;
+	unsigned ipv6_prefix;
+};
+
+/*
+ * HTTP thread: the credential the route's auth.from finds in the request
+ * (the first source that has one), or type NONE. target is the request
+ * target; when a query source names a parameter, *stripped is the target
+ * without it (else NULL), for whatever is replayed to a backend.
+ */
+void sbd_auth_capture(const struct sbd_route_rt *route, const char *authorization,
+    const char *cookie, const char *subprotocols, const char *target,
+    struct sbd_credential *out, char **stripped);
+
+typedef void sbd_auth_done_fn(void *arg, enum sbd_auth_state st);
+
+/*
+ * Runs the identity step; takes cred. On PASSED result->identity is set; on
+ * WAITING, done(arg, PASSED or REFUSED) runs later on who->loop, unless
+ * sbd_auth_step_cancel came first. *step holds what waits (NULL otherwise).
+ */
+enum sbd_auth_state sbd_auth_identify(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_credential *cred, struct sbd_admitted *result, sbd_auth_done_fn *done, void *arg,
+    struct sbd_auth_step **step);
+/* The admission ends first: done will not run. NULL ok. */
+void sbd_auth_step_cancel(struct sbd_auth_step *step);
+
+/* The rate step: true to go on; false refused with 429 and Retry-After in result. */
+bool sbd_auth_rate(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_admitted *result);
