@@ -7,6 +7,7 @@
 
 #include "sb-buf.h"
 #include "sb-control.h"
+#include "sbd-authfile.h"
 #include "sbd-close.h"
 #include "sbd-conn.h"
 #include "sbd-end.h"
@@ -50,6 +51,7 @@ struct sbd_conn {
 	struct sbd_route_stats *route_slot; /* the route's slot the tunnel holds */
 	struct sbd_registry_entry entry; /* listed while a tunnel */
 	char label[32 + SB_ADDR_TEXT_MAX]; /* "conn 7 10.0.0.1:4242", for the tunnel's logs */
+	char identity[SBD_IDENTITY_MAX + 1]; /* who route auth found (at the hand-over), or "" */
 	struct sbd_tls_facts tls; /* the client's TLS, recorded at the hand-over */
 	bool has_tls;
 	char *method, *path;     /* the upgraded request's, for connection.closed (path escaped) */

@@ -28,6 +28,8 @@ snapshot(struct sbd_registry_entry *e)
 	json_object_object_add(o, SB_FIELD_MODE,
 	    json_object_new_string(sb_mode_name(rt->route->mode)));
 	json_object_object_add(o, SB_FIELD_CLIENT, json_object_new_string(c->info.text));
+	if (c->identity[0] != '\0')
+		json_object_object_add(o, SB_FIELD_IDENTITY, json_object_new_string(c->identity));
 	json_object_object_add(o, SB_FIELD_BACKEND,
 	    json_object_new_string(sbd_tunnel_backend_text(c->tunnel)));
 	json_object_object_add(o, SB_FIELD_STARTED, json_object_new_string(t));

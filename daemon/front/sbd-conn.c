@@ -171,8 +171,9 @@ close_tunnel(struct sbd_conn *c, const char *reason)
 	uint64_t up, down;
 
 	sbd_tunnel_bytes(c->tunnel, &up, &down);
-	sb_info("conn %llu %s route %s: closed: %s (up %llu, down %llu bytes, %.1f s)",
+	sb_info("conn %llu %s route %s%s%s: closed: %s (up %llu, down %llu bytes, %.1f s)",
 	    (unsigned long long)c->info.id, c->info.text, sbd_tunnel_route(c->tunnel)->route->name,
+	    c->identity[0] ? " as " : "", c->identity,
 	    reason, (unsigned long long)up, (unsigned long long)down,
 	    (double)(sbd_now_ms() - c->started_ms) / 1000.0);
 	sbd_conn_emit(c, SB_EVENT_CONNECTION_CLOSED, reason);

@@ -97,6 +97,7 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	u->method = NULL;
 	c->path = u->path;
 	u->path = NULL;
+	memcpy(c->identity, u->identity, sizeof c->identity);
 	sbd_upgrade_free(u);
 
 	snprintf(c->label, sizeof c->label, "conn %llu %s", (unsigned long long)c->info.id,
@@ -120,10 +121,10 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	c->started_unix_ms = sbd_unix_ms();
 	atomic_fetch_add(&ctx->counters.upgraded, 1);
 	atomic_fetch_add(&ctx->counters.tunnels, 1);
-	sb_info("conn %llu %s route %s: %s to %s", (unsigned long long)c->info.id, c->info.text,
-	    sbd_tunnel_route(c->tunnel)->route->name,
+	sb_info("conn %llu %s route %s: %s to %s%s%s", (unsigned long long)c->info.id,
+	    c->info.text, sbd_tunnel_route(c->tunnel)->route->name,
 	    sb_mode_name(sbd_tunnel_route(c->tunnel)->route->mode),
-	    sbd_tunnel_backend_text(c->tunnel));
+	    sbd_tunnel_backend_text(c->tunnel), c->identity[0] ? " as " : "", c->identity);
 	sbd_registry_add(ctx->registry, &c->entry);
 	sbd_conn_emit(c, SB_EVENT_CONNECTION_OPENED, NULL);
 	if (!sbd_why_is_open(why)) {

@@ -231,6 +231,8 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	r->prep = NULL;
 	u->stats = r->stats;
 	r->stats = NULL;
+	memcpy(u->identity, r->identity, sizeof u->identity);
+	u->auth_method = r->auth_method;
 	u->method = sb_xstrdup(r->method);
 	u->path = sb_xmalloc(SBD_LOGGED_PATH_MAX * 4);
 	logged_path(r, u->path);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "sb-policy.h"
+#include "sbd-authfile.h"
 
 struct MHD_UpgradeResponseHandle;
 struct sbd_conn;
@@ -36,6 +37,8 @@ struct sbd_upgrade {
 	struct sbd_route_rt *route; /* a reference */
 	void *prep;              /* the mode's state from its checks */
 	struct sbd_route_stats *stats; /* the route's slot this tunnel holds */
+	char identity[SBD_IDENTITY_MAX + 1]; /* who route auth found, or "" */
+	int auth_method;         /* enum sbd_auth_method, or -1 */
 	char *method;            /* the request's method, and its path escaped without the query */
 	char *path;
 };
