@@ -99,23 +99,11 @@ enum MHD_Result
 sbd_refusal_queue(struct MHD_Connection *mc, int status, const char *reason,
     const char *upgrade_hint, bool websocket)
 {
-	char text[448], body[512];
-	struct MHD_Response *resp;
+	struct MHD_Response *resp = reason_response(status, reason);
 	enum MHD_Result ret;
-	int n;
 
-	sb_escape_text(text, sizeof text, reason);
-	n = snprintf(body, sizeof body, "%d %s: %s\n", status, sbd_refusal_status_text(status),
-	    text);
-	if (n < 0)
-		return MHD_NO;
-	if ((size_t)n >= sizeof body)
-		n = sizeof body - 1;
-	resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (status == 426) {
 		if (upgrade_hint != NULL && upgrade_hint[0] != '\0')
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, upgrade_hint);

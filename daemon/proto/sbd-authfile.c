@@ -1,5 +1,6 @@
 /* sbd-authfile.c - tokens and htpasswd files, line by line */
 #include "sbd-authfile.h"
+#include "sbd-hex.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -52,18 +53,6 @@ next_line(struct lines *ls, const char **line, size_t *len)
 }
 
 static int
-hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 fail(struct sbd_authfile_error *err, size_t line, const char *why)
 {
 	err->line = line;
@@ -111,7 +100,7 @@ sbd_tokens_file_parse(const char *text, size_t len, struct sbd_token_entry **out
 			return fail(err, ls.number, "the hash must be 64 hex digits (SHA-256)");
 		}
 		for (size_t i = 0; i < 32; i++) {
-			int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+			int hi = sbd_hex_digit(hex[2 * i]), lo = sbd_hex_digit(hex[2 * i + 1]);
 
 			if (hi < 0 || lo < 0) {
 				sbd_token_entries_free(items, count);

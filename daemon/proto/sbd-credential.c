@@ -1,5 +1,6 @@
 /* sbd-credential.c - a credential out of a request's headers or target */
 #include "sbd-credential.h"
+#include "sbd-hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -193,18 +194,6 @@ sbd_cred_subprotocol(const char *offered)
 	return NULL;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decoding ('+' is a space in a query); NULL on a broken escape or a NUL. */
 static char *
 query_decode(const char *s, size_t len)
@@ -220,8 +209,8 @@ query_decode(const char *s, size_t len)
 			out[n++] = s[i] == '+' ? ' ' : s[i];
 			continue;
 		}
-		int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+		int hi = i + 2 < len ? sbd_hex_digit(s[i + 1]) : -1;
+		int lo = hi >= 0 ? sbd_hex_digit(s[i + 2]) : -1;
 
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			free(out);

@@ -1,5 +1,6 @@
 /* sbd-http-head.c - request head scan, target path, header fields: pure, fuzzed */
 #include "sbd-http-head.h"
+#include "sbd-hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,18 +72,6 @@ sbd_head_scan_feed(struct sbd_head_scan *s, const uint8_t *in, size_t len)
 	return i;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Whether the decoded path holds a segment "." or "..". */
 static bool
 has_dot_segment(const char *path)
@@ -134,8 +123,8 @@ sbd_target_path(const char *target, const char **why)
 			path[out++] = target[i];
 			continue;
 		}
-		if (i + 2 >= len || (hi = hex_value(target[i + 1])) < 0 ||
-		    (lo = hex_value(target[i + 2])) < 0) {
+		if (i + 2 >= len || (hi = sbd_hex_digit(target[i + 1])) < 0 ||
+		    (lo = sbd_hex_digit(target[i + 2])) < 0) {
 			*why = "a malformed %-escape in the path";
 			goto refuse;
 		}

@@ -78,6 +78,21 @@ out:
 	return text;
 }
 
+/* One of auth's files (name as the policy writes it): all of it, or NULL with an error at path. */
+static char *
+read_auth_file(const struct sb_policy *p, const char *what, const char *name, const char *path,
+    size_t *len, struct sb_errors *errs)
+{
+	char *file = sb_policy_resolve_path(p, name);
+	const char *why;
+	char *text = slurp(file, len, &why);
+
+	if (text == NULL)
+		sb_errors_add(errs, path, "%s: cannot read \"%s\": %s", what, name, why);
+	free(file);
+	return text;
+}
+
 static void
 wipe_free(char *text, size_t len)
 {
@@ -91,66 +106,47 @@ static int
 load_tokens(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
     struct sb_errors *errs)
 {
-	char *file = sb_policy_resolve_path(p, rt->conf->tokens);
-	const char *why;
 	size_t len = 0;
-	char *text = slurp(file, &len, &why);
+	char *text = read_auth_file(p, "tokens", rt->conf->tokens, path, &len, errs);
 	struct sbd_authfile_error err;
-	int rc = -1;
 
-	if (text == NULL)
-		sb_errors_add(errs, path, "tokens: cannot read \"%s\": %s", rt->conf->tokens, why);
-	else if (sbd_tokens_file_parse(text, len, &rt->tokens, &rt->n_tokens, &err) < 0)
+	if (text != NULL && sbd_tokens_file_parse(text, len, &rt->tokens, &rt->n_tokens, &err) < 0)
 		sb_errors_add(errs, path, "tokens: %s line %zu: %s", rt->conf->tokens, err.line,
 		    err.why);
 	else
-		rc = 0;
-	rt->has_tokens = rc == 0;
+		rt->has_tokens = text != NULL;
 	wipe_free(text, len);
-	free(file);
-	return rc;
+	return rt->has_tokens ? 0 : -1;
 }
 
 static int
 load_basic(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
     struct sb_errors *errs)
 {
-	char *file = sb_policy_resolve_path(p, rt->conf->basic);
-	const char *why;
 	size_t len = 0;
-	char *text = slurp(file, &len, &why);
+	char *text = read_auth_file(p, "basic", rt->conf->basic, path, &len, errs);
 	struct sbd_authfile_error err;
-	int rc = -1;
 
-	if (text == NULL)
-		sb_errors_add(errs, path, "basic: cannot read \"%s\": %s", rt->conf->basic, why);
-	else if (sbd_htpasswd_parse(text, len, &rt->users, &rt->n_users, &err) < 0)
+	if (text != NULL && sbd_htpasswd_parse(text, len, &rt->users, &rt->n_users, &err) < 0)
 		sb_errors_add(errs, path, "basic: %s line %zu: %s", rt->conf->basic, err.line,
 		    err.why);
 	else
-		rc = 0;
-	rt->has_basic = rc == 0;
+		rt->has_basic = text != NULL;
 	wipe_free(text, len);
-	free(file);
-	return rc;
+	return rt->has_basic ? 0 : -1;
 }
 
 static int
 load_keys(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
     struct sb_errors *errs)
 {
-	char *file = sb_policy_resolve_path(p, rt->conf->jwt->keys);
-	const char *why;
 	size_t len = 0;
-	char *text = slurp(file, &len, &why);
+	char *text = read_auth_file(p, "jwt.keys", rt->conf->jwt->keys, path, &len, errs);
+	const char *why;
 
-	if (text == NULL)
-		sb_errors_add(errs, path, "jwt.keys: cannot read \"%s\": %s", rt->conf->jwt->keys,
-		    why);
-	else if ((rt->keys = sbd_jwt_keys_load(text, len, &why)) == NULL)
+	if (text != NULL && (rt->keys = sbd_jwt_keys_load(text, len, &why)) == NULL)
 		sb_errors_add(errs, path, "jwt.keys: %s: %s", rt->conf->jwt->keys, why);
 	wipe_free(text, len);
-	free(file);
 	return rt->keys != NULL ? 0 : -1;
 }
 
