@@ -41,7 +41,6 @@ static void
 test_made_and_kept(void)
 {
 	g_autofree char *dir = g_build_filename(tmp_dir, "new", "state", NULL);
-	g_autofree char *rel = NULL;
 	g_autofree char *slash = g_strconcat(dir, "//", NULL);
 	struct stat st;
 
