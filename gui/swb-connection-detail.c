@@ -106,7 +106,7 @@ swb_connection_detail_text(json_object *d, SwbDetailRow row)
 		    str_of(d, SB_FIELD_ROUTE) : NONE, str_of(d, SB_FIELD_MODE) ?
 		    str_of(d, SB_FIELD_MODE) : NONE);
 	case SWB_DETAIL_IDENTITY:
-		return text_or_none(str_of(d, "identity"));
+		return text_or_none(str_of(d, SB_FIELD_IDENTITY));
 	case SWB_DETAIL_CLIENT:
 		return text_or_none(str_of(d, SB_FIELD_CLIENT));
 	case SWB_DETAIL_BACKEND:

@@ -17,6 +17,7 @@ struct _SwbConnection {
 	char *route;
 	char *mode;
 	char *client;
+	char *identity; /* who route auth found; NULL without auth */
 	char *backend;
 	char *state;
 	char *reason; /* connection.closed: why */
@@ -52,6 +53,7 @@ enum {
 	PROP_ROUTE,
 	PROP_MODE,
 	PROP_CLIENT,
+	PROP_IDENTITY,
 	PROP_BACKEND,
 	PROP_STATE,
 	PROP_REASON,
@@ -82,6 +84,7 @@ static const struct {
 	{ "route", G_STRUCT_OFFSET(SwbConnection, route), PROP_ROUTE },
 	{ "mode", G_STRUCT_OFFSET(SwbConnection, mode), PROP_MODE },
 	{ "client", G_STRUCT_OFFSET(SwbConnection, client), PROP_CLIENT },
+	{ SB_FIELD_IDENTITY, G_STRUCT_OFFSET(SwbConnection, identity), PROP_IDENTITY },
 	{ "backend", G_STRUCT_OFFSET(SwbConnection, backend), PROP_BACKEND },
 	{ "state", G_STRUCT_OFFSET(SwbConnection, state), PROP_STATE },
 	{ "reason", G_STRUCT_OFFSET(SwbConnection, reason), PROP_REASON },
@@ -290,6 +293,12 @@ swb_connection_get_client(SwbConnection *self)
 }
 
 const char *
+swb_connection_get_identity(SwbConnection *self)
+{
+	return self->identity;
+}
+
+const char *
 swb_connection_get_backend(SwbConnection *self)
 {
 	return self->backend;
@@ -356,6 +365,7 @@ swb_connection_get_property(GObject *object, guint prop_id, GValue *value, GPara
 	case PROP_ROUTE:
 	case PROP_MODE:
 	case PROP_CLIENT:
+	case PROP_IDENTITY:
 	case PROP_BACKEND:
 	case PROP_STATE:
 	case PROP_REASON:
@@ -452,6 +462,7 @@ swb_connection_class_init(SwbConnectionClass *klass)
 	props[PROP_ROUTE] = text_prop("route");
 	props[PROP_MODE] = text_prop("mode");
 	props[PROP_CLIENT] = text_prop("client");
+	props[PROP_IDENTITY] = text_prop("identity");
 	props[PROP_BACKEND] = text_prop("backend");
 	props[PROP_STATE] = text_prop("state");
 	props[PROP_REASON] = text_prop("reason");

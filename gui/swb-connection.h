@@ -29,6 +29,8 @@ const char *swb_connection_get_listener(SwbConnection *self);
 const char *swb_connection_get_route(SwbConnection *self);
 const char *swb_connection_get_mode(SwbConnection *self);
 const char *swb_connection_get_client(SwbConnection *self);
+/* Who the route's auth found (a token's name, a user, a claim); NULL without auth. */
+const char *swb_connection_get_identity(SwbConnection *self);
 const char *swb_connection_get_backend(SwbConnection *self);
 const char *swb_connection_get_state(SwbConnection *self);
 /* A closed connection's reason (from connection.closed); NULL for a live one. */
@@ -40,7 +42,10 @@ guint64 swb_connection_get_bytes_down(SwbConnection *self);
 /* Bytes per second. */
 double swb_connection_get_rate_up(SwbConnection *self);
 double swb_connection_get_rate_down(SwbConnection *self);
-/* True when any of id, route, mode, client, backend or state contains needle (casefolded). */
+/*
+ * True when any of id, route, mode, client, identity, backend or state
+ * contains needle (casefolded).
+ */
 gboolean swb_connection_matches(SwbConnection *self, const char *needle);
 
 G_END_DECLS

@@ -40,6 +40,30 @@ swb_gui_find_named(GtkWidget *root, const char *name)
 	return NULL;
 }
 
+GtkWidget *
+swb_gui_widget(GtkWidget *root, const char *name)
+{
+	GtkWidget *w = swb_gui_find_named(root, name);
+
+	if (w == NULL)
+		g_error("no widget named %s", name);
+	return w;
+}
+
+GtkColumnViewColumn *
+swb_gui_column(GtkColumnView *view, const char *title)
+{
+	GListModel *columns = gtk_column_view_get_columns(view);
+
+	for (guint i = 0; i < g_list_model_get_n_items(columns); i++) {
+		g_autoptr(GtkColumnViewColumn) c = g_list_model_get_item(columns, i);
+
+		if (g_str_equal(gtk_column_view_column_get_title(c), title))
+			return c; /* the view keeps it */
+	}
+	g_error("no column titled %s", title);
+}
+
 guint16
 swb_gui_free_port(void)
 {

@@ -15,6 +15,10 @@
 void swb_gui_spin(guint ms);
 /* The widget named name in root's tree, or NULL. */
 GtkWidget *swb_gui_find_named(GtkWidget *root, const char *name);
+/* The widget named name in root's tree; the test fails when there is none. */
+GtkWidget *swb_gui_widget(GtkWidget *root, const char *name);
+/* The column of view titled title; the test fails when there is none. (transfer none) */
+GtkColumnViewColumn *swb_gui_column(GtkColumnView *view, const char *title);
 /* A loopback TCP port nobody listens on now. */
 guint16 swb_gui_free_port(void);
 /*

@@ -533,20 +533,6 @@ test_switch_daemons(void)
 	g_assert_null(swb_settings_get_sockets(settings)[1]);
 }
 
-static GtkColumnViewColumn *
-column(GtkColumnView *view, const char *title)
-{
-	GListModel *columns = gtk_column_view_get_columns(view);
-
-	for (guint i = 0; i < g_list_model_get_n_items(columns); i++) {
-		g_autoptr(GtkColumnViewColumn) c = g_list_model_get_item(columns, i);
-
-		if (g_str_equal(gtk_column_view_column_get_title(c), title))
-			return c; /* the view keeps it */
-	}
-	g_assert_not_reached();
-}
-
 static gboolean
 frames_past(gpointer data)
 {
@@ -603,7 +589,7 @@ test_many_rows(void)
 	rows = json_tokener_parse(list->str);
 	g_assert_nonnull(rows);
 	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "connections");
-	gtk_column_view_sort_by_column(view, column(view, "Rate"), GTK_SORT_DESCENDING);
+	gtk_column_view_sort_by_column(view, swb_gui_column(view, "Rate"), GTK_SORT_DESCENDING);
 
 	start = g_get_monotonic_time();
 	for (size_t i = 0; i < json_object_array_length(rows); i++) {

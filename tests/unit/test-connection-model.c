@@ -273,6 +273,56 @@ test_search(void)
 	json_object_put(obj);
 }
 
+/*
+ * identity: from connections.list and from events, a property the Identity
+ * column binds to, and part of what the search matches; absent without auth.
+ */
+static void
+test_identity(void)
+{
+	g_autoptr(SwbConnectionModel) model = swb_connection_model_new();
+	json_object *list = json("[{\"id\": 1, \"route\": \"vnc\", \"client\": \"10.0.0.1:1\","
+	    " \"identity\": \"Alice\"}, {\"id\": 2, \"route\": \"vnc\","
+	    " \"client\": \"10.0.0.2:2\"}]");
+	g_autofree char *alice = g_utf8_casefold("alice", -1);
+	g_autofree char *bob = g_utf8_casefold("bob@example.org", -1);
+	g_autofree char *prop = NULL;
+	SwbConnection *conn;
+	guint notified = 0;
+
+	swb_connection_model_reset(model, list, 0);
+	json_object_put(list);
+	conn = swb_connection_model_lookup(model, 1);
+	g_assert_cmpstr(swb_connection_get_identity(conn), ==, "Alice");
+	g_object_get(conn, "identity", &prop, NULL);
+	g_assert_cmpstr(prop, ==, "Alice");
+	g_assert_true(swb_connection_matches(conn, alice));
+	conn = swb_connection_model_lookup(model, 2);
+	g_assert_null(swb_connection_get_identity(conn));
+	g_assert_false(swb_connection_matches(conn, alice));
+
+	/* a connection.opened event carries it too */
+	g_assert_true(feed(model, "{\"type\": \"connection.opened\", \"id\": 3,"
+	    " \"route\": \"vnc\", \"identity\": \"bob@example.org\"}", 0));
+	conn = swb_connection_model_lookup(model, 3);
+	g_assert_cmpstr(swb_connection_get_identity(conn), ==, "bob@example.org");
+	g_assert_true(swb_connection_matches(conn, bob));
+	g_assert_true(swb_connection_matches(conn, "example.org"));
+	g_assert_false(swb_connection_matches(conn, alice));
+
+	/* an update that names it: the column is told, the search follows */
+	conn = swb_connection_model_lookup(model, 2);
+	g_signal_connect_swapped(conn, "notify::identity", G_CALLBACK(count_signal), &notified);
+	g_assert_true(feed(model, "{\"type\": \"connection.updated\", \"id\": 2,"
+	    " \"identity\": \"alice\", \"bytes_up\": 1}", SEC));
+	g_assert_cmpuint(notified, ==, 1);
+	g_assert_true(swb_connection_matches(conn, alice));
+	/* the same again: no notification */
+	g_assert_true(feed(model, "{\"type\": \"connection.updated\", \"id\": 2,"
+	    " \"identity\": \"alice\", \"bytes_up\": 2}", 2 * SEC));
+	g_assert_cmpuint(notified, ==, 1);
+}
+
 static void
 test_many_rows(void)
 {
@@ -354,6 +404,7 @@ main(int argc, char **argv)
 	g_test_add_func("/connection-model/reset-keeps-known-rows", test_reset_keeps_known_rows);
 	g_test_add_func("/connection-model/burst", test_burst);
 	g_test_add_func("/connection-model/search", test_search);
+	g_test_add_func("/connection-model/identity", test_identity);
 	g_test_add_func("/connection-model/many-rows", test_many_rows);
 	g_test_add_func("/connection-model/throughput-ring", test_throughput_ring);
 	g_test_add_func("/connection-model/format", test_format);
