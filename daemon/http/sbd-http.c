@@ -134,6 +134,7 @@ free_request(struct sbd_request *r)
 		r->ops->prep_free(r->prep);
 	sbd_stats_release(r->stats);
 	sbd_cred_clear(&r->cred);
+	sbd_cred_replay_clear(&r->replay);
 	sb_buf_free(&r->body);
 	free(r->raw_uri);
 	sbd_config_unref(r->config);
@@ -317,8 +318,8 @@ check_field(void *arg, const char *name, const char *value)
 
 /*
  * Route auth: the credential is taken here, on MHD's thread, while the
- * headers are at hand; a query credential leaves the target that the modes
- * replay to a backend.
+ * headers are at hand; no credential source stays in the target and the
+ * headers that the modes replay to a backend.
  */
 static void
 capture_credential(struct sbd_request *r)
@@ -329,6 +330,7 @@ capture_credential(struct sbd_request *r)
 
 	sbd_auth_capture(r->route, MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
 	    "Authorization"), cookie, protocols, r->raw_uri, &r->cred, &stripped);
+	sbd_cred_replay_init(&r->replay, r->route->route->auth, cookie, protocols);
 	if (stripped != NULL) {
 		free(r->raw_uri);
 		r->raw_uri = stripped;

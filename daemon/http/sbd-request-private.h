@@ -47,6 +47,7 @@ struct sbd_request {
 	bool aborted;              /* the connection went away meanwhile */
 	int backend_fd;
 	struct sbd_credential cred; /* what route auth found in the request, for the admission */
+	struct sbd_cred_replay replay; /* the credential headers as a backend may see them */
 	char identity[SBD_IDENTITY_MAX + 1]; /* who the admission found, or "" */
 	int auth_method;           /* and by which method, or -1 */
 	char challenge[192];       /* 401: WWW-Authenticate */

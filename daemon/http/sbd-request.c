@@ -57,6 +57,46 @@ sbd_request_foreach_header(const struct sbd_request *r,
 	each(r, NULL, fn, arg);
 }
 
+struct replayed {
+	const struct sbd_cred_replay *rp;
+	bool cookie_done, protocols_done;
+	void (*fn)(void *arg, const char *name, const char *value);
+	void *arg;
+};
+
+/* A rewritten header: its one value at the first place, nothing at the others. */
+static void
+replay_rewritten(struct replayed *e, bool *done, const char *name, const char *value)
+{
+	if (!*done && value != NULL)
+		e->fn(e->arg, name, value);
+	*done = true;
+}
+
+static void
+replayed_one(void *arg, const char *name, const char *value)
+{
+	struct replayed *e = arg;
+
+	if (e->rp->drop_authorization && strcasecmp(name, "Authorization") == 0)
+		return;
+	if (e->rp->rewrite_cookie && strcasecmp(name, "Cookie") == 0)
+		replay_rewritten(e, &e->cookie_done, name, e->rp->cookie);
+	else if (e->rp->rewrite_protocols && strcasecmp(name, "Sec-WebSocket-Protocol") == 0)
+		replay_rewritten(e, &e->protocols_done, name, e->rp->protocols);
+	else
+		e->fn(e->arg, name, value);
+}
+
+void
+sbd_request_foreach_replayed(const struct sbd_request *r,
+    void (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+	struct replayed e = { &r->replay, false, false, fn, arg };
+
+	each(r, NULL, replayed_one, &e);
+}
+
 /* All values of a header, joined with ", " as RFC 9110 §5.3 allows. */
 static void
 join_one(void *arg, const char *name, const char *value)

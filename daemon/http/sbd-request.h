@@ -17,5 +17,12 @@ unsigned sbd_request_header_count(const struct sbd_request *r, const char *name)
 /* Every header in order, names as received. */
 void sbd_request_foreach_header(const struct sbd_request *r,
     void (*fn)(void *arg, const char *name, const char *value), void *arg);
+/*
+ * Every header in order as it may be replayed to a backend: without the
+ * credential headers the route's auth reads (sbd_cred_replay), each of
+ * Cookie and Sec-WebSocket-Protocol then once, at its first place.
+ */
+void sbd_request_foreach_replayed(const struct sbd_request *r,
+    void (*fn)(void *arg, const char *name, const char *value), void *arg);
 /* The body read before the 101 (modes whose ops ask for it), else empty. */
 const uint8_t *sbd_request_body(const struct sbd_request *r, size_t *len);

@@ -291,3 +291,117 @@ sbd_cred_strip_query(const char *target, const char *name)
 	out[n] = '\0';
 	return out;
 }
+
+/*
+ * A list split at any of seps, each item trimmed of spaces, with only the
+ * items keep(arg, item, len) accepts, joined with joiner; NULL when none is left.
+ */
+static char *
+filter_list(const char *list, const char *seps, const char *joiner,
+    bool (*keep)(const void *arg, const char *item, size_t len), const void *arg)
+{
+	char *out = sb_xmalloc(strlen(list) * 2 + 1);
+	size_t n = 0, jlen = strlen(joiner);
+
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, seps);
+		const char *s = p, *e = p + len;
+
+		while (s < e && is_ows(*s))
+			s++;
+		while (e > s && is_ows(e[-1]))
+			e--;
+		if (e > s && keep(arg, s, (size_t)(e - s))) {
+			if (n > 0) {
+				memcpy(out + n, joiner, jlen);
+				n += jlen;
+			}
+			memcpy(out + n, s, (size_t)(e - s));
+			n += (size_t)(e - s);
+		}
+		p += len;
+		if (*p != '\0')
+			p++;
+	}
+	if (n == 0) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static bool
+cookie_kept(const void *arg, const char *item, size_t len)
+{
+	const struct sb_auth *a = arg;
+
+	for (size_t i = 0; i < a->n_from; i++) {
+		const struct sb_cred_source *s = &a->from[i];
+		size_t nlen = s->kind == SB_CRED_COOKIE ? strlen(s->name) : 0;
+
+		if (nlen > 0 && len > nlen && strncmp(item, s->name, nlen) == 0 &&
+		    item[nlen] == '=')
+			return false;
+	}
+	return true;
+}
+
+char *
+sbd_cred_strip_cookies(const char *cookies, const struct sb_auth *a)
+{
+	/* the same separators sbd_cred_cookie reads: what it could find, this removes */
+	return filter_list(cookies, ";,", "; ", cookie_kept, a);
+}
+
+static bool
+protocol_kept(const void *arg, const char *item, size_t len)
+{
+	const size_t plen = strlen(SBD_SUBPROTOCOL_BEARER);
+
+	return len < plen || strncasecmp(item, SBD_SUBPROTOCOL_BEARER, plen) != 0;
+}
+
+char *
+sbd_cred_strip_bearer(const char *offered)
+{
+	return filter_list(offered, ",", ", ", protocol_kept, NULL);
+}
+
+void
+sbd_cred_replay_init(struct sbd_cred_replay *rp, const struct sb_auth *a,
+    const char *cookies, const char *protocols)
+{
+	memset(rp, 0, sizeof *rp);
+	if (a->n_from == 0) {
+		rp->drop_authorization = true;
+		return;
+	}
+	for (size_t i = 0; i < a->n_from; i++) {
+		switch (a->from[i].kind) {
+		case SB_CRED_HEADER:
+			rp->drop_authorization = true;
+			break;
+		case SB_CRED_COOKIE:
+			rp->rewrite_cookie = true;
+			break;
+		case SB_CRED_SUBPROTOCOL:
+			rp->rewrite_protocols = true;
+			break;
+		case SB_CRED_QUERY:
+			break;
+		}
+	}
+	if (rp->rewrite_cookie && cookies != NULL)
+		rp->cookie = sbd_cred_strip_cookies(cookies, a);
+	if (rp->rewrite_protocols && protocols != NULL)
+		rp->protocols = sbd_cred_strip_bearer(protocols);
+}
+
+void
+sbd_cred_replay_clear(struct sbd_cred_replay *rp)
+{
+	free(rp->cookie);
+	free(rp->protocols);
+	memset(rp, 0, sizeof *rp);
+}

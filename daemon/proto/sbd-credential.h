@@ -46,6 +46,31 @@ char *sbd_cred_query(const char *target, const char *name);
 char *sbd_cred_strip_query(const char *target, const char *name);
 
 /*
+ * The credential headers as they may be replayed to a backend (tls and h2c
+ * modes), once route auth has read them: every source the route reads
+ * goes, whether it held the credential used or not. Authorization goes
+ * when "header" is a source; from Cookie, each cookie a "cookie:NAME"
+ * source names (the others stay); from Sec-WebSocket-Protocol, every
+ * bearer.* entry.
+ */
+struct sbd_cred_replay {
+	bool drop_authorization;
+	bool rewrite_cookie;    /* Cookie headers become the one value cookie (NULL: none) */
+	char *cookie;
+	bool rewrite_protocols; /* Sec-WebSocket-Protocol headers become protocols (NULL: none) */
+	char *protocols;
+};
+
+/* From the route's auth and the request's joined Cookie and Sec-WebSocket-Protocol (NULL ok). */
+void sbd_cred_replay_init(struct sbd_cred_replay *rp, const struct sb_auth *a,
+    const char *cookies, const char *protocols);
+void sbd_cred_replay_clear(struct sbd_cred_replay *rp);
+/* A Cookie header without the cookies the sources of a name; NULL when none is left. free() it. */
+char *sbd_cred_strip_cookies(const char *cookies, const struct sb_auth *a);
+/* An offered subprotocol list without its bearer.* entries; NULL when none is left. free() it. */
+char *sbd_cred_strip_bearer(const char *offered);
+
+/*
  * Base64 (standard, padding optional) or base64url into out (at most cap
  * bytes). Returns the length, or -1 when the text is not that encoding or
  * does not fit.

@@ -104,7 +104,7 @@ ready(const struct sbd_request *r, void *arg, struct sbd_verdict *v)
 	const uint8_t *body = sbd_request_body(r, &body_len);
 	int rc;
 
-	sbd_request_foreach_header(r, collect_header, &hl);
+	sbd_request_foreach_replayed(r, collect_header, &hl);
 	struct sbd_h2c_request req = {
 		.method = sbd_request_method(r),
 		.path = sbd_request_uri(r),

@@ -68,7 +68,7 @@ check(const struct sbd_request *r, const struct sbd_route_rt *route, void **prep
 
 	sb_buf_append(replay, start, strlen(start));
 	free(start);
-	sbd_request_foreach_header(r, replay_header, replay);
+	sbd_request_foreach_replayed(r, replay_header, replay);
 	sb_buf_append(replay, "\r\n", 2);
 	*prep = replay;
 	return true;

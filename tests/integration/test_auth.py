@@ -68,11 +68,16 @@ def write(t, name, text):
     return path
 
 
+def tokens_file(t):
+    """alice and bob's tokens, as a tokens file in the test's folder."""
+    return write(t, 'tokens.txt', '# who may enter\n\nalice %s\nbob %s\n' % (
+        hashlib.sha256(ALICE.encode()).hexdigest(), hashlib.sha256(BOB.encode()).hexdigest()))
+
+
 def setup(t, rate=None):
     echo = t.backend(h.EchoBackend)
     port = h.free_port()
-    tokens = write(t, 'tokens.txt', '# who may enter\n\nalice %s\nbob %s\n' % (
-        hashlib.sha256(ALICE.encode()).hexdigest(), hashlib.sha256(BOB.encode()).hexdigest()))
+    tokens = tokens_file(t)
     lines = ['carol:' + sha_crypt(PASSWORD)]
     bc = bcrypt_hash(PASSWORD)
     if bc:

@@ -324,4 +324,5 @@ def _(t):
         (out, err))
 
 
-suite.run()
+if __name__ == '__main__':
+    suite.run()
