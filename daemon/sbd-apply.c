@@ -45,7 +45,8 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, uint64_t gen,
 
 			snprintf(what, sizeof what, "route %s", r->name);
 			snprintf(path, sizeof path, "routes[%zu].tls", i);
-			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, what, path, errs);
+			c->routes[i].tls = sbd_tls_ctx_new_pair(policy, r->tls, d->ctx.tickets, what,
+			    path, errs);
 		}
 		if (r->backend.tls != NULL) {
 			char path[48];

@@ -360,7 +360,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	sbd_ctx_init(&d->ctx);
 	raise_fd_limit();
 	sbd_accept_init();
-	if (sbd_tls_init(&errs) < 0) {
+	if (sbd_tls_init(&errs) < 0 || (d->ctx.tickets = sbd_tls_tickets_new(&errs)) == NULL) {
 		log_errors("cannot start", opts->policy_file, &errs);
 		goto err;
 	}

@@ -37,7 +37,7 @@ sbd_listener_conf_new(struct sbd_ctx *ctx, const struct sb_policy *policy,
 	c->max_connections = l->max_connections;
 	c->stats = sbd_stats_get(ctx->stats, "listener", l->name);
 	if (l->tls != NULL) {
-		c->tls = sbd_tls_ctx_new_listener(policy, l, path, errs);
+		c->tls = sbd_tls_ctx_new_listener(policy, l, ctx->tickets, path, errs);
 		if (c->tls == NULL) {
 			sbd_listener_conf_unref(c);
 			return NULL;

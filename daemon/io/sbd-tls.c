@@ -49,7 +49,12 @@ struct sbd_tls_ctx {
 	size_t n_names;
 	gnutls_priority_t priority;
 	enum sb_client_auth client_auth;
-	gnutls_datum_t ticket_key;
+	struct sbd_tls_tickets *tickets;
+};
+
+struct sbd_tls_tickets {
+	atomic_uint refs;
+	gnutls_datum_t key;
 };
 
 /* What a session carries in its gnutls_session_set_ptr() slot. */
@@ -89,6 +94,39 @@ sbd_tls_init(struct sb_errors *errs)
 	}
 	gnutls_global_set_audit_log_function(on_audit_log);
 	return 0;
+}
+
+struct sbd_tls_tickets *
+sbd_tls_tickets_new(struct sb_errors *errs)
+{
+	struct sbd_tls_tickets *t = sb_xcalloc(1, sizeof *t);
+	int rc = gnutls_session_ticket_key_generate(&t->key);
+
+	if (rc < 0) {
+		sb_errors_add(errs, "", "session ticket key: %.*s", sbd_tls_msg_len(gnutls_strerror(rc)),
+		    gnutls_strerror(rc));
+		free(t);
+		return NULL;
+	}
+	atomic_init(&t->refs, 1);
+	return t;
+}
+
+struct sbd_tls_tickets *
+sbd_tls_tickets_ref(struct sbd_tls_tickets *t)
+{
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	return t;
+}
+
+void
+sbd_tls_tickets_unref(struct sbd_tls_tickets *t)
+{
+	if (t == NULL || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	gnutls_memset(t->key.data, 0, t->key.size);
+	gnutls_free(t->key.data);
+	free(t);
 }
 
 static char *
@@ -187,10 +225,7 @@ ctx_free(struct sbd_tls_ctx *ctx)
 	free(ctx->names);
 	if (ctx->priority != NULL)
 		gnutls_priority_deinit(ctx->priority);
-	if (ctx->ticket_key.data != NULL) {
-		gnutls_memset(ctx->ticket_key.data, 0, ctx->ticket_key.size);
-		gnutls_free(ctx->ticket_key.data);
-	}
+	sbd_tls_tickets_unref(ctx->tickets);
 	free(ctx->what);
 	free(ctx);
 }
@@ -204,10 +239,10 @@ has_protocol(gnutls_priority_t priority)
 	return gnutls_priority_protocol_list(priority, &list) > 0 && list != NULL;
 }
 
-/* Allocates ctx with room for n_creds credentials, the priority and the ticket key. */
+/* Allocates ctx with room for n_creds credentials, the priority and a hold on tickets. */
 static struct sbd_tls_ctx *
 ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char *priority,
-    const char *path, struct sb_errors *errs)
+    struct sbd_tls_tickets *tickets, const char *path, struct sb_errors *errs)
 {
 	struct sbd_tls_ctx *ctx = sb_xcalloc(1, sizeof *ctx);
 	const char *errpos = NULL;
@@ -219,6 +254,7 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 	ctx->what = sb_xstrdup(what);
 	ctx->creds = sb_xcalloc(n_creds, sizeof *ctx->creds);
 	ctx->n_creds = n_creds;
+	ctx->tickets = sbd_tls_tickets_ref(tickets);
 	if (min_version != NULL && strcmp(min_version, "1.3") == 0) {
 		tls13_only = true;
 	} else if (min_version != NULL && strcmp(min_version, "1.2") != 0) {
@@ -249,13 +285,6 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 			sb_errors_add(errs, path, "%s: priority \"%s\": %.*s", what,
 			    priority != NULL ? priority : prio, sbd_tls_msg_len(gnutls_strerror(rc)),
 			    gnutls_strerror(rc));
-		goto err;
-	}
-	rc = gnutls_session_ticket_key_generate(&ctx->ticket_key);
-	if (rc < 0) {
-		ctx->ticket_key.data = NULL;
-		sb_errors_add(errs, path, "%s: session ticket key: %.*s", what,
-		    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
 		goto err;
 	}
 	free(prio);
@@ -291,7 +320,7 @@ add_sni_names(struct sbd_tls_ctx *ctx, const struct sb_sni *sni, size_t index, c
 
 struct sbd_tls_ctx *
 sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listener *listener,
-    const char *path, struct sb_errors *errs)
+    struct sbd_tls_tickets *tickets, const char *path, struct sb_errors *errs)
 {
 	const struct sb_listener_tls *tls = listener->tls;
 	struct sbd_tls_ctx *ctx = NULL;
@@ -309,7 +338,8 @@ sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listene
 		}
 		client_ca = tls->client_ca;
 	}
-	ctx = ctx_alloc(what, 1 + tls->n_sni, tls->min_version, tls->priority, path, errs);
+	ctx = ctx_alloc(what, 1 + tls->n_sni, tls->min_version, tls->priority, tickets, path,
+	    errs);
 	if (ctx == NULL)
 		goto err;
 	ctx->client_auth = tls->client_auth;
@@ -339,9 +369,9 @@ err:
 
 struct sbd_tls_ctx *
 sbd_tls_ctx_new_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair,
-    const char *what, const char *path, struct sb_errors *errs)
+    struct sbd_tls_tickets *tickets, const char *what, const char *path, struct sb_errors *errs)
 {
-	struct sbd_tls_ctx *ctx = ctx_alloc(what, 1, NULL, NULL, path, errs);
+	struct sbd_tls_ctx *ctx = ctx_alloc(what, 1, NULL, NULL, tickets, path, errs);
 
 	if (ctx == NULL)
 		return NULL;
@@ -486,8 +516,9 @@ sbd_tls_session_new(struct sbd_tls_ctx *ctx, int fd)
 	if (rc < 0)
 		goto err;
 	step = "session tickets";
-	if ((rc = gnutls_session_ticket_enable_server(session, &ctx->ticket_key)) < 0)
+	if ((rc = gnutls_session_ticket_enable_server(session, &ctx->tickets->key)) < 0)
 		goto err;
+	gnutls_db_set_cache_expiration(session, SBD_TLS_TICKET_ROTATE_S);
 	if (ctx->client_auth != SB_CLIENT_AUTH_NONE) {
 		gnutls_certificate_server_set_request(session,
 		    ctx->client_auth == SB_CLIENT_AUTH_REQUIRE ? GNUTLS_CERT_REQUIRE :

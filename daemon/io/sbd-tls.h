@@ -15,6 +15,20 @@
 struct sbd_tls_ctx;
 
 /*
+ * The session-ticket master key (gnutls_session_ticket_key_generate): made
+ * once per daemon and shared by every context of every policy revision, so a
+ * reload leaves the tickets clients hold valid. GnuTLS never encrypts with it
+ * directly: it derives the ticket key from it TOTP-style, a new one every
+ * SBD_TLS_TICKET_ROTATE_S seconds (wall clock), and still decrypts tickets of
+ * the period before. A restart makes a new master key. Reference counted
+ * (atomically): contexts hold one.
+ */
+struct sbd_tls_tickets;
+
+/* Ticket lifetime and the rotation period of the derived key (GnuTLS's default). */
+#define SBD_TLS_TICKET_ROTATE_S 21600
+
+/*
  * Once at start, before any other call: checks the GnuTLS version at run time
  * and sends GnuTLS's audit messages to the debug log. Returns 0, or -1 with
  * the reason added to errs.
@@ -25,8 +39,15 @@ struct sbd_tls_ctx;
  */
 int sbd_tls_init(struct sb_errors *errs);
 
+/* A new master key; NULL with the reason in errs. */
+struct sbd_tls_tickets *sbd_tls_tickets_new(struct sb_errors *errs);
+struct sbd_tls_tickets *sbd_tls_tickets_ref(struct sbd_tls_tickets *t);
+/* Wipes the key with the last reference. NULL ok. */
+void sbd_tls_tickets_unref(struct sbd_tls_tickets *t);
+
 /*
- * For a TLS listener. Relative paths resolve with sb_policy_resolve_path().
+ * For a TLS listener; its sessions issue and accept tickets under tickets.
+ * Relative paths resolve with sb_policy_resolve_path().
  * min_version "1.3" drops TLS 1.2; a `priority` string is used as given, then
  * every version below min_version is removed from it (a string left with no
  * version is an error). On failure returns NULL with,
@@ -34,15 +55,16 @@ int sbd_tls_init(struct sb_errors *errs);
  * reading file" in errs.
  */
 struct sbd_tls_ctx *sbd_tls_ctx_new_listener(const struct sb_policy *policy,
-    const struct sb_listener *listener, const char *path, struct sb_errors *errs);
+    const struct sb_listener *listener, struct sbd_tls_tickets *tickets, const char *path,
+    struct sb_errors *errs);
 
 /*
  * For a `tls`-mode route (RFC 2817): one pair, defaults otherwise (TLS 1.2+,
  * no client auth). what names it in messages ("route cups").
  */
 struct sbd_tls_ctx *sbd_tls_ctx_new_pair(const struct sb_policy *policy,
-    const struct sb_cert_pair *pair, const char *what, const char *path,
-    struct sb_errors *errs);
+    const struct sb_cert_pair *pair, struct sbd_tls_tickets *tickets, const char *what,
+    const char *path, struct sb_errors *errs);
 
 struct sbd_tls_ctx *sbd_tls_ctx_ref(struct sbd_tls_ctx *ctx);
 /* NULL ok. */

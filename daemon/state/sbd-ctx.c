@@ -7,6 +7,7 @@
 #include "sbd-pool.h"
 #include "sbd-registry.h"
 #include "sbd-stats.h"
+#include "sbd-tls.h"
 #include "sbd-workers.h"
 
 /* bcrypt at cost 10 takes ~60 ms: two threads, and a queue of a few seconds of them */
@@ -37,6 +38,8 @@ sbd_ctx_fini(struct sbd_ctx *ctx)
 	sbd_events_free(ctx->events);
 	sbd_stats_free(ctx->stats);
 	sbd_peers_free(ctx->peers);
+	sbd_tls_tickets_unref(ctx->tickets);
+	ctx->tickets = NULL;
 	pthread_mutex_destroy(&ctx->config_lock);
 }
 

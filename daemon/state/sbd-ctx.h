@@ -20,6 +20,7 @@ struct sbd_peers;
 struct sbd_pools;
 struct sbd_registry;
 struct sbd_stats;
+struct sbd_tls_tickets;
 struct sbd_workers;
 
 /* Auth by method (tokens, basic, jwt, client_cert): counts, never names. */
@@ -60,6 +61,7 @@ struct sbd_ctx {
 	struct sbd_registry *registry;
 	struct sbd_pools *pools;  /* backend servers by route, kept across revisions */
 	struct sbd_http *http;
+	struct sbd_tls_tickets *tickets; /* the daemon's one ticket key: reloads keep it */
 	struct sbd_loop **loops; /* the worker loops, which own connections */
 	unsigned n_loops;
 	atomic_uint_fast64_t next_conn_id;
@@ -72,7 +74,10 @@ struct sbd_ctx {
 };
 
 void sbd_ctx_init(struct sbd_ctx *ctx);
-/* Frees what init made and what the root put in (config, peers, stats, events, registry). */
+/*
+ * Frees what init made and what the root put in (config, peers, stats, events,
+ * registry, ticket key).
+ */
 void sbd_ctx_fini(struct sbd_ctx *ctx);
 /* The current policy revision, with a reference. */
 struct sbd_config *sbd_ctx_config(struct sbd_ctx *ctx);

@@ -17,6 +17,7 @@
 
 /* Certificates shared by every test, made once in a temporary folder. */
 static char *tmp_dir;
+static struct sbd_tls_tickets *tickets; /* the daemon's one ticket key */
 
 static char *
 tmp_path(const char *name)
@@ -296,15 +297,21 @@ listener_fixture_init(struct listener_fixture *f)
 }
 
 static struct sbd_tls_ctx *
-listener_ctx(struct listener_fixture *f)
+listener_ctx_keyed(struct listener_fixture *f, struct sbd_tls_tickets *keys)
 {
 	struct sb_errors errs = SB_ERRORS_INIT;
-	struct sbd_tls_ctx *ctx = sbd_tls_ctx_new_listener(&f->policy, &f->listener,
+	struct sbd_tls_ctx *ctx = sbd_tls_ctx_new_listener(&f->policy, &f->listener, keys,
 	    "listeners[0]", &errs);
 
 	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	return ctx;
+}
+
+static struct sbd_tls_ctx *
+listener_ctx(struct listener_fixture *f)
+{
+	return listener_ctx_keyed(f, tickets);
 }
 
 static void
@@ -419,9 +426,12 @@ static void
 check_resumption(const char *priority, const char *version)
 {
 	struct listener_fixture f;
-	struct sbd_tls_ctx *ctx, *other;
+	struct sbd_tls_ctx *ctx, *reloaded, *other;
+	struct sbd_tls_tickets *other_keys;
+	struct sb_errors errs = SB_ERRORS_INIT;
 	struct client first = { .sni = "b.test", .priority = priority };
 	struct client second = { .sni = "b.test", .priority = priority };
+	struct client after_reload = { .sni = "b.test", .priority = priority };
 	struct client third = { .sni = "b.test", .priority = priority };
 	char desc[256];
 
@@ -439,8 +449,18 @@ check_resumption(const char *priority, const char *version)
 	g_assert_true(g_str_has_suffix(desc, " sni=b.test alpn=http/1.1 resumed=yes"));
 	g_assert_cmpstr(second.cn, ==, "b.test");
 
-	/* Another context has another ticket key: a full handshake. */
-	other = listener_ctx(&f);
+	/* A reload builds a new context with the daemon's key: the ticket still resumes. */
+	reloaded = listener_ctx(&f);
+	after_reload.resume = &first.session_data;
+	g_assert_cmpint(handshake(reloaded, &after_reload, desc, sizeof desc), ==, 0);
+	g_assert_true(after_reload.resumed);
+	g_assert_true(g_str_has_suffix(desc, " resumed=yes"));
+
+	/* Another master key (a restart): a full handshake. */
+	other_keys = sbd_tls_tickets_new(&errs);
+	g_assert_nonnull(other_keys);
+	other = listener_ctx_keyed(&f, other_keys);
+	sbd_tls_tickets_unref(other_keys); /* the context holds its own reference */
 	third.resume = &first.session_data;
 	g_assert_cmpint(handshake(other, &third, desc, sizeof desc), ==, 0);
 	g_assert_false(third.resumed);
@@ -449,7 +469,9 @@ check_resumption(const char *priority, const char *version)
 	gnutls_free(first.session_data.data);
 	gnutls_free(second.session_data.data);
 	gnutls_free(third.session_data.data);
+	gnutls_free(after_reload.session_data.data);
 	sbd_tls_ctx_unref(other);
+	sbd_tls_ctx_unref(reloaded);
 	sbd_tls_ctx_unref(ctx);
 }
 
@@ -549,7 +571,8 @@ check_listener_error(struct listener_fixture *f, const char *want)
 {
 	struct sb_errors errs = SB_ERRORS_INIT;
 
-	g_assert_null(sbd_tls_ctx_new_listener(&f->policy, &f->listener, "listeners[3]", &errs));
+	g_assert_null(sbd_tls_ctx_new_listener(&f->policy, &f->listener, tickets, "listeners[3]",
+	    &errs));
 	g_assert_cmpuint(errs.count, ==, 1);
 	g_assert_cmpstr(errs.items[0].path, ==, "listeners[3]");
 	if (strstr(errs.items[0].message, want) == NULL)
@@ -624,7 +647,8 @@ test_pair(void)
 	struct sb_errors errs = SB_ERRORS_INIT;
 
 	listener_fixture_init(&f);
-	ctx = sbd_tls_ctx_new_pair(&f.policy, &pair, "route cups", "routes[1].tls", &errs);
+	ctx = sbd_tls_ctx_new_pair(&f.policy, &pair, tickets, "route cups", "routes[1].tls",
+	    &errs);
 	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	g_assert_true(sbd_tls_ctx_ref(ctx) == ctx);
@@ -635,7 +659,8 @@ test_pair(void)
 	gnutls_free(c.session_data.data);
 	sbd_tls_ctx_unref(ctx);
 
-	g_assert_null(sbd_tls_ctx_new_pair(&f.policy, &bad, "route cups", "routes[1].tls", &errs));
+	g_assert_null(sbd_tls_ctx_new_pair(&f.policy, &bad, tickets, "route cups",
+	    "routes[1].tls", &errs));
 	g_assert_cmpuint(errs.count, ==, 1);
 	g_assert_cmpstr(errs.items[0].path, ==, "routes[1].tls");
 	g_assert_true(g_str_has_prefix(errs.items[0].message, "route cups: key "));
@@ -672,7 +697,8 @@ test_policy_json(void)
 		sb_errors_print(&errs, "policy", stderr);
 		g_error("policy refused");
 	}
-	ctx = sbd_tls_ctx_new_listener(policy, &policy->listeners[0], "listeners[0]", &errs);
+	ctx = sbd_tls_ctx_new_listener(policy, &policy->listeners[0], tickets, "listeners[0]",
+	    &errs);
 	g_assert_cmpuint(errs.count, ==, 0);
 	g_assert_nonnull(ctx);
 	g_assert_cmpint(handshake(ctx, &good, desc, sizeof desc), ==, 0);
@@ -786,7 +812,7 @@ main(int argc, char **argv)
 	int rc;
 
 	g_test_init(&argc, &argv, NULL);
-	if (sbd_tls_init(&errs) < 0)
+	if (sbd_tls_init(&errs) < 0 || (tickets = sbd_tls_tickets_new(&errs)) == NULL)
 		g_error("%s", errs.items[0].message);
 	tmp_dir = g_dir_make_tmp("sbd-tls-XXXXXX", NULL);
 	g_assert_nonnull(tmp_dir);
@@ -821,6 +847,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tls/pair", test_pair);
 	g_test_add_func("/tls/policy-json", test_policy_json);
 	rc = g_test_run();
+	sbd_tls_tickets_unref(tickets);
 	remove_tmp_dir();
 	g_free(tmp_dir);
 	return rc;
