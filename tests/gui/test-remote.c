@@ -1,10 +1,12 @@
 /*
  * test-remote.c - the app reaches a daemon through a real sshd (with_sshd.py
- * starts one): an ssh:// daemon's live connections show, and a key sshd
- * refuses shows ssh's own text on the not-connected page
+ * starts one): an ssh:// daemon's live connections show; sshd going away
+ * shows ssh's reason and the app, by itself, connects again when it is back;
+ * a key sshd refuses shows ssh's own text on the not-connected page
  */
 #include <adwaita.h>
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 #include <string.h>
 
 #include "swb-application.h"
@@ -14,12 +16,14 @@
 
 /* ssh logs in first: more time than for a socket */
 #define WAIT_MS (4 * SWB_GUI_WAIT_MS)
+/* sshd back: the app's longest wait between two attempts (8 s), then ssh's login */
+#define RECONNECT_MS (8000 + WAIT_MS)
 
 static struct {
 	SwbGuiDaemon g;
 	char *url;
 	SwbWindow *window;
-	GSocketConnection *tunnel;
+	GSocketConnection *tunnel, *tunnel2;
 } t;
 
 static GtkWidget *
@@ -43,12 +47,14 @@ is_connected(gpointer data)
 	return swb_client_get_connected(client());
 }
 
+/* the connection list has GPOINTER_TO_UINT(data) rows */
 static gboolean
-one_row(gpointer data)
+has_rows(gpointer data)
 {
 	GtkColumnView *view = GTK_COLUMN_VIEW(widget("connection-view"));
 
-	return g_list_model_get_n_items(G_LIST_MODEL(gtk_column_view_get_model(view))) == 1;
+	return g_list_model_get_n_items(G_LIST_MODEL(gtk_column_view_get_model(view))) ==
+	    GPOINTER_TO_UINT(data);
 }
 
 static void
@@ -78,9 +84,109 @@ test_live_connections(void)
 	g_assert_true(swb_test_wait_for(is_connected, NULL, WAIT_MS));
 	t.tunnel = swb_gui_upgrade(t.g.port, "/echo", &head);
 	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
-	g_assert_true(swb_test_wait_for(one_row, NULL, WAIT_MS));
+	g_assert_true(swb_test_wait_for(has_rows, GUINT_TO_POINTER(1), WAIT_MS));
 	swb_gui_spin(300);
 	swb_gui_save_png(GTK_WIDGET(t.window), "screenshot-ssh.png");
+}
+
+/* "stop" or "start" to with_sshd.py, which answers "ok" once sshd is gone or listens again. */
+static void
+sshd_command(const char *command)
+{
+	g_autoptr(GSocketClient) sc = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(
+	    g_getenv("SWB_TEST_SSHD_CONTROL"));
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GDataInputStream) in = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *line = g_strconcat(command, "\n", NULL);
+	g_autofree char *answer = NULL;
+
+	g_socket_client_set_timeout(sc, 60); /* bounds the answer's read too */
+	conn = g_socket_client_connect(sc, G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)),
+	    line, strlen(line), NULL, NULL, &error));
+	g_assert_no_error(error);
+	in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+	answer = g_data_input_stream_read_line(in, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(answer, ==, "ok");
+}
+
+static const char *
+offline_text(void)
+{
+	return adw_status_page_get_description(ADW_STATUS_PAGE(widget("offline-page")));
+}
+
+static gboolean
+is_disconnected(gpointer data)
+{
+	return !is_connected(NULL);
+}
+
+/* not connected, ssh's words (data) on the page, and the next attempt due */
+static gboolean
+says(gpointer data)
+{
+	const char *text = offline_text();
+
+	return !is_connected(NULL) && text != NULL && strstr(text, data) != NULL &&
+	    swb_client_get_retry_at(client()) > 0;
+}
+
+/* as says(), with the next attempt more than 3 s away: four attempts have failed */
+static gboolean
+backed_off(gpointer data)
+{
+	return says(data) &&
+	    swb_client_get_retry_at(client()) - g_get_monotonic_time() > 3 * G_USEC_PER_SEC;
+}
+
+static gboolean
+counts_down(gpointer data)
+{
+	return g_str_has_prefix(gtk_label_get_label(GTK_LABEL(widget("retry-label"))),
+	    "Trying again in ");
+}
+
+/*
+ * sshd goes away with the session: the not-connected page names the address
+ * and ssh's reason, and counts down to the next attempt; when sshd is back
+ * the app connects again by itself, and the list is live again (a tunnel
+ * opened meanwhile is there).
+ */
+static void
+test_sshd_returns(void)
+{
+	g_autofree char *head = NULL;
+	g_autofree char *refused = NULL;
+
+	if (t.g.app == NULL) {
+		g_test_skip("no sshd");
+		return;
+	}
+	g_assert_true(is_connected(NULL));
+	sshd_command("stop");
+	g_assert_true(swb_test_wait_for(is_disconnected, NULL, WAIT_MS));
+	g_assert_nonnull(strstr(offline_text(), t.url));
+	g_assert_true(swb_test_wait_for(says, "Connection to 127.0.0.1 closed by remote host",
+	    WAIT_MS));
+
+	refused = g_strdup_printf("port %s: Connection refused",
+	    strrchr(g_getenv("SWB_TEST_SSH_TARGET"), ':') + 1);
+	g_assert_true(swb_test_wait_for(says, refused, WAIT_MS));
+	g_assert_true(swb_test_wait_for(counts_down, NULL, WAIT_MS));
+
+	/* a longer outage: attempts further apart, each failing with the same words */
+	g_assert_true(swb_test_wait_for(backed_off, refused, RECONNECT_MS));
+	t.tunnel2 = swb_gui_upgrade(t.g.port, "/echo", &head);
+	g_assert_true(g_str_has_prefix(head, "HTTP/1.1 101"));
+	sshd_command("start");
+	g_assert_true(swb_test_wait_for(is_connected, NULL, RECONNECT_MS));
+	g_assert_null(swb_client_get_error(client()));
+	g_assert_true(swb_test_wait_for(has_rows, GUINT_TO_POINTER(2), WAIT_MS));
 }
 
 static gboolean
@@ -121,6 +227,7 @@ test_teardown(void)
 	if (t.g.app == NULL)
 		return;
 	g_clear_object(&t.tunnel);
+	g_clear_object(&t.tunnel2);
 	if (t.window != NULL)
 		gtk_window_destroy(GTK_WINDOW(t.window));
 	g_clear_object(&t.window);
@@ -135,6 +242,7 @@ main(int argc, char **argv)
 	adw_init();
 	g_test_add_func("/remote/setup", test_setup);
 	g_test_add_func("/remote/live-connections", test_live_connections);
+	g_test_add_func("/remote/sshd-returns", test_sshd_returns);
 	g_test_add_func("/remote/refused-key", test_refused_key);
 	g_test_add_func("/remote/teardown", test_teardown);
 	return g_test_run();

@@ -2,17 +2,36 @@
 """with_sshd.py PROGRAM ARGS...: runs an app test with a throwaway sshd (the one
 tests/integration/sshd.py sets up for test_ssh.py). The program finds it through
 SWB_TEST_SSH_TARGET (root@127.0.0.1:PORT), SWITCHBOARD_SSH (an ssh with the accepted key)
-and SWB_TEST_SSH_STRANGER (one whose key sshd refuses). Without sshd the test is a TAP
+and SWB_TEST_SSH_STRANGER (one whose key sshd refuses); it stops and starts sshd with a line
+"stop" or "start" on the UNIX socket at SWB_TEST_SSHD_CONTROL, answered "ok" once done
+("stop" ends the sessions too, as when the host goes away). Without sshd the test is a TAP
 skip naming the packages, or a failure where SB_CI says nothing may be missing."""
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
     'integration'))
 import harness as h  # noqa: E402
 from sshd import Sshd  # noqa: E402
+
+
+def serve(sshd, listener):
+    """Lines "stop" and "start" from the test, each answered "ok" or "error: why" when done."""
+    actions = {'stop': sshd.stop_all, 'start': sshd.start}
+    while True:
+        conn, _ = listener.accept()
+        with conn, conn.makefile('rw') as f:
+            for line in f:
+                try:
+                    actions[line.strip()]()
+                    f.write('ok\n')
+                except Exception as e:  # the test shows it and fails
+                    f.write('error: %r\n' % e)
+                f.flush()
 
 
 def main():
@@ -26,9 +45,14 @@ def main():
                 return 1
             print('1..0 # SKIP %s' % e)
             return 0
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(ctx.path('sshd-control.sock'))
+        listener.listen(1)
+        threading.Thread(target=serve, args=(sshd, listener), daemon=True).start()
         env = dict(os.environ, SWB_TEST_SSH_TARGET='root@127.0.0.1:%d' % sshd.port,
             SWITCHBOARD_SSH=sshd.ssh_program(),
-            SWB_TEST_SSH_STRANGER=sshd.ssh_program('stranger'))
+            SWB_TEST_SSH_STRANGER=sshd.ssh_program('stranger'),
+            SWB_TEST_SSHD_CONTROL=ctx.path('sshd-control.sock'))
         return subprocess.call(sys.argv[1:], env=env)
     finally:
         for problem in ctx.teardown():

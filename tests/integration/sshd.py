@@ -5,6 +5,7 @@ that is not (stranger); PATH on the far side starts with the build's daemon/ fol
 
 import os
 import shutil
+import signal
 import subprocess
 
 import harness as h
@@ -45,6 +46,17 @@ class Sshd:
         self.proc = self.ctx.process([SSHD, '-D', '-e', '-f', self.file('sshd_config')],
             'sshd', port=self.port)
 
+    def stop_all(self):
+        """Stops sshd and every session it carries, as when the host goes away: each
+        session's sshd leads a process group of its own, out of reach of proc.stop()."""
+        sessions = descendants(self.proc.proc.pid)
+        self.proc.stop()
+        for pid in sessions:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
     def ssh_program(self, key='client'):
         """An ssh that uses this test's key and known_hosts (ssh ignores $HOME)."""
         wrapper = self.file('ssh-' + key)
@@ -57,3 +69,23 @@ class Sshd:
 
     def url(self, d):
         return 'ssh://root@127.0.0.1:%d%s' % (self.port, d.control)
+
+
+def descendants(pid):
+    """The processes below pid (children, their children...), read from /proc."""
+    parent = {}
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                with open('/proc/%s/stat' % name) as f:
+                    # pid (comm) state ppid ...: comm may hold spaces and parentheses
+                    parent[int(name)] = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass  # gone meanwhile
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        found += kids
+        todo += kids
+    return found
