@@ -48,6 +48,14 @@ swb_policy_errors_free(SwbPolicyErrors *errors)
 	g_free(errors);
 }
 
+/*
+ * The members naming files the daemon reads, which this app may not be able
+ * to (a key readable by the daemon's user alone, a remote daemon's file).
+ */
+static const char *const file_members[] = {
+	"cert", "key", "client_ca", "tokens", "basic", "keys", NULL,
+};
+
 static gboolean
 is_file_access(const char *path, const char *message, SwbErrorSource source)
 {
@@ -55,8 +63,7 @@ is_file_access(const char *path, const char *message, SwbErrorSource source)
 
 	last = last != NULL ? last + 1 : path;
 	return source == SWB_ERROR_SOURCE_LOCAL && g_str_has_prefix(message, "cannot read ") &&
-	    (g_str_equal(last, "cert") || g_str_equal(last, "key") ||
-	    g_str_equal(last, "client_ca"));
+	    g_strv_contains(file_members, last);
 }
 
 void

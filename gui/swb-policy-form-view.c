@@ -5,6 +5,7 @@
 #include "swb-policy-form-view.h"
 
 #include <adwaita.h>
+#include <string.h>
 
 #include "swb-pool-editor.h"
 
@@ -17,6 +18,7 @@ typedef struct {
 	GtkStringList *choices; /* SWB_FIELD_CHOICE: "Default", the choices, maybe one unknown */
 	GtkWidget *toggle;      /* SWB_FIELD_BOOL */
 	GtkWidget *error_icon;
+	GtkWidget *fold;        /* the AdwExpanderRow holding the row, or NULL */
 } FieldRow;
 
 struct _SwbPolicyFormView {
@@ -109,6 +111,7 @@ make_row(SwbPolicyFormView *self, FieldRow *fr)
 	case SWB_FIELD_INT:
 	case SWB_FIELD_LIST:
 	case SWB_FIELD_INT_LIST:
+	case SWB_FIELD_NAME_LIST:
 	case SWB_FIELD_JSON:
 	default:
 		row = adw_entry_row_new();
@@ -153,7 +156,43 @@ add_pool_editor(SwbPolicyFormView *self)
 	    ADW_PREFERENCES_GROUP(self->pool_editor));
 }
 
-/* One AdwPreferencesGroup per group name of the section's fields, in table order. */
+/* A folded row for the sub-object of field: named "fold-auth.jwt" for "auth.jwt.keys". */
+static GtkWidget *
+make_fold(const SwbField *field, const char *title)
+{
+	GtkWidget *fold = adw_expander_row_new();
+	g_autofree char *name = g_strdup_printf("fold-%.*s",
+	    (int)(strrchr(field->key, '.') - field->key), field->key);
+
+	adw_preferences_row_set_title(ADW_PREFERENCES_ROW(fold), title);
+	gtk_widget_set_name(fold, name);
+	return fold;
+}
+
+/* Adds the row to group, or into the fold of its sub-object (made when it is the first). */
+static void
+add_row(FieldRow *fr, AdwPreferencesGroup *group, GtkWidget **fold)
+{
+	const char *title = swb_policy_field_fold(fr->field);
+
+	if (title == NULL) {
+		*fold = NULL;
+		adw_preferences_group_add(group, fr->row);
+		return;
+	}
+	if (*fold == NULL || g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(*fold)),
+	    title) != 0) {
+		*fold = make_fold(fr->field, title);
+		adw_preferences_group_add(group, *fold);
+	}
+	fr->fold = *fold;
+	adw_expander_row_add_row(ADW_EXPANDER_ROW(*fold), fr->row);
+}
+
+/*
+ * One AdwPreferencesGroup per group name of the section's fields, in table
+ * order; the fields of a sub-object (a route's auth.jwt…) fold into one row.
+ */
 static void
 build(SwbPolicyFormView *self)
 {
@@ -161,6 +200,7 @@ build(SwbPolicyFormView *self)
 	const SwbField *fields = swb_policy_fields(self->section, &n);
 	AdwPreferencesGroup *group = NULL;
 	const char *group_name = NULL;
+	GtkWidget *fold = NULL;
 
 	clear_rows(self);
 	self->syncing = TRUE;
@@ -190,9 +230,10 @@ build(SwbPolicyFormView *self)
 			adw_preferences_group_set_title(group, fields[i].group);
 			adw_preferences_page_add(ADW_PREFERENCES_PAGE(self->page), group);
 			group_name = fields[i].group;
+			fold = NULL;
 		}
 		fr->row = make_row(self, fr);
-		adw_preferences_group_add(group, fr->row);
+		add_row(fr, group, &fold);
 	}
 	self->syncing = FALSE;
 	self->built = TRUE;
@@ -237,8 +278,23 @@ refresh_fields(SwbPolicyFormView *self)
 			gtk_switch_set_active(GTK_SWITCH(fr->toggle), g_str_equal(text, "true"));
 		else if (!g_str_equal(gtk_editable_get_text(GTK_EDITABLE(fr->row)), text))
 			gtk_editable_set_text(GTK_EDITABLE(fr->row), text);
+		/* what is set stays in sight; folding is the user's to do */
+		if (fr->fold != NULL && text[0] != '\0')
+			adw_expander_row_set_expanded(ADW_EXPANDER_ROW(fr->fold), TRUE);
 	}
 	self->syncing = FALSE;
+}
+
+/* Another item shown: its folds start closed (refresh_fields opens those that hold values). */
+static void
+close_folds(SwbPolicyFormView *self)
+{
+	for (guint i = 0; i < self->rows->len; i++) {
+		FieldRow *fr = &g_array_index(self->rows, FieldRow, i);
+
+		if (fr->fold != NULL)
+			adw_expander_row_set_expanded(ADW_EXPANDER_ROW(fr->fold), FALSE);
+	}
 }
 
 /* The servers of the route shown, from the model (after a load, a move or another route). */
@@ -292,6 +348,9 @@ refresh_errors(SwbPolicyFormView *self)
 		    self->index, fr->field, &advisory);
 
 		show_field_error(fr, message, advisory);
+		/* an error inside a fold opens it */
+		if (fr->fold != NULL && message != NULL)
+			adw_expander_row_set_expanded(ADW_EXPANDER_ROW(fr->fold), TRUE);
 	}
 	item = self->section == SWB_SECTION_GENERAL ? NULL :
 	    swb_policy_model_get_field_error(self->model, self->section, self->index, NULL, NULL);
@@ -307,6 +366,8 @@ swb_policy_form_view_show(SwbPolicyFormView *self, SwbSection section, int index
 		self->section = section;
 		self->index = index;
 		build(self);
+	} else if (self->index != index) {
+		close_folds(self);
 	}
 	self->index = index;
 	swb_policy_form_view_refresh(self);

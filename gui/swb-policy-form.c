@@ -96,6 +96,49 @@ static const SwbField route_fields[] = {
 	  "messages", SWB_FIELD_BOOL, NULL, "Tunnels" },
 	{ "on_policy_change", "On policy change", "default: the policy's", SWB_FIELD_CHOICE,
 	  on_change_choices, "Tunnels" },
+	/* identity: every method names a file, never a credential, so none is ever shown here */
+	{ "auth.from", "Credentials from", "comma-separated: header (Authorization: Bearer or "
+	  "Basic), cookie:NAME, subprotocol (bearer.TOKEN), query:NAME; empty: header",
+	  SWB_FIELD_LIST, NULL, "Identity" },
+	{ "auth.tokens", "Tokens file", "a file of NAME SHA256-HEX lines (switchboardctl token "
+	  "NAME makes one); relative to the policy file", SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.basic", "Passwords file", "an htpasswd file with bcrypt or SHA-crypt entries",
+	  SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.realm", "Realm", "named in WWW-Authenticate; default switchboard", SWB_FIELD_TEXT,
+	  NULL, "Identity" },
+	{ "auth.jwt.keys", "Keys file", "a JWKS (JSON) or PEM file; a token signed by one "
+	  "of them is accepted", SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.jwt.issuer", "Issuer", "iss must be this; empty: not checked", SWB_FIELD_TEXT,
+	  NULL, "Identity" },
+	{ "auth.jwt.audience", "Audience", "aud must hold this; empty: not checked",
+	  SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.jwt.identity_claim", "Identity claim", "the claim naming the identity; default "
+	  "sub", SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.jwt.leeway_s", "Clock leeway (s)", "for exp and nbf; default 30", SWB_FIELD_INT,
+	  NULL, "Identity" },
+	{ "auth.client_cert.subjects", "Subjects", "distinguished names separated by ;, like "
+	  "CN=alice,O=Example; CN=bob,O=Example", SWB_FIELD_NAME_LIST, NULL, "Identity" },
+	{ "auth.client_cert.sans", "Alternative names", "comma-separated DNS names, e-mail "
+	  "addresses or URIs", SWB_FIELD_LIST, NULL, "Identity" },
+	{ "rate.per_address.per_s", "Upgrades per second", "new upgrades from one client "
+	  "address (429 past the burst)", SWB_FIELD_INT, NULL, "Rate limits" },
+	{ "rate.per_address.burst", "Burst", "default: the per-second rate", SWB_FIELD_INT, NULL,
+	  "Rate limits" },
+	{ "rate.per_identity.per_s", "Upgrades per second", "new upgrades by one identity "
+	  "(needs Identity)", SWB_FIELD_INT, NULL, "Rate limits" },
+	{ "rate.per_identity.burst", "Burst", "default: the per-second rate", SWB_FIELD_INT, NULL,
+	  "Rate limits" },
+};
+
+/* Sub-objects whose fields fold into one row of their group, by key prefix. */
+static const struct {
+	const char *prefix;
+	const char *title;
+} folds[] = {
+	{ "auth.jwt.", "JSON Web Tokens" },
+	{ "auth.client_cert.", "Client certificates" },
+	{ "rate.per_address.", "Per client address" },
+	{ "rate.per_identity.", "Per identity" },
 };
 
 static const struct {
@@ -125,6 +168,15 @@ swb_policy_field_find(SwbSection section, const char *key)
 	for (guint i = 0; i < n; i++)
 		if (g_str_equal(fields[i].key, key))
 			return &fields[i];
+	return NULL;
+}
+
+const char *
+swb_policy_field_fold(const SwbField *field)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(folds); i++)
+		if (g_str_has_prefix(field->key, folds[i].prefix))
+			return folds[i].title;
 	return NULL;
 }
 
@@ -176,30 +228,38 @@ prune(const SwbField *field, json_object *obj)
 	}
 }
 
+/* What separates a list's items in its text: ", " or, for names that hold commas, "; ". */
+static char
+list_separator(SwbFieldKind kind)
+{
+	return kind == SWB_FIELD_NAME_LIST ? ';' : ',';
+}
+
 /* True when "a, b" text would not give back this element. */
 static gboolean
-needs_json(json_object *e, gboolean ints)
+needs_json(json_object *e, SwbFieldKind kind)
 {
+	const char stops[] = { list_separator(kind), '\n', '\0' };
 	const char *text;
 
-	if (ints)
+	if (kind == SWB_FIELD_INT_LIST)
 		return !json_object_is_type(e, json_type_int);
 	if (!json_object_is_type(e, json_type_string))
 		return TRUE;
 	text = json_object_get_string(e);
-	return text[0] == '\0' || text[0] == '[' || strpbrk(text, ",\n") != NULL ||
+	return text[0] == '\0' || text[0] == '[' || strpbrk(text, stops) != NULL ||
 	    g_ascii_isspace(text[0]) || g_ascii_isspace(text[strlen(text) - 1]);
 }
 
 static char *
-join_array(json_object *arr, gboolean ints)
+join_array(json_object *arr, SwbFieldKind kind)
 {
 	g_autoptr(GString) text = g_string_new(NULL);
 	size_t n = json_object_array_length(arr);
 
 	/* an empty list is a value of its own ("allow": [] admits nobody), not "no value" */
 	for (size_t i = 0; i < n; i++)
-		if (needs_json(json_object_array_get_idx(arr, i), ints))
+		if (needs_json(json_object_array_get_idx(arr, i), kind))
 			n = 0;
 	if (n == 0)
 		return g_strdup(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN |
@@ -208,7 +268,7 @@ join_array(json_object *arr, gboolean ints)
 		json_object *e = json_object_array_get_idx(arr, i);
 
 		if (i > 0)
-			g_string_append(text, ", ");
+			g_string_append_printf(text, "%c ", list_separator(kind));
 		g_string_append(text, json_object_get_string(e));
 	}
 	return g_string_free(g_steal_pointer(&text), FALSE);
@@ -230,8 +290,9 @@ swb_field_get_text(const SwbField *field, json_object *obj)
 		break;
 	case SWB_FIELD_LIST:
 	case SWB_FIELD_INT_LIST:
+	case SWB_FIELD_NAME_LIST:
 		if (json_object_is_type(v, json_type_array))
-			return join_array(v, field->kind == SWB_FIELD_INT_LIST);
+			return join_array(v, field->kind);
 		break;
 	case SWB_FIELD_TEXT:
 	case SWB_FIELD_INT:
@@ -278,8 +339,9 @@ int_or_string(const char *text)
 
 /* "a, b" or JSON ("[]", "[\"a,b\"]"); JSON that does not parse stays text for the validator. */
 static json_object *
-split_list(const char *text, gboolean ints)
+split_list(const char *text, SwbFieldKind kind)
 {
+	const char stops[] = { list_separator(kind), '\n', '\0' };
 	g_auto(GStrv) parts = NULL;
 	json_object *arr;
 
@@ -287,7 +349,7 @@ split_list(const char *text, gboolean ints)
 		arr = json_tokener_parse(text);
 		return arr != NULL ? arr : json_object_new_string(text);
 	}
-	parts = g_strsplit_set(text, ",\n", -1);
+	parts = g_strsplit_set(text, stops, -1);
 	arr = json_object_new_array();
 
 	for (guint i = 0; parts[i] != NULL; i++) {
@@ -295,7 +357,7 @@ split_list(const char *text, gboolean ints)
 
 		if (item[0] == '\0')
 			continue;
-		json_object_array_add(arr, ints ? int_or_string(item) :
+		json_object_array_add(arr, kind == SWB_FIELD_INT_LIST ? int_or_string(item) :
 		    json_object_new_string(item));
 	}
 	return arr;
@@ -316,7 +378,8 @@ value_from_text(const SwbField *field, const char *text)
 		return g_str_equal(text, "true") ? json_object_new_boolean(TRUE) : NULL;
 	case SWB_FIELD_LIST:
 	case SWB_FIELD_INT_LIST:
-		return split_list(text, field->kind == SWB_FIELD_INT_LIST);
+	case SWB_FIELD_NAME_LIST:
+		return split_list(text, field->kind);
 	case SWB_FIELD_JSON:
 		v = json_parse_whole(text);
 		/* anything else stays as typed ("10.0.0.5:80", "[::1]:22"); the validator judges it */

@@ -23,6 +23,7 @@ typedef enum {
 	SWB_FIELD_CHOICE,   /* one of choices; empty text omits the key (the default) */
 	SWB_FIELD_LIST,     /* an array of strings, written "a, b"; "[]" is the empty array */
 	SWB_FIELD_INT_LIST, /* an array of integers, written "1000, 1001" */
+	SWB_FIELD_NAME_LIST, /* an array of strings that hold commas (distinguished names), "a; b" */
 	SWB_FIELD_JSON,     /* any JSON value, written as JSON */
 } SwbFieldKind;
 
@@ -39,6 +40,13 @@ typedef struct {
 const SwbField *swb_policy_fields(SwbSection section, guint *n_fields);
 /* NULL when the section has no such key. */
 const SwbField *swb_policy_field_find(SwbSection section, const char *key);
+
+/*
+ * The title of the folded row (an expander) that holds the field with the
+ * others of its sub-object ("auth.jwt.keys": "JSON Web Tokens"); NULL: a row
+ * of its group.
+ */
+const char *swb_policy_field_fold(const SwbField *field);
 
 /* The field's value in obj (a listener, a route, or the document) as form text. (transfer full) */
 char *swb_field_get_text(const SwbField *field, json_object *obj);

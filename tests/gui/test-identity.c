@@ -1,8 +1,10 @@
 /*
  * test-identity.c - identities in the app under Xvfb, against a real daemon
  * whose route asks for a token: each tunnel's identity in the connection
- * list's Identity column, found by the search; no token text anywhere in
- * the window. Saves a screenshot.
+ * list's Identity column, found by the search, never by a token. The
+ * policy editor shows the route's auth as file paths, names a bad rate at
+ * its field, and applies a new one that policy.get then shows. Saves
+ * screenshots.
  */
 #include <adwaita.h>
 #include <gio/gio.h>
@@ -11,6 +13,7 @@
 
 #include "swb-application.h"
 #include "swb-gui-test.h"
+#include "swb-policy-editor.h"
 #include "swb-test.h"
 #include "swb-window.h"
 
@@ -143,6 +146,116 @@ test_identity_column(void)
 	g_assert_true(swb_test_wait_for(shows_rows, GUINT_TO_POINTER(2), WAIT_MS));
 }
 
+static SwbPolicyModel *
+editor_model(void)
+{
+	return swb_policy_editor_get_model(SWB_POLICY_EDITOR(widget("policy-editor")));
+}
+
+static gboolean
+policy_loaded(gpointer data)
+{
+	return swb_policy_model_get_n_items(editor_model(), SWB_SECTION_ROUTE) == 1;
+}
+
+static gboolean
+applied(gpointer data)
+{
+	return !swb_policy_model_get_modified(editor_model()) &&
+	    swb_policy_model_get_revision(editor_model()) == GPOINTER_TO_INT(data);
+}
+
+static gboolean
+apply_sensitive(gpointer data)
+{
+	return gtk_widget_is_sensitive(widget("apply-button"));
+}
+
+static gboolean
+shows_error(gpointer data)
+{
+	return gtk_widget_has_css_class(widget(data), "error");
+}
+
+static const char *
+text_of(const char *name)
+{
+	return gtk_editable_get_text(GTK_EDITABLE(widget(name)));
+}
+
+/* The running route's member, as the daemon's policy.get gives it. (transfer full) */
+static char *
+running(const char *member)
+{
+	json_object *got = swb_gui_rpc(t.g.socket, "policy.get", NULL, NULL);
+	json_object *route, *v = NULL;
+	char *text;
+
+	g_assert_nonnull(got);
+	route = json_object_array_get_idx(json_object_object_get(json_object_object_get(got,
+	    "policy"), "routes"), 0);
+	g_assert_nonnull(route);
+	json_object_object_get_ex(route, member, &v);
+	text = g_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(got);
+	return text;
+}
+
+/*
+ * The route's auth in the editor is its file and sources; a rate of 0 is an
+ * error at its row (the fold opens to show it); a rate per address and per
+ * identity, applied, is what the daemon runs, with the auth unchanged.
+ */
+static void
+test_edit_rate(void)
+{
+	g_autofree char *auth_before = running("auth");
+	g_autofree char *auth_after = NULL;
+	g_autofree char *rate = running("rate");
+	GtkWidget *per_s;
+
+	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "policy");
+	g_assert_true(swb_test_wait_for(policy_loaded, NULL, WAIT_MS));
+	swb_policy_editor_select(SWB_POLICY_EDITOR(widget("policy-editor")), SWB_SECTION_ROUTE, 0);
+	swb_gui_spin(200);
+	g_assert_cmpstr(text_of("field-auth.tokens"), ==, t.tokens);
+	g_assert_cmpstr(text_of("field-auth.from"), ==, "query:token");
+	g_assert_cmpstr(text_of("field-auth.basic"), ==, "");
+	g_assert_cmpstr(rate, ==, "null");
+	/* nothing set in them: the folds are closed */
+	g_assert_false(adw_expander_row_get_expanded(ADW_EXPANDER_ROW(
+	    widget("fold-rate.per_address"))));
+	g_assert_false(adw_expander_row_get_expanded(ADW_EXPANDER_ROW(widget("fold-auth.jwt"))));
+
+	per_s = widget("field-rate.per_address.per_s");
+	gtk_editable_set_text(GTK_EDITABLE(per_s), "0");
+	g_assert_true(swb_test_wait_for(shows_error, "field-rate.per_address.per_s", WAIT_MS));
+	g_assert_true(adw_expander_row_get_expanded(ADW_EXPANDER_ROW(
+	    widget("fold-rate.per_address"))));
+	g_assert_false(gtk_widget_is_sensitive(widget("apply-button")));
+	g_assert_nonnull(strstr(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(per_s)),
+	    "Upgrades per second — "));
+
+	gtk_editable_set_text(GTK_EDITABLE(per_s), "2");
+	gtk_editable_set_text(GTK_EDITABLE(widget("field-rate.per_address.burst")), "5");
+	gtk_editable_set_text(GTK_EDITABLE(widget("field-rate.per_identity.per_s")), "1");
+	g_assert_false(gtk_widget_has_css_class(per_s, "error"));
+	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
+	gtk_widget_grab_focus(per_s);
+	swb_gui_spin(300);
+	swb_gui_save_png(GTK_WIDGET(t.window), "screenshot-identity-editor.png");
+	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
+	g_assert_true(swb_test_wait_for(applied, GINT_TO_POINTER(2), WAIT_MS));
+
+	g_free(rate);
+	rate = running("rate");
+	g_assert_cmpstr(rate, ==, "{\"per_address\":{\"per_s\":2,\"burst\":5},"
+	    "\"per_identity\":{\"per_s\":1}}");
+	auth_after = running("auth");
+	g_assert_cmpstr(auth_after, ==, auth_before);
+}
+
 static void
 test_teardown(void)
 {
@@ -163,6 +276,7 @@ main(int argc, char **argv)
 	adw_init();
 	g_test_add_func("/identity/setup", test_setup);
 	g_test_add_func("/identity/identity-column", test_identity_column);
+	g_test_add_func("/identity/edit-rate", test_edit_rate);
 	g_test_add_func("/identity/teardown", test_teardown);
 	return g_test_run();
 }

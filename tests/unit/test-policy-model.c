@@ -1,6 +1,7 @@
 /* test-policy-model.c - the edited policy: edits, validation at fields, items, daemon errors */
 #include <glib.h>
 #include <json-c/json.h>
+#include <string.h>
 
 #include "swb-policy-model.h"
 
@@ -143,6 +144,55 @@ test_unreadable_file_is_advisory(void)
 	g_assert_false(swb_policy_model_get_valid(model));
 }
 
+/*
+ * A route's auth files are the daemon's to read (a tokens file for its user
+ * alone): one this app cannot read is shown at its field, Apply stays open.
+ * A bad rate blocks, at its own field.
+ */
+static void
+test_auth_files_and_rate(void)
+{
+	g_autoptr(SwbPolicyModel) model = loaded_model();
+	const SwbField *tokens = route_field("auth.tokens");
+	const SwbField *keys = route_field("auth.jwt.keys");
+	const SwbField *per_s = route_field("rate.per_address.per_s");
+	const SwbField *burst = route_field("rate.per_address.burst");
+	gboolean advisory = FALSE;
+	const char *message;
+
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 1, tokens, "/nonexistent/tokens.txt");
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 1, keys, "/nonexistent/jwks.json");
+	g_assert_nonnull(swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 1, tokens,
+	    &advisory));
+	g_assert_true(advisory);
+	g_assert_nonnull(swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 1, keys,
+	    &advisory));
+	g_assert_true(advisory);
+	g_assert_true(swb_policy_model_get_valid(model));
+
+	/* a burst without its rate: the rate is named */
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 1, burst, "20");
+	g_assert_false(swb_policy_model_get_valid(model));
+	message = swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 1, per_s, &advisory);
+	g_assert_nonnull(message);
+	g_assert_false(advisory);
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 1, per_s, "0");
+	message = swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 1, per_s, NULL);
+	g_assert_nonnull(message);
+	g_test_message("per_s 0: %s", message);
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 1, per_s, "10");
+	g_assert_null(swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 1, per_s, NULL));
+	g_assert_true(swb_policy_model_get_valid(model));
+
+	/* per identity on a route without auth: the route says so */
+	swb_policy_model_set_text(model, SWB_SECTION_ROUTE, 0,
+	    route_field("rate.per_identity.per_s"), "5");
+	g_assert_false(swb_policy_model_get_valid(model));
+	message = swb_policy_model_get_field_error(model, SWB_SECTION_ROUTE, 0, NULL, NULL);
+	g_assert_nonnull(message);
+	g_assert_nonnull(strstr(message, "per_identity"));
+}
+
 static void
 test_daemon_errors(void)
 {
@@ -250,6 +300,7 @@ main(int argc, char **argv)
 	g_test_add_func("/policy-model/type-error-at-field", test_type_error_at_field);
 	g_test_add_func("/policy-model/unreadable-file-is-advisory",
 	    test_unreadable_file_is_advisory);
+	g_test_add_func("/policy-model/auth-files-and-rate", test_auth_files_and_rate);
 	g_test_add_func("/policy-model/daemon-errors", test_daemon_errors);
 	g_test_add_func("/policy-model/add-move-remove", test_add_move_remove);
 	g_test_add_func("/policy-model/load-text", test_load_text);
