@@ -139,6 +139,7 @@ check_pair(struct sb_json_ctx *ctx, const struct sb_policy *p, const struct sb_c
 {
 	check_file(ctx, p, "cert", pair->cert);
 	check_file(ctx, p, "key", pair->key);
+	check_file(ctx, p, "ocsp", pair->ocsp);
 }
 
 /*

@@ -23,16 +23,16 @@ static const char *const listener_keys[] = {
 };
 static const char *const proxy_in_keys[] = { "from", NULL };
 static const char *const listener_tls_keys[] = {
-	"cert", "key", "sni", "client_auth", "client_ca", "min_version", "priority", NULL,
+	"cert", "key", "ocsp", "sni", "client_auth", "client_ca", "min_version", "priority", NULL,
 };
-static const char *const sni_keys[] = { "names", "cert", "key", NULL };
+static const char *const sni_keys[] = { "names", "cert", "key", "ocsp", NULL };
 static const char *const route_keys[] = {
 	"name", "listeners", "match", "mode", "backend", "tls", "allow", "origins",
 	"max_connections", "idle_timeout_s", "proxy_protocol", "on_policy_change",
 	"ping_interval_s", "max_message_bytes", "text_messages", "auth", "rate", NULL,
 };
 static const char *const match_keys[] = { "host", "path", "upgrade", "subprotocols", NULL };
-static const char *const pair_keys[] = { "cert", "key", NULL };
+static const char *const pair_keys[] = { "cert", "key", "ocsp", NULL };
 static const char *const control_keys[] = { "socket", "mode", "group", "allow_uids", NULL };
 static const char *const limits_keys[] = {
 	"max_connections", "max_per_ip", "ipv6_prefix", "handshake_timeout_s",
@@ -116,6 +116,7 @@ parse_pair(struct sb_json_ctx *ctx, json_object *obj, struct sb_cert_pair *pair)
 {
 	sb_json_get_string(ctx, obj, "cert", true, &pair->cert);
 	sb_json_get_string(ctx, obj, "key", true, &pair->key);
+	sb_json_get_string(ctx, obj, "ocsp", false, &pair->ocsp);
 }
 
 static void

@@ -48,6 +48,7 @@ pair_to_json(const struct sb_cert_pair *pair)
 
 	add_string(o, "cert", pair->cert);
 	add_string(o, "key", pair->key);
+	add_string(o, "ocsp", pair->ocsp);
 	return o;
 }
 
@@ -66,6 +67,7 @@ listener_tls_to_json(const struct sb_listener_tls *tls)
 			    strings_to_json(tls->sni[i].names, tls->sni[i].n_names));
 			add_string(sni, "cert", tls->sni[i].pair.cert);
 			add_string(sni, "key", tls->sni[i].pair.key);
+			add_string(sni, "ocsp", tls->sni[i].pair.ocsp);
 			json_object_array_add(arr, sni);
 		}
 		json_object_object_add(o, "sni", arr);

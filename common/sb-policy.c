@@ -83,6 +83,7 @@ free_pair(struct sb_cert_pair *pair)
 {
 	free(pair->cert);
 	free(pair->key);
+	free(pair->ocsp);
 }
 
 static void
@@ -230,7 +231,7 @@ pair_eq(const struct sb_cert_pair *a, const struct sb_cert_pair *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return str_eq(a->cert, b->cert) && str_eq(a->key, b->key);
+	return str_eq(a->cert, b->cert) && str_eq(a->key, b->key) && str_eq(a->ocsp, b->ocsp);
 }
 
 static bool

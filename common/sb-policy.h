@@ -51,6 +51,7 @@ enum sb_proxy_version {
 struct sb_cert_pair {
 	char *cert;
 	char *key;
+	char *ocsp; /* a DER OCSP response for cert, stapled; NULL: none */
 };
 
 struct sb_sni {

@@ -1,5 +1,5 @@
 /* sbd-tls.c - GnuTLS server contexts (credentials, SNI, ALPN, mTLS, tickets); self-signed certs */
-#include "sbd-tls.h"
+#include "sbd-tls-private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +44,7 @@ struct sbd_tls_ctx {
 	atomic_uint refs;
 	char *what;                            /* "listener public", for logs */
 	gnutls_certificate_credentials_t *creds; /* [0]: the default pair */
+	struct sbd_tls_cert_info *infos;         /* one per creds */
 	size_t n_creds;
 	struct sni_name *names;
 	size_t n_names;
@@ -129,89 +130,6 @@ sbd_tls_tickets_unref(struct sbd_tls_tickets *t)
 	free(t);
 }
 
-static char *
-resolve(const struct sb_policy *policy, const char *path)
-{
-	return policy != NULL ? sb_policy_resolve_path(policy, path) : sb_xstrdup(path);
-}
-
-/* Fails with "cert PATH: No such file or directory" rather than GnuTLS's vaguer words. */
-static int
-check_readable(const char *what, const char *role, const char *file, const char *path,
-    struct sb_errors *errs)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		sb_errors_add(errs, path, "%s: %s %s: %s", what, role, file, strerror(errno));
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-static gnutls_certificate_credentials_t
-load_pair(const struct sb_policy *policy, const struct sb_cert_pair *pair, const char *client_ca,
-    const char *what, const char *path, struct sb_errors *errs)
-{
-	gnutls_certificate_credentials_t cred = NULL, loaded = NULL;
-	char *cert = NULL, *key = NULL, *ca = NULL;
-	int rc;
-
-	if (pair->cert == NULL || pair->key == NULL) {
-		sb_errors_add(errs, path, "%s: a certificate needs both cert and key", what);
-		goto err;
-	}
-	cert = resolve(policy, pair->cert);
-	key = resolve(policy, pair->key);
-	if (check_readable(what, "cert", cert, path, errs) < 0 ||
-	    check_readable(what, "key", key, path, errs) < 0)
-		goto err;
-	rc = gnutls_certificate_allocate_credentials(&cred);
-	if (rc < 0) {
-		sb_errors_add(errs, path, "%s: credentials: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
-		    gnutls_strerror(rc));
-		goto err;
-	}
-	rc = gnutls_certificate_set_x509_key_file2(cred, cert, key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (rc < 0) {
-		sb_errors_add(errs, path, "%s: cert %s, key %s: %.*s", what, cert, key,
-		    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
-		goto err;
-	}
-	/* Only for TLS 1.2 DHE suites; RFC 7919 groups, nothing to generate. */
-	rc = gnutls_certificate_set_known_dh_params(cred, GNUTLS_SEC_PARAM_MEDIUM);
-	if (rc < 0) {
-		sb_errors_add(errs, path, "%s: dh params: %.*s", what, sbd_tls_msg_len(gnutls_strerror(rc)),
-		    gnutls_strerror(rc));
-		goto err;
-	}
-	if (client_ca != NULL) {
-		ca = resolve(policy, client_ca);
-		if (check_readable(what, "client_ca", ca, path, errs) < 0)
-			goto err;
-		rc = gnutls_certificate_set_x509_trust_file(cred, ca, GNUTLS_X509_FMT_PEM);
-		if (rc == 0) {
-			sb_errors_add(errs, path, "%s: client_ca %s: no certificate in it", what, ca);
-			goto err;
-		}
-		if (rc < 0) {
-			sb_errors_add(errs, path, "%s: client_ca %s: %.*s", what, ca,
-			    sbd_tls_msg_len(gnutls_strerror(rc)), gnutls_strerror(rc));
-			goto err;
-		}
-	}
-	loaded = cred;
-	cred = NULL;
-err:
-	if (cred != NULL)
-		gnutls_certificate_free_credentials(cred);
-	free(cert);
-	free(key);
-	free(ca);
-	return loaded;
-}
-
 static void
 ctx_free(struct sbd_tls_ctx *ctx)
 {
@@ -220,6 +138,7 @@ ctx_free(struct sbd_tls_ctx *ctx)
 			gnutls_certificate_free_credentials(ctx->creds[i]);
 	}
 	free(ctx->creds);
+	free(ctx->infos);
 	for (size_t i = 0; i < ctx->n_names; i++)
 		free(ctx->names[i].name);
 	free(ctx->names);
@@ -253,6 +172,7 @@ ctx_alloc(const char *what, size_t n_creds, const char *min_version, const char 
 	atomic_init(&ctx->refs, 1);
 	ctx->what = sb_xstrdup(what);
 	ctx->creds = sb_xcalloc(n_creds, sizeof *ctx->creds);
+	ctx->infos = sb_xcalloc(n_creds, sizeof *ctx->infos);
 	ctx->n_creds = n_creds;
 	ctx->tickets = sbd_tls_tickets_ref(tickets);
 	if (min_version != NULL && strcmp(min_version, "1.3") == 0) {
@@ -343,14 +263,15 @@ sbd_tls_ctx_new_listener(const struct sb_policy *policy, const struct sb_listene
 	if (ctx == NULL)
 		goto err;
 	ctx->client_auth = tls->client_auth;
-	ctx->creds[0] = load_pair(policy, &tls->pair, client_ca, what, path, errs);
+	ctx->creds[0] = sbd_tls_pair_load(policy, &tls->pair, client_ca, what, path,
+	    &ctx->infos[0], errs);
 	if (ctx->creds[0] == NULL)
 		goto err;
 	for (size_t i = 0; i < tls->n_sni; i++) {
 		char *sni_what = sb_xasprintf("%s: sni[%zu]", what, i);
 
-		ctx->creds[i + 1] = load_pair(policy, &tls->sni[i].pair, client_ca, sni_what, path,
-		    errs);
+		ctx->creds[i + 1] = sbd_tls_pair_load(policy, &tls->sni[i].pair, client_ca, sni_what,
+		    path, &ctx->infos[i + 1], errs);
 		free(sni_what);
 		if (ctx->creds[i + 1] == NULL || add_sni_names(ctx, &tls->sni[i], i + 1, path, errs) < 0)
 			goto err;
@@ -375,12 +296,24 @@ sbd_tls_ctx_new_pair(const struct sb_policy *policy, const struct sb_cert_pair *
 
 	if (ctx == NULL)
 		return NULL;
-	ctx->creds[0] = load_pair(policy, pair, NULL, what, path, errs);
+	ctx->creds[0] = sbd_tls_pair_load(policy, pair, NULL, what, path, &ctx->infos[0], errs);
 	if (ctx->creds[0] == NULL) {
 		ctx_free(ctx);
 		return NULL;
 	}
 	return ctx;
+}
+
+size_t
+sbd_tls_ctx_n_certs(const struct sbd_tls_ctx *ctx)
+{
+	return ctx->n_creds;
+}
+
+const struct sbd_tls_cert_info *
+sbd_tls_ctx_cert(const struct sbd_tls_ctx *ctx, size_t i)
+{
+	return i < ctx->n_creds ? &ctx->infos[i] : NULL;
 }
 
 struct sbd_tls_ctx *

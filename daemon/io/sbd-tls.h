@@ -1,8 +1,10 @@
-/* sbd-tls.h - GnuTLS server contexts (credentials, SNI, ALPN, mTLS, tickets); self-signed certs */
+/* sbd-tls.h - GnuTLS server contexts: pairs, SNI, ALPN, mTLS, tickets, OCSP; self-signed certs */
 #pragma once
 
 #include <gnutls/gnutls.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sb-errors.h"
 #include "sb-policy.h"
@@ -65,6 +67,18 @@ struct sbd_tls_ctx *sbd_tls_ctx_new_listener(const struct sb_policy *policy,
 struct sbd_tls_ctx *sbd_tls_ctx_new_pair(const struct sb_policy *policy,
     const struct sb_cert_pair *pair, struct sbd_tls_tickets *tickets, const char *what,
     const char *path, struct sb_errors *errs);
+
+/* What status and metrics show of one certificate of a context, read when it was loaded. */
+struct sbd_tls_cert_info {
+	char subject[256];   /* RFC 4514: "CN=vnc.example.org,O=Example" */
+	int64_t not_after;   /* seconds since the epoch */
+	bool ocsp;           /* a response is stapled */
+	int64_t ocsp_next_update; /* the stapled response's nextUpdate; 0: none or not given */
+};
+
+/* Certificates of a context: [0] the default pair, [1 + i] the listener's sni[i]. */
+size_t sbd_tls_ctx_n_certs(const struct sbd_tls_ctx *ctx);
+const struct sbd_tls_cert_info *sbd_tls_ctx_cert(const struct sbd_tls_ctx *ctx, size_t i);
 
 struct sbd_tls_ctx *sbd_tls_ctx_ref(struct sbd_tls_ctx *ctx);
 /* NULL ok. */

@@ -282,8 +282,10 @@ listener_fixture_init(struct listener_fixture *f)
 	f->names_a[0] = (char *)"a.test";
 	f->names_a[1] = (char *)"*.wild.test";
 	f->names_b[0] = (char *)"b.test";
-	f->sni[0] = (struct sb_sni){ f->names_a, 2, { (char *)"a.pem", (char *)"a.key" } };
-	f->sni[1] = (struct sb_sni){ f->names_b, 1, { (char *)"b.pem", (char *)"b.key" } };
+	f->sni[0] = (struct sb_sni){ f->names_a, 2,
+	    { .cert = (char *)"a.pem", .key = (char *)"a.key" } };
+	f->sni[1] = (struct sb_sni){ f->names_b, 1,
+	    { .cert = (char *)"b.pem", .key = (char *)"b.key" } };
 	f->tls.pair.cert = (char *)"default.pem";
 	f->tls.pair.key = (char *)"default.key";
 	f->tls.sni = f->sni;
@@ -639,8 +641,8 @@ static void
 test_pair(void)
 {
 	struct listener_fixture f;
-	struct sb_cert_pair pair = { (char *)"b.pem", (char *)"b.key" };
-	struct sb_cert_pair bad = { (char *)"b.pem", (char *)"nope.key" };
+	struct sb_cert_pair pair = { .cert = (char *)"b.pem", .key = (char *)"b.key" };
+	struct sb_cert_pair bad = { .cert = (char *)"b.pem", .key = (char *)"nope.key" };
 	struct sbd_tls_ctx *ctx;
 	struct client c = { .sni = "anything.test", .priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2" };
 	char desc[256];
