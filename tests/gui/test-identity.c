@@ -214,6 +214,7 @@ test_edit_rate(void)
 	g_autofree char *auth_after = NULL;
 	g_autofree char *rate = running("rate");
 	GtkWidget *per_s;
+	GtkAdjustment *adjustment;
 
 	adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(widget("view-stack")), "policy");
 	g_assert_true(swb_test_wait_for(policy_loaded, NULL, WAIT_MS));
@@ -242,7 +243,11 @@ test_edit_rate(void)
 	gtk_editable_set_text(GTK_EDITABLE(widget("field-rate.per_identity.per_s")), "1");
 	g_assert_false(gtk_widget_has_css_class(per_s, "error"));
 	g_assert_true(swb_test_wait_for(apply_sensitive, NULL, WAIT_MS));
-	gtk_widget_grab_focus(per_s);
+	/* the rate limits in sight (once the opened folds are laid out), for the screenshot */
+	swb_gui_spin(300);
+	adjustment = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(
+	    gtk_widget_get_ancestor(per_s, GTK_TYPE_SCROLLED_WINDOW)));
+	gtk_adjustment_set_value(adjustment, gtk_adjustment_get_upper(adjustment));
 	swb_gui_spin(300);
 	swb_gui_save_png(GTK_WIDGET(t.window), "screenshot-identity-editor.png");
 	g_assert_true(gtk_widget_activate_action(widget("policy-editor"), "editor.apply", NULL));
