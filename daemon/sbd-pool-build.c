@@ -10,6 +10,7 @@
 #include "sb-alloc.h"
 #include "sbd-daemon.h"
 #include "sbd-pool.h"
+#include "sbd-resolve.h"
 
 struct targets {
 	struct sbd_target **items;
@@ -32,29 +33,17 @@ static int
 add_resolved(struct sbd_daemon *d, struct targets *t, uint64_t gen, const char *route,
     const struct sb_server *s, const char *path, struct sb_errors *errs)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res = NULL;
-	char port[8];
-	size_t before = t->n;
-	int rc;
+	struct sbd_resolved_list list;
+	int rc = sbd_resolve(s->hp.host, s->hp.port, &list);
 
-	snprintf(port, sizeof port, "%u", s->hp.port);
-	rc = getaddrinfo(s->hp.host, port, &hints, &res);
-	if (rc != 0 || res == NULL) {
+	if (rc != 0) {
 		sb_errors_add(errs, path, "cannot resolve %s: %s", s->hp.host, gai_strerror(rc));
 		return -1;
 	}
-	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-		char text[SB_ADDR_TEXT_MAX];
-		bool seen = false;
-
-		sb_addr_format(ai->ai_addr, text);
-		for (size_t i = before; i < t->n && !seen; i++)
-			seen = strcmp(t->items[i]->text, text) == 0;
-		if (!seen)
-			add_target(d, t, gen, route, s, ai->ai_addr, ai->ai_addrlen, text);
-	}
-	freeaddrinfo(res);
+	for (size_t i = 0; i < list.n; i++)
+		add_target(d, t, gen, route, s, (struct sockaddr *)&list.items[i].addr,
+		    list.items[i].len, list.items[i].text);
+	sbd_resolved_list_clear(&list);
 	return 0;
 }
 
