@@ -117,6 +117,29 @@ sbd_pools_free(struct sbd_pools *t)
 	free(t);
 }
 
+/* A new target, up and ready, in the table (which holds its one reference). Under its lock. */
+static struct sbd_target *
+target_new(struct sbd_pools *t, const char *route, const struct sb_server *server,
+    const struct sockaddr *addr, socklen_t addr_len, const char *text)
+{
+	struct sbd_target *tg = sb_xcalloc(1, sizeof *tg);
+
+	atomic_init(&tg->refs, 1); /* the table's */
+	tg->route = sb_xstrdup(route);
+	tg->server = sb_xstrdup(server->address);
+	tg->host = server->kind == SB_SERVER_INET ? sb_xstrdup(server->hp.host) : NULL;
+	snprintf(tg->text, sizeof tg->text, "%s", text);
+	memcpy(&tg->addr, addr, addr_len);
+	tg->addr_len = addr_len;
+	tg->weight = server->weight;
+	tg->backup = server->backup;
+	atomic_init(&tg->health, SBD_TARGET_UP);
+	atomic_init(&tg->admin, SBD_TARGET_READY);
+	tg->next = t->head;
+	t->head = tg;
+	return tg;
+}
+
 struct sbd_target *
 sbd_pools_target(struct sbd_pools *t, uint64_t gen, const char *route,
     const struct sb_server *server, const struct sockaddr *addr, socklen_t addr_len,
@@ -131,20 +154,8 @@ sbd_pools_target(struct sbd_pools *t, uint64_t gen, const char *route,
 		if ((in_policy(t, tg) || tg->pending_gen == gen) && strcmp(tg->route, route) == 0 &&
 		    strcmp(tg->server, server->address) == 0 && strcmp(tg->text, text) == 0)
 			break;
-	if (tg == NULL) {
-		tg = sb_xcalloc(1, sizeof *tg);
-		atomic_init(&tg->refs, 1); /* the table's */
-		tg->route = sb_xstrdup(route);
-		tg->server = sb_xstrdup(server->address);
-		tg->host = server->kind == SB_SERVER_INET ? sb_xstrdup(server->hp.host) : NULL;
-		snprintf(tg->text, sizeof tg->text, "%s", text);
-		memcpy(&tg->addr, addr, addr_len);
-		tg->addr_len = addr_len;
-		atomic_init(&tg->health, SBD_TARGET_UP);
-		atomic_init(&tg->admin, SBD_TARGET_READY);
-		tg->next = t->head;
-		t->head = tg;
-	}
+	if (tg == NULL)
+		tg = target_new(t, route, server, addr, addr_len, text);
 	/* Weight and role follow the newest policy; state and counters stay. */
 	tg->weight = server->weight;
 	tg->backup = server->backup;
@@ -154,17 +165,13 @@ sbd_pools_target(struct sbd_pools *t, uint64_t gen, const char *route,
 	return tg;
 }
 
-void
-sbd_pools_commit(struct sbd_pools *t, uint64_t gen)
+/* Forgets the targets no policy names that only the table still holds: no pool, no tunnel. */
+static void
+sweep(struct sbd_pools *t)
 {
-	pthread_mutex_lock(&t->lock);
-	t->gen = gen;
 	for (struct sbd_target **p = &t->head; *p != NULL;) {
 		struct sbd_target *tg = *p;
 
-		if (tg->pending_gen == gen)
-			tg->named_gen = gen;
-		/* Only the table still holds it: no pool, no tunnel. */
 		if (!in_policy(t, tg) && atomic_load(&tg->refs) == 1) {
 			*p = tg->next;
 			sbd_target_unref(tg);
@@ -172,6 +179,17 @@ sbd_pools_commit(struct sbd_pools *t, uint64_t gen)
 		}
 		p = &tg->next;
 	}
+}
+
+void
+sbd_pools_commit(struct sbd_pools *t, uint64_t gen)
+{
+	pthread_mutex_lock(&t->lock);
+	t->gen = gen;
+	for (struct sbd_target *tg = t->head; tg != NULL; tg = tg->next)
+		if (tg->pending_gen == gen)
+			tg->named_gen = gen;
+	sweep(t);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -260,6 +278,123 @@ sbd_pools_unchecked(struct sbd_pools *t, struct sbd_target *tg)
 	tg->ok_streak = tg->fail_streak = 0;
 	if (in_policy(t, tg) && atomic_exchange(&tg->health, SBD_TARGET_UP) != SBD_TARGET_UP)
 		emit_state(t, tg, "no health checks any more");
+	pthread_mutex_unlock(&t->lock);
+}
+
+static bool
+of_server(const struct sbd_target *tg, const struct sb_server *server)
+{
+	return strcmp(tg->server, server->address) == 0;
+}
+
+/*
+ * Appends server's targets for list to next (current: their round-robin
+ * state), reusing those of p that have the address (marked in kept) and
+ * making the others. Returns how many joined. Under both locks.
+ */
+static size_t
+put_group(struct sbd_pools *t, struct sbd_pool *p, const char *route,
+    const struct sb_server *server, const struct sbd_resolved_list *list,
+    struct sbd_target **next, int *current, size_t *n, bool *kept)
+{
+	size_t joined = 0;
+	char why_joined[300];
+
+	snprintf(why_joined, sizeof why_joined, "%s resolves to it now", server->hp.host);
+	for (size_t k = 0; k < list->n; k++) {
+		const struct sbd_resolved *a = &list->items[k];
+		struct sbd_target *tg = NULL;
+
+		for (size_t j = 0; j < p->n_targets && tg == NULL; j++) {
+			if (!kept[j] && of_server(p->targets[j], server) &&
+			    strcmp(p->targets[j]->text, a->text) == 0) {
+				kept[j] = true;
+				tg = p->targets[j];
+				current[*n] = p->current[j];
+			}
+		}
+		if (tg == NULL) {
+			tg = sbd_target_ref(target_new(t, route, server, (const struct sockaddr *)&a->addr,
+			    a->len, a->text));
+			tg->pending_gen = tg->named_gen = t->gen;
+			current[*n] = 0;
+			joined++;
+			emit_state(t, tg, why_joined);
+		}
+		next[(*n)++] = tg;
+	}
+	return joined;
+}
+
+size_t
+sbd_pools_resolved(struct sbd_pools *t, struct sbd_pool *p, const char *route,
+    const struct sb_server *server, const struct sbd_resolved_list *list)
+{
+	struct sbd_target **next, **old;
+	int *current, *old_current;
+	bool *kept;
+	size_t n = 0, n_old, changes = 0;
+	bool placed = false;
+	char why_left[300];
+
+	snprintf(why_left, sizeof why_left, "%s no longer resolves to it", server->hp.host);
+
+	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&p->lock);
+	n_old = p->n_targets;
+	next = sb_xcalloc(n_old + list->n + 1, sizeof *next);
+	current = sb_xcalloc(n_old + list->n + 1, sizeof *current);
+	kept = sb_xcalloc(n_old + 1, sizeof *kept);
+	/* Policy order: the server's new addresses where its old ones stood. */
+	for (size_t i = 0; i < n_old; i++) {
+		if (!of_server(p->targets[i], server)) {
+			kept[i] = true;
+			current[n] = p->current[i];
+			next[n++] = p->targets[i];
+		} else if (!placed) {
+			changes += put_group(t, p, route, server, list, next, current, &n, kept);
+			placed = true;
+		}
+	}
+	if (!placed)
+		changes += put_group(t, p, route, server, list, next, current, &n, kept);
+	old = p->targets;
+	old_current = p->current;
+	p->targets = next;
+	p->current = current;
+	p->n_targets = n;
+	pthread_mutex_unlock(&p->lock);
+	/* Gone from the name: no new tunnels; those open on it hold it and keep flowing. */
+	for (size_t i = 0; i < n_old; i++) {
+		struct sbd_target *tg = old[i];
+
+		if (kept[i])
+			continue;
+		changes++;
+		tg->pending_gen = tg->named_gen = 0;
+		atomic_store(&tg->admin, SBD_TARGET_DRAIN);
+		emit_state(t, tg, why_left);
+		sbd_target_unref(tg);
+	}
+	sweep(t); /* and those that left earlier, once their last tunnel closed */
+	pthread_mutex_unlock(&t->lock);
+	free(old);
+	free(old_current);
+	free(kept);
+	return changes;
+}
+
+void
+sbd_pools_unresolved(struct sbd_pools *t, struct sbd_pool *p, const struct sb_server *server,
+    const char *error)
+{
+	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_targets; i++)
+		if (of_server(p->targets[i], server))
+			snprintf(p->targets[i]->last_error, sizeof p->targets[i]->last_error, "%s",
+			    error);
+	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -17,6 +17,7 @@
 
 #include "sb-addr.h"
 #include "sb-backend.h"
+#include "sbd-resolve.h"
 
 struct sbd_events;
 struct sbd_pools;
@@ -104,6 +105,20 @@ void sbd_pools_report(struct sbd_pools *t, struct sbd_target *tg, bool ok, const
  * route dropped "health"), it is up again, since no check could bring it back.
  */
 void sbd_pools_unchecked(struct sbd_pools *t, struct sbd_target *tg);
+
+/*
+ * server's name, in route's pool p of the policy in place, now resolves to
+ * list (never empty): its targets whose address stays keep their state,
+ * counters and tunnels; new addresses join, up, as at a build; the others
+ * leave p, set to drain: no new tunnels, while those open on them flow on.
+ * Each one that joins or leaves is logged and sent as a backend.state event.
+ * Returns how many joined or left.
+ */
+size_t sbd_pools_resolved(struct sbd_pools *t, struct sbd_pool *p, const char *route,
+    const struct sb_server *server, const struct sbd_resolved_list *list);
+/* server's name did not resolve: its targets in p stay, with error as their last_error. */
+void sbd_pools_unresolved(struct sbd_pools *t, struct sbd_pool *p, const struct sb_server *server,
+    const char *error);
 
 struct sbd_target *sbd_target_ref(struct sbd_target *tg);
 void sbd_target_unref(struct sbd_target *tg);

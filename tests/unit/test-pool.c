@@ -1,5 +1,6 @@
 /* test-pool.c - targets kept across revisions; round robin by weight, least connections,
- * source hash, first; backups; what is tried is skipped; state set by hand */
+ * source hash, first; backups; what is tried is skipped; state set by hand; a name's
+ * addresses changed in place */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <netinet/in.h>
@@ -264,6 +265,124 @@ test_survives_revisions(void)
 	fixture_clear(&f);
 }
 
+/* The target of server (as written) at ip:80, for the policy being built. */
+static struct sbd_target *
+named_target(struct fixture *f, const char *route, const struct sb_server *s, const char *ip)
+{
+	struct sockaddr_in sin = v4(ip, 80);
+	char text[32];
+
+	g_snprintf(text, sizeof text, "%s:80", ip);
+	return sbd_pools_target(f->table, f->gen, route, s, (struct sockaddr *)&sin, sizeof sin,
+	    text);
+}
+
+static void
+resolved_to(struct sbd_resolved_list *list, const char *const *ips, size_t n)
+{
+	list->items = sb_xcalloc(n, sizeof *list->items);
+	list->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct sockaddr_in sin = v4(ips[i], 80);
+
+		memcpy(&list->items[i].addr, &sin, sizeof sin);
+		list->items[i].len = sizeof sin;
+		g_snprintf(list->items[i].text, sizeof list->items[i].text, "%s:80", ips[i]);
+	}
+}
+
+static void
+count_usable(void *arg, const struct sbd_target *tg)
+{
+	(*(unsigned *)arg) += sbd_target_usable(tg);
+}
+
+/*
+ * A name resolved again: addresses that stay keep their target (state, counters,
+ * place), new ones join, vanished ones leave the pool and drain while their
+ * tunnels last; servers of other names stay as they were. A failure changes
+ * nothing but last_error.
+ */
+static void
+test_resolved_again(void)
+{
+	struct fixture f;
+	struct sb_server lit = { 0 }, name = { 0 };
+	const char *why = NULL;
+	struct sbd_target **targets = sb_xcalloc(3, sizeof *targets);
+	struct sbd_target *stay, *gone, *tunnel;
+	struct sbd_resolved_list list;
+	const char *const next[] = { "10.0.0.2", "10.0.0.3" };
+	struct sbd_pool *p;
+	unsigned per[3] = { 0 }, listed = 0;
+
+	fixture_init(&f);
+	g_assert_cmpint(sb_server_parse_address("10.0.0.9:80", &lit, &why), ==, 0);
+	g_assert_cmpint(sb_server_parse_address("a.test:80", &name, &why), ==, 0);
+	lit.weight = name.weight = 1;
+	targets[0] = named_target(&f, "r", &name, "10.0.0.1");
+	targets[1] = named_target(&f, "r", &name, "10.0.0.2");
+	targets[2] = named_target(&f, "r", &lit, "10.0.0.9");
+	sbd_pools_commit(f.table, f.gen);
+	p = sbd_pool_new(SB_BALANCE_ROUND_ROBIN, targets, 3);
+	gone = p->targets[0];
+	stay = p->targets[1];
+	atomic_store(&stay->total, 5);
+	tunnel = sbd_target_occupy(sbd_target_ref(gone)); /* a tunnel open on the old address */
+
+	resolved_to(&list, next, 2);
+	g_assert_cmpuint(sbd_pools_resolved(f.table, p, "r", &name, &list), ==, 2);
+	g_assert_cmpuint(p->n_targets, ==, 3);
+	g_assert_true(p->targets[0] == stay);
+	g_assert_cmpuint(atomic_load(&stay->total), ==, 5);
+	g_assert_cmpstr(p->targets[1]->text, ==, "10.0.0.3:80");
+	g_assert_cmpstr(p->targets[1]->server, ==, "a.test:80");
+	g_assert_cmpstr(sbd_target_state_name(p->targets[1]), ==, "up");
+	g_assert_cmpstr(p->targets[2]->text, ==, "10.0.0.9:80");
+	/* The vanished address: no new tunnels, the open one still counted, not listed. */
+	g_assert_cmpstr(sbd_target_state_name(gone), ==, "drain");
+	g_assert_cmpuint(atomic_load(&gone->active), ==, 1);
+	spread(p, NULL, 30, per);
+	g_assert_cmpuint(per[0], ==, 10);
+	g_assert_cmpuint(per[1], ==, 10);
+	g_assert_cmpuint(per[2], ==, 10);
+	sbd_pools_foreach(f.table, count_usable, &listed);
+	g_assert_cmpuint(listed, ==, 3);
+	g_assert_cmpint(sbd_pools_set_admin(f.table, "r", "10.0.0.1:80", SBD_TARGET_READY), ==, -1);
+
+	/* The same answer again changes nothing; the tunnel's end lets the old target go. */
+	sbd_target_release(tunnel);
+	g_assert_cmpuint(sbd_pools_resolved(f.table, p, "r", &name, &list), ==, 0);
+	g_assert_true(p->targets[0] == stay);
+
+	/* A failure keeps the addresses and says why on the name's targets only. */
+	sbd_pools_unresolved(f.table, p, &name, "cannot resolve a.test: Name or service not known");
+	g_assert_cmpuint(p->n_targets, ==, 3);
+	g_assert_cmpstr(p->targets[0]->last_error, ==,
+	    "cannot resolve a.test: Name or service not known");
+	g_assert_cmpstr(p->targets[1]->last_error, ==,
+	    "cannot resolve a.test: Name or service not known");
+	g_assert_cmpstr(p->targets[2]->last_error, ==, "");
+
+	/* A name the pool did not have yet joins at the end. */
+	sbd_resolved_list_clear(&list);
+	resolved_to(&list, (const char *const[]){ "10.0.0.7" }, 1);
+	free(lit.address);
+	free(lit.hp.host);
+	g_assert_cmpint(sb_server_parse_address("b.test:80", &lit, &why), ==, 0);
+	lit.weight = 1;
+	g_assert_cmpuint(sbd_pools_resolved(f.table, p, "r", &lit, &list), ==, 1);
+	g_assert_cmpuint(p->n_targets, ==, 4);
+	g_assert_cmpstr(p->targets[3]->server, ==, "b.test:80");
+	sbd_resolved_list_clear(&list);
+	sbd_pool_unref(p);
+	free(lit.address);
+	free(lit.hp.host);
+	free(name.address);
+	free(name.hp.host);
+	fixture_clear(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -274,5 +393,6 @@ main(int argc, char **argv)
 	g_test_add_func("/pool/first-backup-tried", test_first_backup_and_tried);
 	g_test_add_func("/pool/rise-fall-admin", test_rise_fall_and_admin);
 	g_test_add_func("/pool/survives-revisions", test_survives_revisions);
+	g_test_add_func("/pool/resolved-again", test_resolved_again);
 	return g_test_run();
 }
