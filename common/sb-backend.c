@@ -6,10 +6,12 @@
 
 #include "sb-alloc.h"
 
-static const char *const backend_keys[] = { "servers", "balance", "health", "tls", NULL };
+static const char *const backend_keys[] = {
+	"servers", "balance", "health", "tls", "resolve_s", NULL,
+};
 /* Refused until the daemon does what they ask: a check that never runs is no check. */
 static const char *const backend_unsupported_keys[] = {
-	"resolve_s", "token_map", NULL,
+	"token_map", NULL,
 };
 static const char *const server_keys[] = { "address", "weight", "backup", NULL };
 static const char *const health_keys[] = {

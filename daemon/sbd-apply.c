@@ -21,6 +21,7 @@
 #include "sbd-pool.h"
 #include "sbd-pool-build.h"
 #include "sbd-rate.h"
+#include "sbd-resolver.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 #include "sbd-tls-client.h"
@@ -210,6 +211,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	}
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
 	sbd_pools_commit(d->ctx.pools, gen);
+	sbd_resolver_follow(d->resolver, c); /* names are resolved again from now on */
 	sbd_health_kick(d->health); /* servers that stay keep their checks; new ones get theirs */
 	/* New listeners accept only now: a connection must always find a policy. */
 	for (size_t i = 0; i < d->n_listeners; i++)

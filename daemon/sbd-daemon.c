@@ -30,6 +30,7 @@
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
 #include "sbd-tls.h"
+#include "sbd-resolver.h"
 #include "sbd-workers.h"
 
 extern const char sbd_default_policy[];
@@ -237,6 +238,7 @@ on_main_tick(void *arg)
 
 	watchdog_tick(d, sbd_now_ms());
 	status_tick(d);
+	sbd_resolver_tick(d->resolver, sbd_now_ms());
 	if (!atomic_load(&d->ctx.draining))
 		return;
 	if (atomic_load(&d->ctx.counters.active) == 0) {
@@ -246,6 +248,15 @@ on_main_tick(void *arg)
 		sb_warn("drain timeout: closing %u connections", atomic_load(&d->ctx.counters.active));
 		stop_now(d);
 	}
+}
+
+/* A name resolved to other addresses: the checks follow the pools at once. */
+static void
+on_names_changed(void *arg)
+{
+	struct sbd_daemon *d = arg;
+
+	sbd_health_kick(d->health);
 }
 
 static void
@@ -385,6 +396,7 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	if (d->main_loop == NULL || setup_signals(d) < 0)
 		goto err;
 	sbd_loop_set_tick(d->main_loop, on_main_tick, d);
+	d->resolver = sbd_resolver_new(&d->ctx, d->main_loop, on_names_changed, d);
 
 	/* Before any loop emits: the access log sees every refusal and close. */
 	d->access_log = sbd_access_log_new(opts->log_format, &d->ctx.counters.access_log_dropped);
@@ -505,7 +517,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 		close(signal_fd);
 		signal_fd = -1;
 	}
-	sbd_loop_free(d->main_loop);
+	sbd_loop_free(d->main_loop); /* runs the resolutions' answers the workers posted */
+	sbd_resolver_free(d->resolver);
 	sbd_accept_fini();
 	sbd_ctx_fini(&d->ctx);
 	free(d->listeners);

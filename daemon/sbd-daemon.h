@@ -16,6 +16,7 @@ struct sbd_loop;
 struct sbd_echo;
 struct sbd_health;
 struct sbd_listener;
+struct sbd_resolver;
 
 struct sbd_options {
 	const char *policy_file; /* NULL: the embedded default */
@@ -41,6 +42,7 @@ struct sbd_daemon {
 	char *policy_dir;            /* where a policy.apply's relative paths resolve */
 	struct sbd_echo *echo;
 	struct sbd_health *health;   /* active checks of backend servers, on their own thread */
+	struct sbd_resolver *resolver; /* servers' names resolved again; main thread */
 	struct sockaddr_storage echo_addr;
 	socklen_t echo_addr_len;
 
