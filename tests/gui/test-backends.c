@@ -96,6 +96,20 @@ shows_state(gpointer data)
 	return b != NULL && g_str_equal(swb_backend_get_state(b), want[1]);
 }
 
+/*
+ * The page has counted what happened before it was shown: its first list may
+ * predate the upgrade, and counters follow on the page's next poll.
+ */
+static gboolean
+shows_counts(gpointer data)
+{
+	SwbBackend *dead = shown(t.dead_address), *live = shown(t.live_address);
+
+	(void)data;
+	return dead != NULL && live != NULL && swb_backend_get_failures(dead) >= 1 &&
+	    swb_backend_get_last_error(dead) != NULL && swb_backend_get_total(live) >= 1;
+}
+
 static gboolean
 daemon_says(gpointer data)
 {
@@ -162,6 +176,7 @@ test_states(void)
 	g_assert_true(swb_test_wait_for(shows_state, (gpointer)live_up, WAIT_MS));
 	g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(gtk_column_view_get_model(
 	    GTK_COLUMN_VIEW(widget("backend-view"))))), ==, 2);
+	g_assert_true(swb_test_wait_for(shows_counts, NULL, WAIT_MS));
 	dead = shown(t.dead_address);
 	live = shown(t.live_address);
 	g_assert_cmpuint(swb_backend_get_failures(dead), >=, 1);
