@@ -28,7 +28,9 @@ sbd_bucket_take(struct sbd_bucket *b, const struct sb_rate_bucket *conf, uint64_
 
 		b->milli = add >= cap - b->milli ? cap : b->milli + add;
 	}
-	b->last_ms = now_ms > 0 ? now_ms : 1;
+	/* never back: two threads may take with times read in the other order */
+	if (b->last_ms == 0 || now_ms > b->last_ms)
+		b->last_ms = now_ms > 0 ? now_ms : 1;
 	if (b->milli >= 1000) {
 		b->milli -= 1000;
 		return true;
