@@ -461,9 +461,12 @@ sbd_jwt_check_claims(const char *token, const struct sbd_jwt_expect *ex,
 	struct jws j;
 	int rc;
 
+	identity[0] = '\0';
 	if (jws_split(token, &j, why) < 0)
 		return -1;
 	rc = check_parts(&j, ex, identity, why);
+	if (rc < 0)
+		identity[0] = '\0';
 	jws_clear(&j);
 	return rc;
 }
@@ -532,6 +535,7 @@ sbd_jwt_verify(const struct sbd_jwt_keys *keys, const char *token,
 	bool tried = false;
 	int rc = -1;
 
+	identity[0] = '\0';
 	if (jws_split(token, &j, why) < 0)
 		return -1;
 	if (check_parts(&j, ex, identity, why) < 0)

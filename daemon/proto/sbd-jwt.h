@@ -40,7 +40,8 @@ bool sbd_jwt_looks_like(const char *token);
 
 /*
  * Checks the token's header and claims but not its signature: what the
- * parsers get wrong (and the fuzzer hits). Fills identity on success.
+ * parsers get wrong (and the fuzzer hits). Fills identity on success, and
+ * empties it on failure.
  * Returns 0, or -1 with *why a static text that reveals nothing of the token.
  */
 int sbd_jwt_check_claims(const char *token, const struct sbd_jwt_expect *ex,
