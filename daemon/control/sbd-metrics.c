@@ -127,6 +127,35 @@ backend_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 	}
 }
 
+/* Route auth: counts by method and result, never a label per identity. */
+static void
+auth_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
+{
+	static const char *const methods[SBD_AUTH_METHODS] = {
+		[SBD_AUTH_TOKENS] = "tokens", [SBD_AUTH_BASIC] = "basic", [SBD_AUTH_JWT] = "jwt",
+		[SBD_AUTH_CLIENT_CERT] = "client_cert",
+	};
+	const struct sbd_auth_counters *a = &ctx->auth;
+
+	add(b, "# HELP switchboard_auth_total Route auth decisions by method: admitted, or refused "
+	    "(401, 403 for a client certificate); method \"none\" counts refusals no method looked "
+	    "at (no credential, a malformed one, one no method takes).\n"
+	    "# TYPE switchboard_auth_total counter\n");
+	for (size_t i = 0; i < SBD_AUTH_METHODS; i++) {
+		add(b, "switchboard_auth_total{method=\"%s\",result=\"admitted\"} %llu\n",
+		    methods[i], (unsigned long long)atomic_load(&a->accepted[i]));
+		add(b, "switchboard_auth_total{method=\"%s\",result=\"refused\"} %llu\n",
+		    methods[i], (unsigned long long)atomic_load(&a->refused[i]));
+	}
+	add(b, "switchboard_auth_total{method=\"none\",result=\"refused\"} %llu\n",
+	    (unsigned long long)atomic_load(&a->missing));
+	metric(b, "rate_limited_total", "counter", "Upgrades refused with 429 by a route's rate.",
+	    atomic_load(&a->rate_limited));
+	metric(b, "auth_busy_total", "counter",
+	    "Upgrades refused with 503: too many credential checks were waiting.",
+	    atomic_load(&a->busy));
+}
+
 char *
 sbd_metrics_render(struct sbd_ctx *ctx)
 {
@@ -156,6 +185,7 @@ sbd_metrics_render(struct sbd_ctx *ctx)
 	    (sbd_now_ms() - ctx->started_ms) / 1000);
 	route_metrics(ctx, &b);
 	backend_metrics(ctx, &b);
+	auth_metrics(ctx, &b);
 	sbd_config_unref(c);
 	text = sb_xstrndup(sb_buf_head(&b), b.len);
 	sb_buf_free(&b);

@@ -95,7 +95,7 @@ refuse(const struct sbd_auth_who *who, const struct sbd_route_rt *route,
 		challenge(route, result);
 	if (method >= 0 && method < SBD_AUTH_METHODS)
 		atomic_fetch_add(&who->ctx->auth.refused[method], 1);
-	else if (status == 401)
+	else
 		atomic_fetch_add(&who->ctx->auth.missing, 1);
 }
 

@@ -35,7 +35,9 @@ enum sbd_auth_method {
 struct sbd_auth_counters {
 	atomic_uint_fast64_t accepted[SBD_AUTH_METHODS];
 	atomic_uint_fast64_t refused[SBD_AUTH_METHODS]; /* a credential this method turned down */
-	atomic_uint_fast64_t missing;   /* 401: no credential at all */
+	atomic_uint_fast64_t missing;   /* refused before any method looked: no credential (401,
+	                                 * or 403 without the certificate), a malformed one, one
+	                                 * no method takes */
 	atomic_uint_fast64_t rate_limited; /* 429 */
 	atomic_uint_fast64_t busy;      /* 503: the workers' queue was full */
 };

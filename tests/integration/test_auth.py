@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import test_metrics  # noqa: E402
 
 suite = h.Suite('auth')
 
@@ -74,7 +75,7 @@ def tokens_file(t):
         hashlib.sha256(ALICE.encode()).hexdigest(), hashlib.sha256(BOB.encode()).hexdigest()))
 
 
-def setup(t, rate=None):
+def setup(t, rate=None, **extra):
     echo = t.backend(h.EchoBackend)
     port = h.free_port()
     tokens = tokens_file(t)
@@ -100,7 +101,7 @@ def setup(t, rate=None):
     if rate:
         routes.append(h.route('rated', echo, path='/rated', rate=rate,
                               auth={'tokens': tokens}))
-    d = t.daemon(h.policy([h.plain_listener('plain', port)], routes))
+    d = t.daemon(h.policy([h.plain_listener('plain', port)], routes, **extra))
     return d, port
 
 
@@ -225,6 +226,43 @@ def case_rate(t):
     h.check_eq(r.header('Retry-After'), '1', 'Retry-After')
     time.sleep(1.1)
     works(t, port, '/rated', hdr).close()
+
+
+@suite.case('metrics: auth counted by method and result, 429s, and no identity in them')
+def case_metrics(t):
+    mport = h.free_port()
+    d, port = setup(t, rate={'per_address': {'per_s': 1, 'burst': 1}},
+                    metrics='127.0.0.1:%d' % mport)
+    before = test_metrics.scrape(mport)
+    for method in ('tokens', 'basic', 'jwt', 'client_cert'):
+        for result in ('admitted', 'refused'):
+            key = 'switchboard_auth_total{method="%s",result="%s"}' % (method, result)
+            h.check_eq(before.get(key), 0, key + ' at start')
+    works(t, port, '/tok', [('Authorization', 'Bearer ' + ALICE)]).close()
+    works(t, port, '/tok', [('Authorization', 'Bearer ' + BOB)]).close()
+    h.check_eq(answer(t, port, '/tok', [('Authorization', 'Bearer nope')]).status, 401, 'wrong')
+    h.check_eq(answer(t, port, '/tok').status, 401, 'no credential')
+    now = int(time.time())
+    good = {'sub': 'erin', 'iss': 'https://id.test', 'aud': 'sb', 'exp': now + 60}
+    works(t, port, '/jwt', [('Authorization', 'Bearer ' + jwt_hs256(good))]).close()
+    r = answer(t, port, '/jwt', [('Authorization', 'Bearer ' + jwt_hs256(dict(good, aud='x')))])
+    h.check_eq(r.status, 401, 'a JWT for another audience')
+    works(t, port, '/rated', [('Authorization', 'Bearer ' + ALICE)]).close()
+    h.check_eq(answer(t, port, '/rated', [('Authorization', 'Bearer ' + ALICE)]).status, 429,
+               'past the burst')
+    got = test_metrics.scrape(mport)
+    # the 429 came after alice's token passed: auth counts it admitted
+    want = {('tokens', 'admitted'): 4, ('tokens', 'refused'): 1, ('jwt', 'admitted'): 1,
+            ('jwt', 'refused'): 1, ('basic', 'admitted'): 0, ('none', 'refused'): 1}
+    for (method, result), n in sorted(want.items()):
+        key = 'switchboard_auth_total{method="%s",result="%s"}' % (method, result)
+        h.check_eq(got.get(key), n, key)
+    h.check_eq(got.get('switchboard_rate_limited_total'), 1, '429s counted')
+    h.check_eq(got.get('switchboard_auth_busy_total'), 0, 'no 503 for a full queue')
+    text = ' '.join(got)
+    for who in ('alice', 'bob', 'erin'):
+        h.check(who not in text, 'an identity in a metric: %s' % who)
+    no_secret(text, 'the metrics')
 
 
 if __name__ == '__main__':

@@ -97,4 +97,5 @@ def _(t):
     d.stop()
 
 
-suite.run()
+if __name__ == '__main__':
+    suite.run()
