@@ -2,7 +2,9 @@
 #include "sbd-authfile.h"
 #include "sbd-hex.h"
 
+#include <gnutls/crypto.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +120,33 @@ sbd_tokens_file_parse(const char *text, size_t len, struct sbd_token_entry **out
 	*out = items;
 	*n = count;
 	return 0;
+}
+
+int
+sbd_token_digest(const char *token, size_t len, uint8_t out[32])
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, out) < 0 ? -1 : 0;
+}
+
+char *
+sbd_token_line(const char *name, const char *token, const char **why)
+{
+	uint8_t digest[32];
+	char hex[2 * sizeof digest + 1];
+	char *line;
+
+	if (!sbd_identity_is_valid(name, strlen(name)) || name[0] == '#') {
+		*why = "a name is 1..128 visible characters, not starting with #";
+		return NULL;
+	}
+	if (sbd_token_digest(token, strlen(token), digest) < 0) {
+		*why = "SHA-256 is not available";
+		return NULL;
+	}
+	sbd_hex_encode(digest, sizeof digest, hex);
+	line = sb_xmalloc(strlen(name) + 1 + sizeof hex);
+	snprintf(line, strlen(name) + 1 + sizeof hex, "%s %s", name, hex);
+	return line;
 }
 
 void

@@ -33,6 +33,15 @@ int sbd_tokens_file_parse(const char *text, size_t len, struct sbd_token_entry *
     struct sbd_authfile_error *err);
 void sbd_token_entries_free(struct sbd_token_entry *e, size_t n);
 
+/* SHA-256 of a token, as a tokens file holds it: 0, or -1 when GnuTLS fails. */
+int sbd_token_digest(const char *token, size_t len, uint8_t out[32]);
+/*
+ * The tokens file's line for name and token, "NAME SHA256-HEX" without the
+ * newline (free() it), or NULL with *why when name cannot be one (not an
+ * identity, or a '#' that would make the line a comment).
+ */
+char *sbd_token_line(const char *name, const char *token, const char **why);
+
 int sbd_htpasswd_parse(const char *text, size_t len, struct sbd_htpasswd_entry **out, size_t *n,
     struct sbd_authfile_error *err);
 void sbd_htpasswd_entries_free(struct sbd_htpasswd_entry *e, size_t n);

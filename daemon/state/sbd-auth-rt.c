@@ -250,7 +250,7 @@ sbd_auth_check_token(const struct sbd_auth_rt *rt, const char *token,
 	const char *name = NULL;
 
 	refused(v, SBD_AUTH_TOKENS, "the token is not valid");
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), digest) < 0)
+	if (sbd_token_digest(token, strlen(token), digest) < 0)
 		return;
 	/* every entry is compared: the time taken says nothing about which one matched */
 	for (size_t i = 0; i < rt->n_tokens; i++) {

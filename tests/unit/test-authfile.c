@@ -1,8 +1,11 @@
-/* test-authfile.c - the tokens file and the htpasswd file */
+/* test-authfile.c - the tokens file and the htpasswd file; the line switchboardctl token
+ * writes is the line the daemon reads */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sbd-authfile.h"
+#include "sbd-hex.h"
 
 /* SHA-256 of "tok-alice" */
 #define ALICE_HEX "5d5b1dd9d1f1bd7c63df1a1d5d6a8d1c1a0d9b7e3b1c4a5f6e7d8c9b0a1f2e3d"
@@ -189,6 +192,78 @@ test_identity(void)
 	g_assert_false(sbd_identity_is_valid("a\nb", 3));
 }
 
+static void
+test_hex_encode(void)
+{
+	const uint8_t bytes[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char hex[2 * sizeof bytes + 1];
+
+	sbd_hex_encode(bytes, sizeof bytes, hex);
+	g_assert_cmpstr(hex, ==, "000fa5ff");
+	for (size_t i = 0; i < sizeof bytes; i++)
+		g_assert_cmpint(sbd_hex_digit(hex[2 * i]) * 16 + sbd_hex_digit(hex[2 * i + 1]), ==,
+		    bytes[i]);
+	sbd_hex_encode(bytes, 0, hex);
+	g_assert_cmpstr(hex, ==, "");
+}
+
+/* sha256("abc"), FIPS 180-2's example */
+#define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+static void
+test_token_line(void)
+{
+	const char *why = NULL;
+	char *line = sbd_token_line("alice", "abc", &why);
+	char *file;
+	struct sbd_token_entry *e;
+	struct sbd_authfile_error err;
+	uint8_t digest[32];
+	size_t n;
+
+	g_assert_cmpstr(line, ==, "alice " ABC_SHA256);
+	g_assert_cmpint(sbd_token_digest("abc", 3, digest), ==, 0);
+
+	/* read back the way the daemon reads its tokens file */
+	file = g_strdup_printf("# made by switchboardctl token\n%s\n", line);
+	g_assert_cmpint(sbd_tokens_file_parse(file, strlen(file), &e, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpstr(e[0].name, ==, "alice");
+	g_assert_cmpmem(e[0].sha256, 32, digest, 32);
+	sbd_token_entries_free(e, n);
+	g_free(file);
+	free(line);
+}
+
+/* names that could not be read back are refused with a reason, not written */
+static void
+test_token_line_bad_name(void)
+{
+	static const char *const bad[] = { "", "two words", "tab\there", "#comment", "nl\n" };
+	char *long_name = g_strnfill(SBD_IDENTITY_MAX + 1, 'a');
+	char *ok_name = g_strnfill(SBD_IDENTITY_MAX, 'a');
+	const char *why;
+	char *line;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		why = NULL;
+		g_assert_null(sbd_token_line(bad[i], "abc", &why));
+		g_assert_nonnull(strstr(why, "name"));
+	}
+	why = NULL;
+	g_assert_null(sbd_token_line(long_name, "abc", &why));
+	g_assert_nonnull(why);
+	line = sbd_token_line(ok_name, "abc", &why);
+	g_assert_nonnull(line);
+	free(line);
+	/* a '#' inside a name is fine: only a leading one starts a comment */
+	line = sbd_token_line("a#b", "abc", &why);
+	g_assert_cmpstr(line, ==, "a#b " ABC_SHA256);
+	free(line);
+	g_free(long_name);
+	g_free(ok_name);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,5 +275,8 @@ main(int argc, char **argv)
 	g_test_add_func("/authfile/htpasswd", test_htpasswd);
 	g_test_add_func("/authfile/htpasswd-errors", test_htpasswd_errors);
 	g_test_add_func("/authfile/identity", test_identity);
+	g_test_add_func("/authfile/hex-encode", test_hex_encode);
+	g_test_add_func("/authfile/token-line", test_token_line);
+	g_test_add_func("/authfile/token-line-bad-name", test_token_line_bad_name);
 	return g_test_run();
 }
