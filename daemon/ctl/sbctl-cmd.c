@@ -28,7 +28,9 @@ sbctl_usage(FILE *out)
 	    "\n"
 	    "commands:\n"
 	    "  status                      daemon version, uptime, listeners, counters\n"
-	    "  connections                 live connections, as a table\n"
+	    "  connections [--by identity] live connections, as a table: id, route, identity,\n"
+	    "                              mode, client, backend, age, bytes up and down;\n"
+	    "                              --by identity: connections and bytes per identity\n"
 	    "  connection ID               one connection in detail: route, client, backend,\n"
 	    "                              listener, TLS, subprotocol, WebSocket messages and\n"
 	    "                              pings, bytes, age and idle time\n"
@@ -73,6 +75,9 @@ sbctl_usage(FILE *out)
 	    "                              (a WebSocket text message, or raw bytes) and show\n"
 	    "                              the answer; --timeout: seconds a step may take\n"
 	    "                              (default 5)\n"
+	    "  token NAME                  a new random token (256 bits as 64 hex digits) on\n"
+	    "                              one line, and on the next the line to add to a\n"
+	    "                              route's tokens file (NAME SHA256-HEX-OF-TOKEN)\n"
 	    "\n"
 	    "options:\n"
 	    "  --socket PATH   the control socket (default %s;\n"
@@ -247,16 +252,18 @@ sbctl_report_error(struct sbctl_ctx *ctx, const struct sb_rpc_response *resp)
 	sbctl_warn("%s", resp->message);
 }
 
-/* Runs a call with no params and hands a result to show(); errors are reported. */
+/*
+ * With the options parsed: no arguments may follow; a call with no params,
+ * whose result goes to show(), or with --json as it came unless show_json
+ * (show() then prints JSON itself); errors are reported.
+ */
 static enum sbctl_exit
-simple_call(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method method,
-    void (*show)(struct sbctl_ctx *ctx, json_object *result))
+call_and_show(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method method,
+    void (*show)(struct sbctl_ctx *ctx, json_object *result), bool show_json)
 {
 	struct sb_rpc_response resp;
 	enum sbctl_exit rc;
 
-	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
-		return sbctl_options_exit(ctx);
 	if (optind < argc) {
 		sbctl_warn("%s: unexpected argument: %s", argv[0], argv[optind]);
 		return SBCTL_EXIT_REFUSED;
@@ -264,12 +271,22 @@ simple_call(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method
 	rc = sbctl_call(ctx, sb_control_method_name(method), NULL, &resp);
 	if (rc == SBCTL_EXIT_REFUSED)
 		sbctl_report_error(ctx, &resp);
-	else if (rc == SBCTL_EXIT_OK && ctx->json)
+	else if (rc == SBCTL_EXIT_OK && ctx->json && !show_json)
 		sbctl_print_json(resp.result);
 	else if (rc == SBCTL_EXIT_OK)
 		show(ctx, resp.result);
 	sb_rpc_response_clear(&resp);
 	return rc;
+}
+
+/* A command with no options of its own: call_and_show() */
+static enum sbctl_exit
+simple_call(struct sbctl_ctx *ctx, int argc, char **argv, enum sb_control_method method,
+    void (*show)(struct sbctl_ctx *ctx, json_object *result))
+{
+	if (!sbctl_parse_options(ctx, argc, argv, NULL, NULL, NULL))
+		return sbctl_options_exit(ctx);
+	return call_and_show(ctx, argc, argv, method, show, false);
 }
 
 static void
@@ -290,10 +307,49 @@ show_connections(struct sbctl_ctx *ctx, json_object *result)
 	sbctl_print_connections(stdout, result, &ctx->view);
 }
 
+static void
+show_by_identity(struct sbctl_ctx *ctx, json_object *result)
+{
+	json_object *by = sbctl_connections_by_identity(result);
+
+	if (ctx->json)
+		sbctl_print_json(by);
+	else
+		sbctl_print_identities(stdout, by, &ctx->view);
+	json_object_put(by);
+}
+
+enum {
+	OPT_BY = 0x400,
+};
+
+static bool
+on_connections_option(void *data, int opt, const char *arg)
+{
+	if (opt != OPT_BY)
+		return false;
+	if (strcmp(arg, SB_FIELD_IDENTITY) != 0) {
+		sbctl_warn("connections: --by takes identity, not %s", arg);
+		return false;
+	}
+	*(bool *)data = true;
+	return true;
+}
+
+/* connections [--by identity]: the table, or the totals per identity */
 enum sbctl_exit
 sbctl_cmd_connections(struct sbctl_ctx *ctx, int argc, char **argv)
 {
-	return simple_call(ctx, argc, argv, SB_METHOD_CONNECTIONS_LIST, show_connections);
+	static const struct option options[] = {
+		{ "by", required_argument, NULL, OPT_BY },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool by_identity = false;
+
+	if (!sbctl_parse_options(ctx, argc, argv, options, on_connections_option, &by_identity))
+		return sbctl_options_exit(ctx);
+	return call_and_show(ctx, argc, argv, SB_METHOD_CONNECTIONS_LIST,
+	    by_identity ? show_by_identity : show_connections, by_identity);
 }
 
 /* Commands of the form "NAME ID": calls method with {"id": ID}; show() prints a result. */

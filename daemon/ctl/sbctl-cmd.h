@@ -43,6 +43,8 @@ sbctl_cmd_fn sbctl_cmd_relay;
 /* policy get | policy check FILE | policy apply FILE [--revision N] [--no-persist] */
 sbctl_cmd_fn sbctl_cmd_policy;
 sbctl_cmd_fn sbctl_cmd_probe;
+/* token NAME: a new random token and its tokens-file line; no daemon involved */
+sbctl_cmd_fn sbctl_cmd_token;
 
 /* The whole --help text. */
 void sbctl_usage(FILE *out);

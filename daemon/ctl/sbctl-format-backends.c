@@ -57,9 +57,5 @@ sbctl_print_backends(FILE *out, json_object *list, const struct sbctl_view *view
 		};
 		sbctl_table_add(t, cells);
 	}
-	if (sbctl_table_rows(t) == 0)
-		fputs("no backend servers\n", out);
-	else
-		sbctl_table_print(t, out, view->width, view->utf8);
-	sbctl_table_free(t);
+	sbctl_table_show(t, out, view, "no backend servers");
 }

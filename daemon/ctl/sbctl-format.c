@@ -226,6 +226,17 @@ sbctl_table_print(const struct sbctl_table *t, FILE *out, int width, bool utf8)
 	free(w);
 }
 
+void
+sbctl_table_show(struct sbctl_table *t, FILE *out, const struct sbctl_view *view,
+    const char *none)
+{
+	if (sbctl_table_rows(t) == 0)
+		fprintf(out, "%s\n", none);
+	else
+		sbctl_table_print(t, out, view->width, view->utf8);
+	sbctl_table_free(t);
+}
+
 const char *
 sbctl_json_str(json_object *o, const char *key)
 {
@@ -249,8 +260,8 @@ sbctl_json_int(json_object *o, const char *key, int64_t *out)
 	return true;
 }
 
-static void
-bytes_of(json_object *o, const char *key, char out[SBCTL_BYTES_MAX])
+void
+sbctl_format_bytes_of(json_object *o, const char *key, char out[SBCTL_BYTES_MAX])
 {
 	int64_t n;
 
@@ -266,6 +277,7 @@ sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *v
 	static const struct sbctl_column cols[] = {
 		{ "ID", SBCTL_ALIGN_RIGHT, false },
 		{ "ROUTE", SBCTL_ALIGN_LEFT, true },
+		{ "IDENTITY", SBCTL_ALIGN_LEFT, true },
 		{ "MODE", SBCTL_ALIGN_LEFT, false },
 		{ "CLIENT", SBCTL_ALIGN_LEFT, true },
 		{ "BACKEND", SBCTL_ALIGN_LEFT, true },
@@ -287,20 +299,17 @@ sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *v
 			snprintf(id, sizeof id, "%" PRId64, v);
 		if (started != NULL && sb_time_parse_rfc3339(started, &v) == 0)
 			sbctl_format_duration((view->now_ms - v) / 1000, age);
-		bytes_of(c, SB_FIELD_BYTES_UP, up);
-		bytes_of(c, SB_FIELD_BYTES_DOWN, down);
+		sbctl_format_bytes_of(c, SB_FIELD_BYTES_UP, up);
+		sbctl_format_bytes_of(c, SB_FIELD_BYTES_DOWN, down);
 
 		const char *cells[] = {
-			id, sbctl_json_str(c, SB_FIELD_ROUTE), sbctl_json_str(c, SB_FIELD_MODE),
+			id, sbctl_json_str(c, SB_FIELD_ROUTE), sbctl_json_str(c, SB_FIELD_IDENTITY),
+			sbctl_json_str(c, SB_FIELD_MODE),
 			sbctl_json_str(c, SB_FIELD_CLIENT), sbctl_json_str(c, SB_FIELD_BACKEND), age, up, down,
 		};
 		sbctl_table_add(t, cells);
 	}
-	if (sbctl_table_rows(t) == 0)
-		fputs("no live connections\n", out);
-	else
-		sbctl_table_print(t, out, view->width, view->utf8);
-	sbctl_table_free(t);
+	sbctl_table_show(t, out, view, "no live connections");
 }
 
 void
@@ -338,11 +347,7 @@ sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view)
 		};
 		sbctl_table_add(t, cells);
 	}
-	if (sbctl_table_rows(t) == 0)
-		fputs("no refusals kept\n", out);
-	else
-		sbctl_table_print(t, out, view->width, view->utf8);
-	sbctl_table_free(t);
+	sbctl_table_show(t, out, view, "no refusals kept");
 }
 
 /* before, s made printable ("-" when NULL), then after. */
@@ -415,8 +420,8 @@ sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 		print_count(out, counters, "upgraded", SB_FIELD_UPGRADED);
 		print_count(out, counters, "rejected", SB_FIELD_REJECTED);
 		print_count(out, counters, "active", SB_FIELD_ACTIVE);
-		bytes_of(counters, SB_FIELD_BYTES_UP, up);
-		bytes_of(counters, SB_FIELD_BYTES_DOWN, down);
+		sbctl_format_bytes_of(counters, SB_FIELD_BYTES_UP, up);
+		sbctl_format_bytes_of(counters, SB_FIELD_BYTES_DOWN, down);
 		fprintf(out, "\ntraffic:  up %s  down %s\n", up, down);
 	}
 }

@@ -12,6 +12,8 @@
 
 /* "0B", "999B", "1.5KiB", "12.3MiB", "512GiB": binary units, 3 significant digits at most. */
 void sbctl_format_bytes(uint64_t n, char out[SBCTL_BYTES_MAX]);
+/* An integer member of o (a byte count) as sbctl_format_bytes writes it; "-" when absent. */
+void sbctl_format_bytes_of(json_object *o, const char *key, char out[SBCTL_BYTES_MAX]);
 /* "45s", "12m03s", "3h07m", "2d03h"; a negative duration is "0s". */
 void sbctl_format_duration(int64_t seconds, char out[SBCTL_DURATION_MAX]);
 
@@ -60,8 +62,20 @@ struct sbctl_view {
 	int64_t now_ms; /* for ages */
 };
 
-/* connections.list's result as a table: ID ROUTE MODE CLIENT BACKEND AGE UP DOWN. */
+/* Prints t as the view allows, or the line none when it has no rows; then frees t. */
+void sbctl_table_show(struct sbctl_table *t, FILE *out, const struct sbctl_view *view,
+    const char *none);
+
+/* connections.list's result as a table: ID ROUTE IDENTITY MODE CLIENT BACKEND AGE UP DOWN. */
 void sbctl_print_connections(FILE *out, json_object *list, const struct sbctl_view *view);
+/*
+ * connections.list's result summed per identity (sbctl-format-identity.c):
+ * [{identity, connections, bytes_up, bytes_down}] by identity, the
+ * connections without one last as identity null. (transfer full)
+ */
+json_object *sbctl_connections_by_identity(json_object *list);
+/* That summary as a table: IDENTITY CONNECTIONS UP DOWN. */
+void sbctl_print_identities(FILE *out, json_object *by, const struct sbctl_view *view);
 /* connections.get's result: one "name: value" line per field (sbctl-format-connection.c). */
 void sbctl_print_connection(FILE *out, json_object *conn, const struct sbctl_view *view);
 /* backends.list's result as a table: ROUTE ADDRESS STATE ACTIVE TOTAL FAILURES LAST ERROR. */

@@ -20,18 +20,20 @@
 static const struct {
 	const char *name;
 	sbctl_cmd_fn *fn;
+	bool local; /* works without a daemon: no control socket is looked for */
 } commands[] = {
-	{ "status", sbctl_cmd_status },
-	{ "connections", sbctl_cmd_connections },
-	{ "connection", sbctl_cmd_connection },
-	{ "kill", sbctl_cmd_kill },
-	{ "backends", sbctl_cmd_backends },
-	{ "backend", sbctl_cmd_backend },
-	{ "policy", sbctl_cmd_policy },
-	{ "watch", sbctl_cmd_watch },
-	{ "refused", sbctl_cmd_refused },
-	{ "relay", sbctl_cmd_relay },
-	{ "probe", sbctl_cmd_probe },
+	{ "status", sbctl_cmd_status, false },
+	{ "connections", sbctl_cmd_connections, false },
+	{ "connection", sbctl_cmd_connection, false },
+	{ "kill", sbctl_cmd_kill, false },
+	{ "backends", sbctl_cmd_backends, false },
+	{ "backend", sbctl_cmd_backend, false },
+	{ "policy", sbctl_cmd_policy, false },
+	{ "watch", sbctl_cmd_watch, false },
+	{ "refused", sbctl_cmd_refused, false },
+	{ "relay", sbctl_cmd_relay, false },
+	{ "probe", sbctl_cmd_probe, false },
+	{ "token", sbctl_cmd_token, true },
 };
 
 static struct sbctl_view
@@ -115,22 +117,21 @@ main(int argc, char **argv)
 		sbctl_usage(stdout);
 		return SBCTL_EXIT_OK;
 	}
-	if (ctx.socket == NULL) {
-		ctx.socket = default_socket = sb_control_default_socket();
-		if (!default_folder_trusted(default_socket)) {
-			free(default_socket);
-			return SBCTL_EXIT_UNREACHABLE;
-		}
-	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			rc = commands[i].fn(&ctx, argc - optind, argv + optind);
-			sbctl_disconnect(&ctx);
-			free(default_socket);
-			return rc;
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		if (ctx.socket == NULL && !commands[i].local) {
+			ctx.socket = default_socket = sb_control_default_socket();
+			if (!default_folder_trusted(default_socket)) {
+				free(default_socket);
+				return SBCTL_EXIT_UNREACHABLE;
+			}
 		}
+		rc = commands[i].fn(&ctx, argc - optind, argv + optind);
+		sbctl_disconnect(&ctx);
+		free(default_socket);
+		return rc;
 	}
 	fprintf(stderr, "switchboardctl: unknown command: %s (see --help)\n", argv[optind]);
-	free(default_socket);
 	return SBCTL_EXIT_REFUSED;
 }

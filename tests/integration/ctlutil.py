@@ -194,9 +194,10 @@ class Result:
 
 
 def ctl(d, *args, timeout=30, input=None):
-    """Runs switchboardctl on daemon d's socket (d may be a socket path)."""
-    sock = d if isinstance(d, str) else d.control
-    argv = [ctl_path(), '--socket', sock] + list(args)
+    """Runs switchboardctl on daemon d's socket (d may be a socket path; None: no --socket,
+    for the commands that need no daemon)."""
+    sock = d if isinstance(d, str) or d is None else d.control
+    argv = [ctl_path()] + (['--socket', sock] if sock is not None else []) + list(args)
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
         input=input, stdin=None if input is not None else subprocess.DEVNULL)
     if SANITIZER.search(p.stderr):

@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctlutil as cu  # noqa: E402
 import harness as h  # noqa: E402
 import test_metrics  # noqa: E402
 
@@ -69,16 +71,17 @@ def write(t, name, text):
     return path
 
 
-def tokens_file(t):
-    """alice and bob's tokens, as a tokens file in the test's folder."""
-    return write(t, 'tokens.txt', '# who may enter\n\nalice %s\nbob %s\n' % (
-        hashlib.sha256(ALICE.encode()).hexdigest(), hashlib.sha256(BOB.encode()).hexdigest()))
+def tokens_file(t, more=''):
+    """alice and bob's tokens, as a tokens file in the test's folder; more: lines to add."""
+    return write(t, 'tokens.txt', '# who may enter\n\nalice %s\nbob %s\n%s' % (
+        hashlib.sha256(ALICE.encode()).hexdigest(), hashlib.sha256(BOB.encode()).hexdigest(),
+        more))
 
 
-def setup(t, rate=None, **extra):
+def setup(t, rate=None, more_tokens='', **extra):
     echo = t.backend(h.EchoBackend)
     port = h.free_port()
-    tokens = tokens_file(t)
+    tokens = tokens_file(t, more_tokens)
     lines = ['carol:' + sha_crypt(PASSWORD)]
     bc = bcrypt_hash(PASSWORD)
     if bc:
@@ -263,6 +266,62 @@ def case_metrics(t):
     for who in ('alice', 'bob', 'erin'):
         h.check(who not in text, 'an identity in a metric: %s' % who)
     no_secret(text, 'the metrics')
+
+
+def echo(conn, n):
+    conn.sendall(b'x' * n)
+    h.check_eq(conn.recv_exact(n), b'x' * n, 'echo of %d bytes' % n)
+
+
+@suite.case('switchboardctl token: its line admits its token; IDENTITY, --by identity')
+def case_ctl_token(t):
+    # no daemon needed: no --socket, nothing looked for
+    r = cu.ctl(None, 'token', 'frank').expect(cu.OK)
+    token, line = r.out.splitlines()
+    h.check(re.fullmatch(r'[0-9a-f]{64}', token), 'a token of 64 hex digits: %r' % token)
+    h.check_eq(line, 'frank ' + hashlib.sha256(token.encode()).hexdigest(), 'its line')
+    j = cu.ctl(None, '--json', 'token', 'frank').expect(cu.OK).json()
+    h.check_eq(sorted(j), ['line', 'name', 'token'], 'token --json members')
+    h.check(j['token'] != token, 'a new token each time')
+    h.check_eq(j['line'], 'frank ' + hashlib.sha256(j['token'].encode()).hexdigest(),
+        'its line, --json')
+    r = cu.ctl(None, 'token', '#frank').expect(cu.REFUSED)
+    h.check_in('not starting with #', r.err, 'a name that would be a comment')
+
+    d, port = setup(t, more_tokens=line + '\n')
+    franks = [works(t, port, '/tok', [('Authorization', 'Bearer ' + token)]) for _ in range(2)]
+    alice = works(t, port, '/tok?token=' + ALICE)
+    r = answer(t, port, '/tok', [('Authorization', 'Bearer ' + j['token'])])
+    h.check_eq(r.status, 401, 'a token whose line is not in the file')
+    echo(franks[0], 1000)
+    echo(franks[1], 500)
+    echo(alice, 200)
+
+    def by_identity():
+        got = cu.ctl(d, '--json', 'connections', '--by', 'identity').expect(cu.OK).json()
+        return got if [e['bytes_down'] for e in got] == [200, 1500] else None
+    got = h.wait_for(by_identity, 10, 'the byte counters per identity')
+    h.check_eq(got, [
+        {'identity': 'alice', 'connections': 1, 'bytes_up': 200, 'bytes_down': 200},
+        {'identity': 'frank', 'connections': 2, 'bytes_up': 1500, 'bytes_down': 1500}],
+        'connections --by identity --json')
+    lines = cu.ctl(d, 'connections', '--by', 'identity').expect(cu.OK).out.splitlines()
+    h.check_eq([l.split() for l in lines], [['IDENTITY', 'CONNECTIONS', 'UP', 'DOWN'],
+        ['alice', '1', '200B', '200B'], ['frank', '2', '1.5KiB', '1.5KiB']],
+        'connections --by identity')
+
+    lines = cu.ctl(d, 'connections').expect(cu.OK).out.splitlines()
+    h.check(re.match(r'ID +ROUTE +IDENTITY +MODE +CLIENT +BACKEND +AGE +UP +DOWN$', lines[0]),
+        'header: %r' % lines[0])
+    h.check_eq(sorted((l.split()[2], l.split()[-1]) for l in lines[1:]),
+        [('alice', '200B'), ('frank', '1000B'), ('frank', '500B')], 'IDENTITY column rows')
+
+    r = cu.ctl(d, 'connections', '--by', 'route').expect(cu.REFUSED)
+    h.check_in('--by takes identity', r.err, 'an unknown --by')
+    for c in franks + [alice]:
+        c.close()
+    for text, what in ((d.log_text(), 'the log'), (json.dumps(got), '--by identity')):
+        h.check(token not in text, '%s holds the token' % what)
 
 
 if __name__ == '__main__':

@@ -48,7 +48,7 @@ def help_text(ctx):
     for cmd in ('status', 'connections', 'kill ID', 'policy get', 'policy check FILE',
             'policy apply FILE', '--revision N', '--no-persist', 'watch', 'probe URL',
             '--upgrade TOKEN', '--header', '--insecure', '--send TEXT', '--timeout',
-            'relative paths'):
+            'relative paths', 'connections [--by identity]', 'token NAME'):
         h.check_in(cmd, r.out, '--help')
     ctl('/nonexistent.sock', 'probe', '--help').expect(OK)
     ctl('/nonexistent.sock').expect(REFUSED)
@@ -56,6 +56,10 @@ def help_text(ctx):
     ctl('/nonexistent.sock', 'status', '--bogus').expect(REFUSED)
     ctl('/nonexistent.sock', 'kill', 'abc').expect(REFUSED)
     ctl('/nonexistent.sock', 'policy', 'nope').expect(REFUSED)
+    ctl('/nonexistent.sock', 'connections', '--by', 'route').expect(REFUSED)
+    ctl('/nonexistent.sock', 'token').expect(REFUSED)
+    ctl('/nonexistent.sock', 'token', 'a', 'b').expect(REFUSED)
+    ctl('/nonexistent.sock', 'token', 'two words').expect(REFUSED)
 
 
 @suite.case('no daemon at the socket: exit 2 for every daemon command')
@@ -108,13 +112,13 @@ def connections(ctx):
 
     r = ctl(d, 'connections').expect(OK)
     lines = r.out.splitlines()
-    h.check(re.match(r'ID +ROUTE +MODE +CLIENT +BACKEND +AGE +UP +DOWN$', lines[0]),
+    h.check(re.match(r'ID +ROUTE +IDENTITY +MODE +CLIENT +BACKEND +AGE +UP +DOWN$', lines[0]),
         'header: %r' % lines[0])
     check_width(r.out, 100, 'connections')
     for c in items:
         row = [l for l in lines[1:] if l.split()[0] == str(c['id'])]
         h.check_eq(len(row), 1, 'rows of connection %d' % c['id'])
-        h.check(re.match(r' *%d +echo +tunnel +%s +127\.0\.0\.1:\d+ +\d+s +2\.9KiB +2\.9KiB$' %
+        h.check(re.match(r' *%d +echo +- +tunnel +%s +127\.0\.0\.1:\d+ +\d+s +2\.9KiB +2\.9KiB$' %
             (c['id'], re.escape(c['client'])), row[0]), 'row: %r' % row[0])
 
     victim = [c for c in items if c['client'] == local[0]][0]

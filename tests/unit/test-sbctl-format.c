@@ -136,10 +136,47 @@ test_table(void)
 	sbctl_table_free(NULL);
 }
 
+/* Totals per identity: one entry each, byte order, those without an identity last. */
+static void
+test_by_identity(void)
+{
+	json_object *list = parse("[{\"id\":1,\"identity\":\"bob\",\"bytes_up\":10,"
+	    "\"bytes_down\":20},{\"id\":2,\"bytes_up\":1,\"bytes_down\":2},"
+	    "{\"id\":3,\"identity\":\"alice\",\"bytes_up\":1024,\"bytes_down\":3000},"
+	    "{\"id\":4,\"identity\":\"bob\",\"bytes_up\":5,\"bytes_down\":7},"
+	    "{\"id\":5,\"identity\":null}]");
+	json_object *empty = parse("[]");
+	json_object *by = sbctl_connections_by_identity(list);
+	json_object *none = sbctl_connections_by_identity(empty);
+	struct sbctl_view view = { 100, true, 0 };
+	char *text;
+
+	g_assert_cmpstr(json_object_to_json_string_ext(by, JSON_C_TO_STRING_PLAIN), ==,
+	    "[{\"identity\":\"alice\",\"connections\":1,\"bytes_up\":1024,\"bytes_down\":3000},"
+	    "{\"identity\":\"bob\",\"connections\":2,\"bytes_up\":15,\"bytes_down\":27},"
+	    "{\"identity\":null,\"connections\":2,\"bytes_up\":1,\"bytes_down\":2}]");
+	CAPTURE(text, sbctl_print_identities(out, by, &view));
+	g_assert_cmpstr(text, ==,
+	    "IDENTITY  CONNECTIONS      UP    DOWN\n"
+	    "alice               1  1.0KiB  2.9KiB\n"
+	    "bob                 2     15B     27B\n"
+	    "-                   2      1B      2B\n");
+	free(text);
+	g_assert_cmpuint(json_object_array_length(none), ==, 0);
+	CAPTURE(text, sbctl_print_identities(out, none, &view));
+	g_assert_cmpstr(text, ==, "no live connections\n");
+	free(text);
+	json_object_put(by);
+	json_object_put(none);
+	json_object_put(list);
+	json_object_put(empty);
+}
+
 static void
 test_connections(void)
 {
-	json_object *list = parse("[{\"id\":3,\"route\":\"vnc\",\"mode\":\"websocket\","
+	json_object *list = parse("[{\"id\":3,\"route\":\"vnc\",\"identity\":\"alice\","
+	    "\"mode\":\"websocket\","
 	    "\"client\":\"[2001:db8::1]:50123\",\"backend\":\"127.0.0.1:5900\","
 	    "\"started\":\"2024-05-01T12:00:00.000Z\",\"bytes_up\":1536,\"bytes_down\":5368709120,"
 	    "\"state\":\"open\"},{\"id\":12,\"route\":\"echo\",\"mode\":\"tunnel\","
@@ -152,19 +189,23 @@ test_connections(void)
 
 	CAPTURE(text, sbctl_print_connections(out, list, &view));
 	g_assert_cmpstr(text, ==,
-	    "ID  ROUTE  MODE       CLIENT               BACKEND           AGE      UP    DOWN\n"
-	    " 3  vnc    websocket  [2001:db8::1]:50123  127.0.0.1:5900  1h00m  1.5KiB  5.0GiB\n"
-	    "12  echo   tunnel     127.0.0.1:4000       builtin:echo       5s      0B      0B\n");
+	    "ID  ROUTE  IDENTITY  MODE       CLIENT               BACKEND           AGE      UP"
+	    "    DOWN\n"
+	    " 3  vnc    alice     websocket  [2001:db8::1]:50123  127.0.0.1:5900  1h00m  1.5KiB"
+	    "  5.0GiB\n"
+	    "12  echo   -         tunnel     127.0.0.1:4000       builtin:echo       5s      0B"
+	    "      0B\n");
 	free(text);
 
 	/* 70 columns: CLIENT, the widest, gives way first, then BACKEND and CLIENT in turn */
 	view.width = 70;
 	CAPTURE(text, sbctl_print_connections(out, list, &view));
 	g_assert_cmpstr(text, ==,
-	    "ID  ROUTE  MODE       CLIENT       BACKEND         AGE      UP    DOWN\n"
-	    " 3  vnc    websocket  [2001:db8:\xe2\x80\xa6  127.0.0.1:5\xe2\x80\xa6  1h00m  1.5KiB"
+	    "ID  ROUTE  IDENTITY  MODE       CLIENT  BACKEND    AGE      UP    DOWN\n"
+	    " 3  vnc    alice     websocket  [2001\xe2\x80\xa6  127.0.\xe2\x80\xa6  1h00m  1.5KiB"
 	    "  5.0GiB\n"
-	    "12  echo   tunnel     127.0.0.1:\xe2\x80\xa6  builtin:echo     5s      0B      0B\n");
+	    "12  echo   -         tunnel     127.0\xe2\x80\xa6  builti\xe2\x80\xa6     5s      0B"
+	    "      0B\n");
 	lines = g_strsplit(text, "\n", -1);
 	for (char **l = lines; *l != NULL; l++)
 		g_assert_cmpuint(sbctl_text_width(*l), <=, 70);
@@ -334,6 +375,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sbctl-format/printable", test_printable);
 	g_test_add_func("/sbctl-format/table", test_table);
 	g_test_add_func("/sbctl-format/connections", test_connections);
+	g_test_add_func("/sbctl-format/by-identity", test_by_identity);
 	g_test_add_func("/sbctl-format/connection", test_connection);
 	g_test_add_func("/sbctl-format/status", test_status);
 	g_test_add_func("/sbctl-format/events", test_events);
