@@ -126,10 +126,11 @@ def example_policies(source):
 
 
 def touch_files(node, folder):
-    """Empty stand-ins for the certificate files a policy names: --check wants them."""
+    """Empty stand-ins for the files a policy names: --check wants them readable."""
     if isinstance(node, dict):
         for key, sub in node.items():
-            if key in ('cert', 'key', 'client_ca') and isinstance(sub, str):
+            if (key in ('cert', 'key', 'client_ca', 'tokens', 'basic', 'keys') and
+                    isinstance(sub, str)):
                 open(os.path.join(folder, sub), 'w').close()
             touch_files(sub, folder)
     elif isinstance(node, list):
