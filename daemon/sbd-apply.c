@@ -14,6 +14,7 @@
 #include "sbd-conn.h"
 #include "sbd-daemon.h"
 #include "sbd-events.h"
+#include "sbd-fdlimit.h"
 #include "sbd-health.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
@@ -210,6 +211,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 		return -1;
 	}
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
+	sbd_fd_limit_raise(policy->limits.max_connections);
 	sbd_pools_commit(d->ctx.pools, gen);
 	sbd_resolver_follow(d->resolver, c); /* names are resolved again from now on */
 	sbd_health_kick(d->health); /* servers that stay keep their checks; new ones get theirs */

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -318,17 +317,6 @@ setup_signals(struct sbd_daemon *d)
 	return sbd_loop_watch_add(d->main_loop, &signal_watch, signal_fd, EPOLLIN, on_signal, d);
 }
 
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /*
  * The control socket: --control, else the policy's, else the default path. A
  * default path taken by another daemon is only a warning: traffic still flows.
@@ -369,7 +357,6 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	d->opts = *opts;
 	d->ctx.started_ms = sbd_now_ms();
 	sbd_ctx_init(&d->ctx);
-	raise_fd_limit();
 	sbd_accept_init();
 	if (sbd_tls_init(&errs) < 0 || (d->ctx.tickets = sbd_tls_tickets_new(&errs)) == NULL) {
 		log_errors("cannot start", opts->policy_file, &errs);

@@ -127,6 +127,24 @@ def check_in(needle, haystack, what):
         raise Fail('%s: %r not found in %r' % (what, needle, haystack))
 
 
+def may_raise_nofile():
+    """Whether this process, and so a daemon it starts, has CAP_SYS_RESOURCE in effect: then
+    the daemon raises a hard RLIMIT_NOFILE below its need."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('CapEff:'):
+                return bool(int(line.split()[1], 16) >> 24 & 1)  # CAP_SYS_RESOURCE
+    return False
+
+
+def nofile_argv(soft, hard):
+    """A prefix that starts a program with these descriptor limits, which it cannot raise."""
+    a = ['prlimit', '--nofile=%d:%d' % (soft, hard), '--']
+    if may_raise_nofile():
+        a += ['setpriv', '--inh-caps=-sys_resource', '--bounding-set=-sys_resource', '--']
+    return a
+
+
 def wait_for(predicate, timeout, what, interval=0.05):
     """Polls predicate until it returns a true value; Fail after timeout (scaled) seconds."""
     timeout = scaled(timeout)
