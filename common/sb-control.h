@@ -124,6 +124,19 @@ enum sb_control_error {
 #define SB_FIELD_FAILURES "failures"
 #define SB_FIELD_LAST_CHECK "last_check"
 #define SB_FIELD_LAST_ERROR "last_error"
+/*
+ * status: each TLS listener's "certificates": [{sni: [names] | null (the
+ * default one), subject, not_after (RFC 3339), expires_in_s (negative once
+ * expired), ocsp: "none" | "stapled" | "stale", ocsp_next_update (RFC 3339 or
+ * null)}]. Clients warn SB_CERT_WARN_S ahead of not_after.
+ */
+#define SB_FIELD_CERTIFICATES "certificates"
+#define SB_FIELD_SUBJECT "subject"
+#define SB_FIELD_NOT_AFTER "not_after"
+#define SB_FIELD_EXPIRES_IN_S "expires_in_s"
+#define SB_FIELD_OCSP "ocsp"
+#define SB_FIELD_OCSP_NEXT_UPDATE "ocsp_next_update"
+#define SB_CERT_WARN_S (14 * 86400)
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

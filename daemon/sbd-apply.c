@@ -210,6 +210,8 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 		sbd_config_unref(c);
 		return -1;
 	}
+	for (size_t i = 0; i < d->n_listeners; i++)
+		c->listener_tls[i] = sbd_listener_tls(d->listeners[i]);
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
 	sbd_fd_limit_raise(policy->limits.max_connections);
 	sbd_pools_commit(d->ctx.pools, gen);

@@ -96,6 +96,8 @@ m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 		json_object_object_add(o, SB_FIELD_NAME, json_object_new_string(l->name));
 		json_object_object_add(o, SB_FIELD_BIND, json_object_new_string(l->bind));
 		json_object_object_add(o, SB_FIELD_TLS, json_object_new_boolean(l->tls != NULL));
+		if (l->tls != NULL)
+			json_object_object_add(o, SB_FIELD_CERTIFICATES, sbd_control_certificates(c, i));
 		json_object_array_add(ls, o);
 	}
 	json_object_object_add(r, SB_FIELD_LISTENERS, ls);

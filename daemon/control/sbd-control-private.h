@@ -10,6 +10,7 @@
 #include "sb-rpc.h"
 #include "sbd-loop.h"
 
+struct sbd_config;
 struct sbd_daemon;
 
 struct sbd_control_client {
@@ -41,6 +42,11 @@ char *sbd_control_backends_list(struct sbd_control_client *cl, json_object *id,
     json_object *params);
 char *sbd_control_backends_set(struct sbd_control_client *cl, json_object *id,
     json_object *params);
+/*
+ * status: the certificates of c's listeners[listener] ([0] the default, then
+ * each SNI entry) with expiry and OCSP state; NULL for a plain one.
+ */
+json_object *sbd_control_certificates(const struct sbd_config *c, size_t listener);
 /* Answers one request; returns the serialized response line (free() it) or NULL for none. */
 char *sbd_control_dispatch(struct sbd_control_client *cl, struct sb_rpc_request *req);
 /* events.subscribe: the client receives every event from now on. */

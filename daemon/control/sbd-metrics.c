@@ -16,6 +16,7 @@
 #include "sbd-pool.h"
 #include "sbd-stats.h"
 #include "sbd-loop.h"
+#include "sbd-tls.h"
 
 struct sbd_metrics {
 	struct sbd_ctx *ctx;
@@ -156,6 +157,48 @@ auth_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 	    atomic_load(&a->busy));
 }
 
+/* An SNI entry's names, comma-separated; "" for the default certificate (index 0). */
+static void
+sni_label(const struct sb_listener_tls *tls, size_t cert, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (cert == 0 || cert > tls->n_sni)
+		return;
+	for (size_t i = 0; i < tls->sni[cert - 1].n_names && n < outlen; i++) {
+		int w = snprintf(out + n, outlen - n, "%s%s", i > 0 ? "," : "",
+		    tls->sni[cert - 1].names[i]);
+
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+/* When each listener certificate expires: a timestamp, to alert on it minus time(). */
+static void
+certificate_metrics(const struct sbd_config *c, struct sb_buf *b)
+{
+	add(b, "# HELP switchboard_certificate_not_after_timestamp_seconds "
+	    "When a listener's certificate expires (notAfter), in seconds since the epoch.\n"
+	    "# TYPE switchboard_certificate_not_after_timestamp_seconds gauge\n");
+	for (size_t l = 0; l < c->policy->n_listeners; l++) {
+		const struct sbd_tls_ctx *tls = c->listener_tls[l];
+		const struct sb_listener *pl = &c->policy->listeners[l];
+
+		for (size_t i = 0; tls != NULL && pl->tls != NULL && i < sbd_tls_ctx_n_certs(tls); i++) {
+			char names[256], sni[2 * sizeof names];
+
+			sni_label(pl->tls, i, names, sizeof names);
+			label_value(names, sni, sizeof sni);
+			add(b, "switchboard_certificate_not_after_timestamp_seconds"
+			    "{listener=\"%s\",sni=\"%s\"} %lld\n", pl->name, sni,
+			    (long long)sbd_tls_ctx_cert(tls, i)->not_after);
+		}
+	}
+}
+
 char *
 sbd_metrics_render(struct sbd_ctx *ctx)
 {
@@ -186,6 +229,7 @@ sbd_metrics_render(struct sbd_ctx *ctx)
 	route_metrics(ctx, &b);
 	backend_metrics(ctx, &b);
 	auth_metrics(ctx, &b);
+	certificate_metrics(c, &b);
 	sbd_config_unref(c);
 	text = sb_xstrndup(sb_buf_head(&b), b.len);
 	sb_buf_free(&b);

@@ -412,6 +412,7 @@ sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 		fputc('\n', out);
 		sbctl_table_print(t, out, view->width, view->utf8);
 		sbctl_table_free(t);
+		sbctl_print_certificates(out, ls, view);
 	}
 	if (json_object_object_get_ex(st, SB_FIELD_COUNTERS, &counters) &&
 	    json_object_is_type(counters, json_type_object)) {

@@ -82,8 +82,15 @@ void sbctl_print_connection(FILE *out, json_object *conn, const struct sbctl_vie
 void sbctl_print_backends(FILE *out, json_object *list, const struct sbctl_view *view);
 /* upgrade.rejected events as a table: TIME CLIENT LISTENER ROUTE STATUS REASON. */
 void sbctl_print_refused(FILE *out, json_object *list, const struct sbctl_view *view);
-/* status's result: version, uptime, revision, listeners, counters. */
+/* status's result: version, uptime, revision, listeners, certificates, counters. */
 void sbctl_print_status(FILE *out, json_object *status, const struct sbctl_view *view);
+/*
+ * The certificates of status's listeners as a table (LISTENER SNI SUBJECT NOT AFTER
+ * EXPIRES OCSP), then a "warning:" line for each that expires within
+ * SB_CERT_WARN_S (or has expired) and each whose OCSP response went stale;
+ * nothing when no listener has any (sbctl-format-certs.c).
+ */
+void sbctl_print_certificates(FILE *out, json_object *listeners, const struct sbctl_view *view);
 /* One event notification's params as one line: time, type, then key=value fields. */
 void sbctl_print_event(FILE *out, json_object *event);
 /*

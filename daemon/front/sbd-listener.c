@@ -142,6 +142,17 @@ sbd_listener_name(const struct sbd_listener *lis)
 	return lis->conf->name;
 }
 
+struct sbd_tls_ctx *
+sbd_listener_tls(struct sbd_listener *lis)
+{
+	struct sbd_tls_ctx *tls;
+
+	pthread_mutex_lock(&lis->conf_lock);
+	tls = lis->conf->tls != NULL ? sbd_tls_ctx_ref(lis->conf->tls) : NULL;
+	pthread_mutex_unlock(&lis->conf_lock);
+	return tls;
+}
+
 const char *
 sbd_listener_address(const struct sbd_listener *lis)
 {

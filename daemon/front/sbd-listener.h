@@ -29,6 +29,8 @@ void sbd_listener_start(struct sbd_listener *lis);
 /* Stops accepting; the socket is closed and lis freed once every loop let go. */
 void sbd_listener_close(struct sbd_listener *lis);
 const char *sbd_listener_name(const struct sbd_listener *lis);
+/* The TLS context of the current settings, with a reference; NULL for a plain listener. */
+struct sbd_tls_ctx *sbd_listener_tls(struct sbd_listener *lis);
 /* The bound address as text. */
 const char *sbd_listener_address(const struct sbd_listener *lis);
 

@@ -18,6 +18,8 @@ sbd_config_new(struct sb_policy *policy)
 	atomic_init(&c->refs, 1);
 	c->policy = policy;
 	c->routes = sb_xcalloc(policy->n_routes ? policy->n_routes : 1, sizeof *c->routes);
+	c->listener_tls = sb_xcalloc(policy->n_listeners ? policy->n_listeners : 1,
+	    sizeof *c->listener_tls);
 	for (size_t i = 0; i < policy->n_routes; i++) {
 		c->routes[i].config = c;
 		c->routes[i].route = &policy->routes[i];
@@ -47,6 +49,9 @@ sbd_config_unref(struct sbd_config *c)
 		sbd_rate_table_free(c->routes[i].rate_identity);
 	}
 	free(c->routes);
+	for (size_t i = 0; i < c->policy->n_listeners; i++)
+		sbd_tls_ctx_unref(c->listener_tls[i]);
+	free(c->listener_tls);
 	sb_policy_free(c->policy);
 	free(c);
 }

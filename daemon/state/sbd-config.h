@@ -42,6 +42,7 @@ struct sbd_config {
 	uint64_t revision;
 	struct sb_policy *policy;
 	struct sbd_route_rt *routes; /* policy->n_routes */
+	struct sbd_tls_ctx **listener_tls; /* policy->n_listeners, each NULL or held: for status */
 };
 
 /* Takes the policy; routes[i] point at their policy entries, nothing else filled in. */

@@ -421,7 +421,7 @@ class CA:
         _certtool(['--generate-self-signed', '--load-privkey', self.key,
             '--outfile', self.cert], tmpl)
 
-    def issue(self, cn, dns=(), ips=(), name=None):
+    def issue(self, cn, dns=(), ips=(), name=None, days=30):
         name = name or re.sub(r'[^A-Za-z0-9.-]', '_', cn)
         key = os.path.join(self.dir, name + '-key.pem')
         cert = os.path.join(self.dir, name + '.pem')
@@ -433,7 +433,7 @@ class CA:
                 f.write('dns_name = "%s"\n' % d)
             for ip in ips:
                 f.write('ip_address = "%s"\n' % ip)
-            f.write('tls_www_server\nsigning_key\nencryption_key\nexpiration_days = 30\n')
+            f.write('tls_www_server\nsigning_key\nencryption_key\nexpiration_days = %d\n' % days)
         _certtool(['--generate-certificate', '--load-privkey', key, '--load-ca-certificate',
             self.cert, '--load-ca-privkey', self.key, '--outfile', cert], tmpl)
         return CertPair(cert, key, cn)

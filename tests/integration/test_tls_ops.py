@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """TLS operations: session tickets that survive a reload (SIGHUP and policy.apply), OCSP
 stapling per certificate (openssl s_client -status), a stale or foreign response logged and
-not stapled."""
+not stapled, and each certificate's expiry in status, switchboardctl status (a warning 14
+days ahead) and the metrics."""
 
 import datetime
 import os
@@ -12,8 +13,10 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctlutil  # noqa: E402
 import harness as h  # noqa: E402
 
 suite = h.Suite('TLS operations')
@@ -202,16 +205,77 @@ def _(t):
     d.stop()
 
 
-@suite.case('a response whose nextUpdate passes while the daemon runs is no longer stapled')
+@suite.case('a response whose nextUpdate passes while the daemon runs is no longer stapled, '
+    'and status says it is stale')
 def _(t):
     ca, lh = h.shared_ca(), h.localhost_pair()
     ttl = h.scaled(4)
     until = datetime.datetime.utcnow() + datetime.timedelta(seconds=ttl)
     _, d, port = ocsp_setup(t, ocsp_until(t, ca, lh, 'soon', until), None)
     h.check_eq(stapled(port, 'localhost'), serial_of(lh), 'stapled before its nextUpdate')
+    cert = t.control(d).call('status')['listeners'][0]['certificates'][0]
+    h.check_eq(cert['ocsp'], 'stapled', 'status before nextUpdate')
+    h.check_eq(int(ctlutil.unix_time(cert['ocsp_next_update'], 'ocsp_next_update')),
+        int(until.replace(tzinfo=datetime.timezone.utc).timestamp()), 'ocsp_next_update')
     left = (until - datetime.datetime.utcnow()).total_seconds()
     time.sleep(max(0, left) + 1.0)
     h.check_eq(stapled(port, 'localhost'), None, 'no staple once nextUpdate has passed')
+    h.check_eq(t.control(d).call('status')['listeners'][0]['certificates'][0]['ocsp'], 'stale',
+        'status after nextUpdate')
+    out = ctlutil.ctl(d, 'status').expect(0).out
+    h.check_in('warning: listener tls, certificate default: the stapled OCSP response went stale',
+        out, 'switchboardctl status')
+    d.stop()
+
+
+# ---------------------------------------------------------------------------
+# Expiry
+
+
+def not_after(pair):
+    out = run(['openssl', 'x509', '-in', pair.cert, '-noout', '-enddate'], 'openssl x509')
+    when = datetime.datetime.strptime(out.strip().split('=', 1)[1], '%b %d %H:%M:%S %Y GMT')
+    return int(when.replace(tzinfo=datetime.timezone.utc).timestamp())
+
+
+@suite.case('status, switchboardctl status and metrics show each certificate\'s expiry; '
+    'one due within 14 days is warned about')
+def _(t):
+    lh, short = h.localhost_pair(), h.shared_ca().issue('short.test', dns=['short.test'],
+        days=10)
+    port, mport = h.free_port(), h.free_port()
+    d = t.daemon(h.policy(
+        [h.tls_listener('tls', port, lh, sni=[(['short.test'], short)]),
+            h.plain_listener('plain', h.free_port())],
+        [h.route('echo', 'builtin:echo', path='/echo')], metrics='127.0.0.1:%d' % mport))
+    listeners = t.control(d).call('status')['listeners']
+    h.check('certificates' not in listeners[1], 'no certificates on a plain listener')
+    certs = listeners[0]['certificates']
+    h.check_eq(len(certs), 2, 'certificates of the TLS listener')
+    h.check_eq([c['sni'] for c in certs], [None, ['short.test']], 'their sni names')
+    h.check_eq([c['subject'] for c in certs], ['CN=localhost', 'CN=short.test'], 'subjects')
+    for c, pair in zip(certs, (lh, short)):
+        h.check_eq(int(ctlutil.unix_time(c['not_after'], 'not_after')), not_after(pair),
+            'not_after of %s' % pair.cn)
+        left = not_after(pair) - time.time()
+        h.check(abs(c['expires_in_s'] - left) < 120, 'expires_in_s %d, about %d' %
+            (c['expires_in_s'], left))
+        h.check_eq((c['ocsp'], c['ocsp_next_update']), ('none', None), 'no OCSP response')
+
+    out = ctlutil.ctl(d, 'status').expect(0).out
+    row = r'tls +short\.test +CN=short\.test +\S+ +in (9d\d\dh|10d00h) +none'
+    h.check(re.search(row, out), 'a table row for short.test:\n%s' % out)
+    warnings = [l for l in out.splitlines() if l.startswith('warning:')]
+    h.check_eq(len(warnings), 1, 'warnings in:\n%s' % out)
+    h.check(re.match(r'warning: listener tls, certificate short\.test \(CN=short\.test\): '
+        r'expires in (9d\d\dh|10d00h), notAfter ', warnings[0]), 'the warning: %r' % warnings[0])
+
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % mport, timeout=5) as r:
+        text = r.read().decode()
+    for sni, pair in (('', lh), ('short.test', short)):
+        line = ('switchboard_certificate_not_after_timestamp_seconds{listener="tls",sni="%s"} %d'
+            % (sni, not_after(pair)))
+        h.check_in(line + '\n', text, 'the metrics')
     d.stop()
 
 

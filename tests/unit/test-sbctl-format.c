@@ -296,6 +296,53 @@ test_status(void)
 	json_object_put(bare);
 }
 
+/* Certificates after the listeners: a table, then warnings 14 days ahead, expired, stale OCSP. */
+static void
+test_status_certificates(void)
+{
+	json_object *st = parse("{\"version\":\"0.1.0\",\"listeners\":["
+	    "{\"name\":\"public\",\"bind\":\"0.0.0.0:8443\",\"tls\":true,\"certificates\":["
+	    "{\"sni\":null,\"subject\":\"CN=example.org\",\"not_after\":\"2030-01-01T00:00:00.000Z\","
+	    "\"expires_in_s\":8640000,\"ocsp\":\"stapled\","
+	    "\"ocsp_next_update\":\"2029-01-02T00:00:00.000Z\"},"
+	    "{\"sni\":[\"vnc.example.org\",\"*.vnc.example.org\"],\"subject\":\"CN=vnc\","
+	    "\"not_after\":\"2029-01-10T00:00:00.000Z\",\"expires_in_s\":777600,\"ocsp\":\"stale\","
+	    "\"ocsp_next_update\":\"2029-01-01T00:00:00.000Z\"}]},"
+	    "{\"name\":\"old\",\"bind\":\"127.0.0.1:9443\",\"tls\":true,\"certificates\":["
+	    "{\"sni\":null,\"subject\":\"CN=old\",\"not_after\":\"2028-12-30T00:00:00.000Z\","
+	    "\"expires_in_s\":-172800,\"ocsp\":\"none\",\"ocsp_next_update\":null}]}]}");
+	struct sbctl_view view = { 200, false, 0 };
+	char *text;
+
+	CAPTURE(text, sbctl_print_status(out, st, &view));
+	g_assert_cmpstr(text, ==,
+	    "switchboardd 0.1.0\n"
+	    "policy: the built-in default\n"
+	    "\n"
+	    "LISTENER  BIND            TLS\n"
+	    "public    0.0.0.0:8443    yes\n"
+	    "old       127.0.0.1:9443  yes\n"
+	    "\n"
+	    "certificates:\n"
+	    "LISTENER  SNI                                SUBJECT         NOT AFTER                 "
+	    "EXPIRES            OCSP\n"
+	    "public    default                            CN=example.org  2030-01-01T00:00:00.000Z  "
+	    "in 100d00h         stapled\n"
+	    "public    vnc.example.org,*.vnc.example.org  CN=vnc          2029-01-10T00:00:00.000Z  "
+	    "in 9d00h           stale\n"
+	    "old       default                            CN=old          2028-12-30T00:00:00.000Z  "
+	    "expired 2d00h ago  none\n"
+	    "warning: listener public, certificate vnc.example.org,*.vnc.example.org (CN=vnc): "
+	    "expires in 9d00h, notAfter 2029-01-10T00:00:00.000Z\n"
+	    "warning: listener public, certificate vnc.example.org,*.vnc.example.org: the stapled "
+	    "OCSP response went stale at 2029-01-01T00:00:00.000Z and is no longer sent; refresh "
+	    "the file and reload\n"
+	    "warning: listener old, certificate default (CN=old): expired 2d00h ago, "
+	    "notAfter 2028-12-30T00:00:00.000Z\n");
+	free(text);
+	json_object_put(st);
+}
+
 static void
 test_events(void)
 {
@@ -378,6 +425,7 @@ main(int argc, char **argv)
 	g_test_add_func("/sbctl-format/by-identity", test_by_identity);
 	g_test_add_func("/sbctl-format/connection", test_connection);
 	g_test_add_func("/sbctl-format/status", test_status);
+	g_test_add_func("/sbctl-format/status-certificates", test_status_certificates);
 	g_test_add_func("/sbctl-format/events", test_events);
 	g_test_add_func("/sbctl-format/policy-errors", test_policy_errors);
 	return g_test_run();

@@ -637,6 +637,33 @@ test_errors(void)
 	check_listener_error(&f, "listener public: not a TLS listener");
 }
 
+/* What status shows: each certificate's subject and notAfter, in the policy's order. */
+static void
+test_cert_info(void)
+{
+	struct listener_fixture f;
+	struct sbd_tls_ctx *ctx;
+	const struct sbd_tls_cert_info *info;
+	int64_t year = (int64_t)time(NULL) + 365 * 86400;
+	static const char *const subjects[] = { "CN=localhost", "CN=a.test", "CN=b.test" };
+
+	listener_fixture_init(&f);
+	ctx = listener_ctx(&f);
+	g_assert_cmpuint(sbd_tls_ctx_n_certs(ctx), ==, 3);
+	for (size_t i = 0; i < 3; i++) {
+		info = sbd_tls_ctx_cert(ctx, i);
+		g_assert_nonnull(info);
+		g_assert_cmpstr(info->subject, ==, subjects[i]);
+		/* made a year ahead in main(), moments ago */
+		g_assert_cmpint(info->not_after, <=, year);
+		g_assert_cmpint(info->not_after, >, year - 3600);
+		g_assert_false(info->ocsp);
+		g_assert_cmpint(info->ocsp_next_update, ==, 0);
+	}
+	g_assert_null(sbd_tls_ctx_cert(ctx, 3));
+	sbd_tls_ctx_unref(ctx);
+}
+
 static void
 test_pair(void)
 {
@@ -847,6 +874,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tls/session-holds-ref", test_session_holds_ref);
 	g_test_add_func("/tls/errors", test_errors);
 	g_test_add_func("/tls/pair", test_pair);
+	g_test_add_func("/tls/cert-info", test_cert_info);
 	g_test_add_func("/tls/policy-json", test_policy_json);
 	rc = g_test_run();
 	sbd_tls_tickets_unref(tickets);
