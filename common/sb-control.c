@@ -19,6 +19,8 @@ static const char *const method_names[SB_METHOD_COUNT] = {
 	[SB_METHOD_EVENTS_SUBSCRIBE] = "events.subscribe",
 	[SB_METHOD_BACKENDS_LIST] = "backends.list",
 	[SB_METHOD_BACKENDS_SET] = "backends.set",
+	[SB_METHOD_DAEMON_TAKEOVER] = "daemon.takeover",
+	[SB_METHOD_DAEMON_DRAIN] = "daemon.drain",
 };
 
 static const char *const event_names[SB_EVENT_COUNT] = {
@@ -45,6 +47,8 @@ static const struct {
 	{ SB_ERR_NO_SUCH_CONNECTION, "no such connection" },
 	{ SB_ERR_POLICY_WRITE, "cannot write the policy file" },
 	{ SB_ERR_NO_SUCH_BACKEND, "no such backend server" },
+	{ SB_ERR_NOT_OWNER, "permission denied: only the daemon's owner may do this" },
+	{ SB_ERR_DRAINING, "the daemon is draining" },
 };
 
 const char *

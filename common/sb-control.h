@@ -16,6 +16,18 @@ enum sb_control_method {
 	SB_METHOD_EVENTS_SUBSCRIBE,  /* "events.subscribe" */
 	SB_METHOD_BACKENDS_LIST,     /* "backends.list": every route's servers and their state */
 	SB_METHOD_BACKENDS_SET,      /* "backends.set" {route, address, state}: ready, drain, maint */
+	/*
+	 * "daemon.takeover": the listening sockets, passed with SCM_RIGHTS on the
+	 * answer's bytes, "sockets" naming each in the order passed; for the socket's
+	 * owner (root or the daemon's own uid) only
+	 */
+	SB_METHOD_DAEMON_TAKEOVER,
+	/*
+	 * "daemon.drain" {takeover?, control?}: stop accepting and drain as SIGTERM
+	 * does; takeover: another daemon serves the sockets now, so what was already
+	 * accepted is served, not refused; control: it serves the control socket too
+	 */
+	SB_METHOD_DAEMON_DRAIN,
 	SB_METHOD_COUNT
 };
 
@@ -47,6 +59,8 @@ enum sb_control_error {
 	SB_ERR_NO_SUCH_CONNECTION = -32002,
 	SB_ERR_POLICY_WRITE = -32003,       /* cannot write the policy file */
 	SB_ERR_NO_SUCH_BACKEND = -32004,    /* backends.set: no such route and server */
+	SB_ERR_NOT_OWNER = -32005,          /* daemon.*: only root or the daemon's uid */
+	SB_ERR_DRAINING = -32006,           /* daemon.takeover: the daemon already drains */
 };
 
 /* Field names, in params, results and events. */
@@ -137,6 +151,18 @@ enum sb_control_error {
 #define SB_FIELD_OCSP "ocsp"
 #define SB_FIELD_OCSP_NEXT_UPDATE "ocsp_next_update"
 #define SB_CERT_WARN_S (14 * 86400)
+/*
+ * daemon.takeover: {pid, version, sockets: [{kind: "listener", name, address} |
+ * {kind: "control", path}]}, the i-th entry naming the i-th descriptor passed.
+ * daemon.drain: {takeover: true, control: true}.
+ */
+#define SB_FIELD_PID "pid"
+#define SB_FIELD_SOCKETS "sockets"
+#define SB_FIELD_KIND "kind"
+#define SB_FIELD_TAKEOVER "takeover"
+#define SB_FIELD_CONTROL "control"
+#define SB_KIND_LISTENER "listener"
+#define SB_KIND_CONTROL "control"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

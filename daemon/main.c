@@ -19,7 +19,8 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: switchboardd [--policy FILE] [--control PATH] [--check]\n"
 	    "                    [--log-level debug|info|warn|error] [--log-format text|json]\n"
-	    "                    [--state-dir DIR] [--threads N] [--version] [--help]\n"
+	    "                    [--state-dir DIR] [--threads N] [--takeover SOCK]\n"
+	    "                    [--version] [--help]\n"
 	    "\n"
 	    "A TLS-terminating upgrade switchboard: answers HTTP/1.1 Upgrade requests\n"
 	    "with 101 and bridges each upgraded connection to the backend its policy names.\n"
@@ -32,7 +33,9 @@ usage(FILE *out)
 	    "                     $XDG_RUNTIME_DIR/switchboard/control.sock otherwise)\n"
 	    "  --check            validate the policy, print each error, exit 0 or 1\n"
 	    "  --state-dir DIR    where the default policy keeps its certificate\n"
-	    "  --threads N        worker threads (default: one per core)\n");
+	    "  --threads N        worker threads (default: one per core)\n"
+	    "  --takeover SOCK    replace the daemon running on control socket SOCK: take\n"
+	    "                     its listening sockets, serve, then let it drain\n");
 }
 
 static char *
@@ -86,6 +89,7 @@ main(int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "takeover", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -135,6 +139,9 @@ main(int argc, char **argv)
 			opts.threads = (unsigned)n;
 			break;
 		}
+		case 'T':
+			opts.takeover = optarg;
+			break;
 		case 'V':
 			printf("switchboardd %s\n", SB_VERSION);
 			return 0;

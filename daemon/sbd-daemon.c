@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sb-alloc.h"
@@ -25,9 +26,11 @@
 #include "sbd-events.h"
 #include "sbd-health.h"
 #include "sbd-http.h"
+#include "sbd-inherit.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
 #include "sbd-metrics.h"
+#include "sbd-takeover.h"
 #include "sbd-tls.h"
 #include "sbd-resolver.h"
 #include "sbd-workers.h"
@@ -153,6 +156,13 @@ sbd_daemon_drain(struct sbd_daemon *d)
 	c = sbd_ctx_config(&d->ctx);
 	d->drain_deadline_ms = sbd_now_ms() + c->policy->limits.drain_timeout_s * 1000ull;
 	sbd_config_unref(c);
+	/*
+	 * systemd keeps its sockets, and the connections waiting in them, for the
+	 * next daemon: a restart, so what was accepted is served, not turned away.
+	 */
+	for (size_t i = 0; i < d->n_listeners; i++)
+		if (sbd_listener_from_systemd(d->listeners[i]))
+			atomic_store(&d->ctx.serve_accepted, true);
 	notify_systemd("STOPPING=1");
 	sb_info("draining: %u connections open, up to %llu s", atomic_load(&d->ctx.counters.active),
 	    (unsigned long long)(d->drain_deadline_ms - sbd_now_ms()) / 1000);
@@ -330,7 +340,9 @@ start_control(struct sbd_daemon *d)
 	struct sb_errors errs = SB_ERRORS_INIT;
 	int rc = 0;
 
-	d->control = sbd_control_new(d, path ? path : fallback, &c->policy->control, &errs);
+	int adopt = d->takeover ? sbd_takeover_control(d->takeover, path ? path : fallback) : -1;
+
+	d->control = sbd_control_new(d, path ? path : fallback, &c->policy->control, adopt, &errs);
 	if (d->control == NULL) {
 		if (path != NULL) {
 			log_errors("cannot start", d->opts.policy_file, &errs);
@@ -343,6 +355,88 @@ start_control(struct sbd_daemon *d)
 	free(fallback);
 	sbd_config_unref(c);
 	return rc;
+}
+
+/* Counted down by each worker loop; the last of them and sync_workers to let go frees it. */
+struct sync_point {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned left;
+	unsigned refs;
+};
+
+static bool
+sync_point_unref(struct sync_point *sp)
+{
+	bool done = sp->left == 0;
+
+	if (--sp->refs > 0) {
+		pthread_mutex_unlock(&sp->lock);
+		return done;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	pthread_cond_destroy(&sp->cond);
+	pthread_mutex_destroy(&sp->lock);
+	free(sp);
+	return done;
+}
+
+static void
+sync_task(void *arg)
+{
+	struct sync_point *sp = arg;
+
+	pthread_mutex_lock(&sp->lock);
+	if (--sp->left == 0)
+		pthread_cond_signal(&sp->cond);
+	sync_point_unref(sp);
+}
+
+/*
+ * Waits until every worker loop has run what was posted to it so far (the
+ * listeners' start among it): from then on each accepts. False after 10 s.
+ */
+static bool
+sync_workers(struct sbd_daemon *d)
+{
+	struct sync_point *sp = sb_xcalloc(1, sizeof *sp);
+	struct timespec until;
+	int rc = 0;
+
+	pthread_mutex_init(&sp->lock, NULL);
+	pthread_cond_init(&sp->cond, NULL);
+	sp->left = d->ctx.n_loops;
+	sp->refs = d->ctx.n_loops + 1;
+	for (unsigned i = 0; i < d->ctx.n_loops; i++)
+		sbd_loop_post(d->ctx.loops[i], sync_task, sp);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&sp->lock);
+	while (sp->left > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&sp->cond, &sp->lock, &until);
+	return sync_point_unref(sp);
+}
+
+/*
+ * --takeover, once this daemon accepts on every socket: the old one stops
+ * accepting and drains. Until then both accept on the same sockets, so the
+ * connections waiting in them are taken by one or the other, never lost.
+ */
+static void
+finish_takeover(struct sbd_daemon *d)
+{
+	struct sb_errors errs = SB_ERRORS_INIT;
+
+	if (!sync_workers(d))
+		sb_warn("takeover: a worker loop took over 10 s to start accepting");
+	if (sbd_takeover_finish(d->takeover, &errs) < 0) {
+		sb_error("%s", errs.items[0].message);
+		sb_error("takeover: the daemon pid %d still accepts beside this one: stop it with"
+		    " SIGTERM", (int)sbd_takeover_pid(d->takeover));
+	}
+	sb_errors_clear(&errs);
+	sbd_takeover_free(d->takeover);
+	d->takeover = NULL;
 }
 
 struct sbd_daemon *
@@ -432,13 +526,25 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 			goto err;
 		}
 	}
+	/* Sockets handed to us first: the policy's listeners take them by address. */
+	if (sbd_inherit_systemd() > 0)
+		sb_info("systemd: passed listening sockets (LISTEN_FDS)");
+	if (opts->takeover != NULL &&
+	    (d->takeover = sbd_takeover_begin(opts->takeover, &errs)) == NULL) {
+		log_errors("cannot take over", opts->policy_file, &errs);
+		sb_policy_free(policy);
+		goto err;
+	}
 	if (sbd_daemon_apply(d, policy, "start", &errs) < 0) {
 		log_errors("cannot start", opts->policy_file, &errs);
 		goto err;
 	}
 	sb_errors_clear(&errs);
+	sbd_inherit_drop(SBD_INHERIT_TAKEOVER); /* the old daemon closes its copies as it drains */
 	if (start_control(d) < 0)
 		goto err;
+	if (d->takeover != NULL)
+		finish_takeover(d);
 	notify_systemd("READY=1");
 	watchdog_setup(d);
 	watchdog_tick(d, sbd_now_ms());
@@ -507,6 +613,8 @@ sbd_daemon_free(struct sbd_daemon *d)
 	sbd_loop_free(d->main_loop); /* runs the resolutions' answers the workers posted */
 	sbd_resolver_free(d->resolver);
 	sbd_accept_fini();
+	sbd_takeover_free(d->takeover);
+	sbd_inherit_fini();
 	sbd_ctx_fini(&d->ctx);
 	free(d->listeners);
 	free(d->policy_dir);

@@ -17,6 +17,7 @@ struct sbd_echo;
 struct sbd_health;
 struct sbd_listener;
 struct sbd_resolver;
+struct sbd_takeover;
 
 struct sbd_options {
 	const char *policy_file; /* NULL: the embedded default */
@@ -24,6 +25,7 @@ struct sbd_options {
 	const char *state_dir;
 	unsigned threads;        /* 0: one per core */
 	enum sb_log_format log_format; /* the access log's too */
+	const char *takeover;    /* --takeover: the control socket of the daemon to replace */
 };
 
 struct sbd_daemon {
@@ -43,6 +45,7 @@ struct sbd_daemon {
 	struct sbd_echo *echo;
 	struct sbd_health *health;   /* active checks of backend servers, on their own thread */
 	struct sbd_resolver *resolver; /* servers' names resolved again; main thread */
+	struct sbd_takeover *takeover; /* during start with --takeover only */
 	struct sockaddr_storage echo_addr;
 	socklen_t echo_addr_len;
 
@@ -76,7 +79,12 @@ int sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char 
     struct sb_errors *errs);
 /* Reloads the policy file (SIGHUP); the running policy stays when the new one is bad. */
 int sbd_daemon_reload(struct sbd_daemon *d);
-/* SIGTERM: stop accepting, let tunnels finish up to the drain timeout. */
+/*
+ * SIGTERM, daemon.drain: stop accepting, let tunnels finish up to the drain
+ * timeout. Requests already accepted are refused (503) unless listening
+ * sockets live on elsewhere (ctx.serve_accepted: a listener's socket is
+ * systemd's, or a new daemon took them over).
+ */
 void sbd_daemon_drain(struct sbd_daemon *d);
 
 

@@ -395,6 +395,8 @@ static method_fn *const methods[SB_METHOD_COUNT] = {
 	[SB_METHOD_EVENTS_SUBSCRIBE] = m_events_subscribe,
 	[SB_METHOD_BACKENDS_LIST] = sbd_control_backends_list,
 	[SB_METHOD_BACKENDS_SET] = sbd_control_backends_set,
+	[SB_METHOD_DAEMON_TAKEOVER] = sbd_control_takeover,
+	[SB_METHOD_DAEMON_DRAIN] = sbd_control_drain,
 };
 
 char *

@@ -24,6 +24,8 @@ struct sbd_control_client {
 	bool subscribed;
 	uint64_t history_upto; /* kept events up to this seq went out as history: skip them live */
 	bool closing; /* close once out is flushed */
+	int *pass_fds; /* daemon.takeover: sent with the next bytes of out, then closed here */
+	size_t n_pass_fds;
 	struct sbd_control_client *prev, *next;
 };
 
@@ -35,6 +37,7 @@ struct sbd_control {
 	struct sbd_control_client *clients;
 	unsigned n_clients;
 	unsigned n_subscribers;
+	bool handed_over; /* another daemon serves the socket file now: leave it be */
 };
 
 /* backends.list and backends.set (sbd-control-backends.c): the answer line, free() it. */
@@ -47,6 +50,11 @@ char *sbd_control_backends_set(struct sbd_control_client *cl, json_object *id,
  * each SNI entry) with expiry and OCSP state; NULL for a plain one.
  */
 json_object *sbd_control_certificates(const struct sbd_config *c, size_t listener);
+/* daemon.takeover and daemon.drain (sbd-control-takeover.c): the answer line, free() it. */
+char *sbd_control_takeover(struct sbd_control_client *cl, json_object *id, json_object *params);
+char *sbd_control_drain(struct sbd_control_client *cl, json_object *id, json_object *params);
+/* Stops accepting on the control socket, which another daemon serves from now on. */
+void sbd_control_hand_over(struct sbd_control *ctl);
 /* Answers one request; returns the serialized response line (free() it) or NULL for none. */
 char *sbd_control_dispatch(struct sbd_control_client *cl, struct sb_rpc_request *req);
 /* events.subscribe: the client receives every event from now on. */

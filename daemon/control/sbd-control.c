@@ -37,6 +37,9 @@ client_free(void *arg)
 {
 	struct sbd_control_client *cl = arg;
 
+	for (size_t i = 0; i < cl->n_pass_fds; i++)
+		close(cl->pass_fds[i]);
+	free(cl->pass_fds);
 	sb_line_reader_clear(&cl->reader);
 	sb_buf_free(&cl->out);
 	free(cl);
@@ -62,13 +65,45 @@ client_close(struct sbd_control_client *cl, const char *why)
 	sbd_loop_defer(ctl->d->main_loop, client_free, cl);
 }
 
+/*
+ * One send of what is queued. Descriptors to pass go with it (SCM_RIGHTS):
+ * the kernel ties them to these bytes, and they are ours to close once sent.
+ */
+static ssize_t
+send_some(struct sbd_control_client *cl)
+{
+	struct iovec iov = { .iov_base = (void *)sb_buf_head(&cl->out), .iov_len = cl->out.len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t space = CMSG_SPACE(cl->n_pass_fds * sizeof(int));
+	char *control = NULL;
+	ssize_t n;
+
+	if (cl->n_pass_fds == 0)
+		return send(cl->fd, iov.iov_base, iov.iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	control = sb_xcalloc(1, space);
+	msg.msg_control = control;
+	msg.msg_controllen = space;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(cl->n_pass_fds * sizeof(int));
+	memcpy(CMSG_DATA(cm), cl->pass_fds, cl->n_pass_fds * sizeof(int));
+	n = sendmsg(cl->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(control);
+	if (n > 0) {
+		for (size_t i = 0; i < cl->n_pass_fds; i++)
+			close(cl->pass_fds[i]);
+		cl->n_pass_fds = 0;
+	}
+	return n;
+}
+
 /* Writes what is queued; false when the client is gone. */
 static bool
 client_flush(struct sbd_control_client *cl)
 {
 	while (cl->out.len > 0) {
-		ssize_t n = send(cl->fd, sb_buf_head(&cl->out), cl->out.len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send_some(cl);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -376,7 +411,7 @@ bind_private(int fd, const struct sockaddr_un *sun)
 
 struct sbd_control *
 sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control *settings,
-    struct sb_errors *errs)
+    int adopt_fd, struct sb_errors *errs)
 {
 	struct sbd_control *ctl = sb_xcalloc(1, sizeof *ctl);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -401,12 +436,19 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 	}
 	close(dir_fd);
 	free(dir);
-	if (claim_path(path, &sun, errs) < 0)
+	if (adopt_fd >= 0) {
+		/* the daemon taken over made the file; it is ours from now on */
+		ctl->fd = adopt_fd;
+		sb_info("control: using socket %s passed by the daemon taken over", path);
+	} else if (claim_path(path, &sun, errs) < 0) {
 		goto err;
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->fd < 0 || bind_private(ctl->fd, &sun) < 0) {
-		sb_errors_add(errs, CONTROL_PATH, "control socket %s: bind: %s", path, strerror(errno));
-		goto err;
+	} else {
+		ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (ctl->fd < 0 || bind_private(ctl->fd, &sun) < 0) {
+			sb_errors_add(errs, CONTROL_PATH, "control socket %s: bind: %s", path,
+			    strerror(errno));
+			goto err;
+		}
 	}
 	/* The group first, then the mode that lets it in: no one gets in early. */
 	if (settings->group != NULL) {
@@ -429,11 +471,32 @@ sbd_control_new(struct sbd_daemon *d, const char *path, const struct sb_control 
 err:
 	if (ctl->fd >= 0) {
 		close(ctl->fd);
-		unlink(path);
+		if (ctl->fd != adopt_fd)
+			unlink(path);
+	} else if (adopt_fd >= 0) {
+		close(adopt_fd);
 	}
 	free(ctl->path);
 	free(ctl);
 	return NULL;
+}
+
+int
+sbd_control_fd(const struct sbd_control *ctl)
+{
+	return ctl->fd;
+}
+
+void
+sbd_control_hand_over(struct sbd_control *ctl)
+{
+	if (ctl->handed_over)
+		return;
+	ctl->handed_over = true;
+	sbd_loop_watch_del(&ctl->watch);
+	close(ctl->fd);
+	ctl->fd = -1;
+	sb_info("control: %s is served by the new daemon; clients connected here stay", ctl->path);
 }
 
 const char *

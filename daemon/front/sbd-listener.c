@@ -18,6 +18,7 @@
 #include "sbd-conn.h"
 #include "sbd-ctx.h"
 #include "sbd-events.h"
+#include "sbd-inherit.h"
 #include "sbd-loop.h"
 #include "sbd-refusal.h"
 #include "sbd-stats.h"
@@ -29,7 +30,8 @@
 struct sbd_listener {
 	struct sbd_ctx *ctx;
 	int fd;
-	bool adopted; /* passed by systemd */
+	bool adopted; /* passed by systemd or by the daemon taken over: from says which */
+	enum sbd_inherit_from from;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char address[SB_ADDR_TEXT_MAX];
@@ -41,27 +43,6 @@ struct sbd_listener {
 	struct sbd_watch *watches; /* one per worker loop */
 	atomic_uint loops_left;
 };
-
-/* A socket systemd passed (LISTEN_FDS) that is bound to addr, or -1. */
-static int
-adopt_activated(const struct sockaddr_storage *addr, socklen_t len)
-{
-	const char *pid = getenv("LISTEN_PID");
-	const char *fds = getenv("LISTEN_FDS");
-
-	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
-		return -1;
-	long n = strtol(fds, NULL, 10);
-	for (int fd = 3; n > 0 && fd < 3 + n; fd++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && sl == len &&
-		    memcmp(&ss, addr, len) == 0)
-			return fd;
-	}
-	return -1;
-}
 
 struct sbd_listener *
 sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
@@ -81,13 +62,11 @@ sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
 	sb_addr_format((struct sockaddr *)&lis->addr, lis->address);
 	snprintf(lis->what, sizeof lis->what, "listener %s", lis->address);
 
-	lis->fd = adopt_activated(&lis->addr, lis->addr_len);
+	lis->fd = sbd_inherit_take((struct sockaddr *)&lis->addr, lis->addr_len, &lis->from);
 	if (lis->fd >= 0) {
 		lis->adopted = true;
-		int fl = fcntl(lis->fd, F_GETFL);
-		if (fl < 0 || fcntl(lis->fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			goto sys_err;
-		sb_info("listener %s: using socket %s passed by systemd", l->name, lis->address);
+		sb_info("listener %s: using socket %s passed by %s", l->name, lis->address,
+		    sbd_inherit_from_name(lis->from));
 	} else {
 		lis->fd = socket(lis->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (lis->fd < 0)
@@ -107,7 +86,9 @@ sys_err:
 	sb_errors_add(errs, path, "listener %s: bind %s: %s", l->name, lis->address,
 	    strerror(errno));
 err:
-	if (lis->fd >= 0 && !lis->adopted)
+	if (lis->adopted)
+		sbd_inherit_add(lis->fd, lis->from); /* kept for a policy that can use it */
+	else if (lis->fd >= 0)
 		close(lis->fd);
 	pthread_mutex_destroy(&lis->conf_lock);
 	free(lis);
@@ -157,6 +138,18 @@ const char *
 sbd_listener_address(const struct sbd_listener *lis)
 {
 	return lis->address;
+}
+
+int
+sbd_listener_fd(const struct sbd_listener *lis)
+{
+	return lis->fd;
+}
+
+bool
+sbd_listener_from_systemd(const struct sbd_listener *lis)
+{
+	return lis->adopted && lis->from == SBD_INHERIT_SYSTEMD;
 }
 
 static struct sbd_listener_conf *

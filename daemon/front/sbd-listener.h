@@ -15,7 +15,8 @@ struct sbd_route_stats;
 struct sbd_listener;
 
 /*
- * Binds (or adopts a socket passed by systemd) for the policy's listener at
+ * Binds (or adopts a socket passed by systemd or by the daemon taken over,
+ * sbd-inherit.h) for the policy's listener at
  * path ("listeners[0]"). On failure returns NULL with the reason in errs.
  */
 struct sbd_listener *sbd_listener_open(struct sbd_ctx *ctx, const struct sb_policy *policy,
@@ -33,4 +34,8 @@ const char *sbd_listener_name(const struct sbd_listener *lis);
 struct sbd_tls_ctx *sbd_listener_tls(struct sbd_listener *lis);
 /* The bound address as text. */
 const char *sbd_listener_address(const struct sbd_listener *lis);
+/* The listening socket, still owned by lis: to pass it on (daemon.takeover). */
+int sbd_listener_fd(const struct sbd_listener *lis);
+/* Whether systemd holds this socket too: it outlives the daemon, and so does its queue. */
+bool sbd_listener_from_systemd(const struct sbd_listener *lis);
 

@@ -386,7 +386,7 @@ decide(struct sbd_request *r, const char *method, const char *version)
 		return refuse(r, 503, why);
 	}
 	r->stats = r->route->stats;
-	if (atomic_load(&r->http->ctx->draining))
+	if (atomic_load(&r->http->ctx->draining) && !atomic_load(&r->http->ctx->serve_accepted))
 		return refuse(r, 503, "switchboard is shutting down");
 	if (r->ops->wants_body && q.has_body) {
 		r->phase = SBD_REQUEST_BODY; /* the body is part of the upgrade: read it first */

@@ -68,6 +68,8 @@ struct sbd_ctx {
 	unsigned n_loops;
 	atomic_uint_fast64_t next_conn_id;
 	atomic_bool draining;     /* refuse new upgrades */
+	/* draining, but the listening sockets live on (systemd, a new daemon): serve what was accepted */
+	atomic_bool serve_accepted;
 	atomic_bool http_stopped; /* MHD is gone: upgrade handles must not be touched */
 	uint64_t started_ms;      /* when the daemon started (monotonic) */
 

@@ -79,6 +79,7 @@ class Install:
         unit = a.unitdir + '/switchboardd.service'
         sysusers = a.sysusersdir + '/switchboard.conf'
         has_unit = self.exists(unit, 'systemd unit')
+        has_socket = self.exists(a.unitdir + '/switchboardd.socket', 'systemd socket unit')
         has_sysusers = self.exists(sysusers, 'sysusers.d entry')
         if not (has_unit and has_sysusers):
             return
@@ -96,11 +97,14 @@ class Install:
                         'User=%s Group=%s; sysusers: users %s, groups %s' % (
                             values.get('User'), values.get('Group'), sorted(users),
                             sorted(groups)))
-        self.verify_unit(unit, binary)
+        self.verify_unit(unit, binary, has_socket)
 
-    def verify_unit(self, unit, binary):
-        """systemd-analyze verify, on a copy whose ExecStart= points into the DESTDIR."""
-        name = 'systemd-analyze verify accepts the installed unit'
+    def verify_unit(self, unit, binary, has_socket):
+        """
+        systemd-analyze verify, on a copy whose ExecStart= points into the DESTDIR,
+        beside the socket unit that activates it.
+        """
+        name = 'systemd-analyze verify accepts the installed units'
         analyze = shutil.which('systemd-analyze')
         if analyze is None:
             self.tap.skip(name, 'systemd-analyze is not installed')
@@ -114,7 +118,11 @@ class Install:
             f.write(text.replace('ExecStart=' + binary, 'ExecStart=' + self.at(binary)))
         # Documentation=man:... pages are looked up with man(1): in the DESTDIR.
         env = dict(os.environ, MANPATH=self.at(self.args.mandir), SYSTEMD_LOG_COLOR='0')
-        rc, out = run([analyze, 'verify', copy], env=env)
+        units = [copy]
+        if has_socket:
+            units.append(os.path.join(folder, 'switchboardd.socket'))
+            shutil.copyfile(self.at(self.args.unitdir + '/switchboardd.socket'), units[-1])
+        rc, out = run([analyze, 'verify'] + units, env=env)
         self.tap.result(rc == 0 and not out.strip(), name, out)
 
     def check_logrotate(self):

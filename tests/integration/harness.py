@@ -521,6 +521,8 @@ class Daemon:
         self.control = os.path.join(self.dir, 'control.sock')
         self.log_path = os.path.join(self.dir, 'daemon.log')
         self.extra_args = list(args)
+        self.launcher = []    # a program that execs the daemon (tests/integration/activate.py)
+        self.pass_fds = ()    # descriptors the daemon (or its launcher) inherits
         self.proc = None
         self.expected_exit = False
         self.killed = False
@@ -558,8 +560,9 @@ class Daemon:
         subject of a test of their own, not of every test.)
         """
         self._log = open(self.log_path, 'ab')
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(self.launcher + self.argv(), stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            pass_fds=self.pass_fds)
         self.ctx.on_cleanup(self._log.close)
         timeout = scaled(timeout)
         deadline = time.monotonic() + timeout

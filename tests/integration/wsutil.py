@@ -241,6 +241,32 @@ def open_ws(t, port, path='/echo', tls=None, op=OP_BINARY, chosen=None, **kw):
     return WsConn(conn, op)
 
 
+class HalfHandshake:
+    """
+    A handshake whose first bytes are sent and taken by the daemon (its control
+    client ctl sees one more accepted connection); finish() sends the rest.
+    """
+
+    def __init__(self, t, port, ctl, path='/ws', split=20):
+        before = ctl.call('status')['counters']['accepted']
+        self.key = new_key()
+        self.request = h.upgrade_request(path, 'websocket',
+            headers=handshake_headers(key=self.key))
+        self.split = split
+        self.conn = t.connect(port)
+        self.conn.sendall(self.request[:split])
+        h.wait_for(lambda: ctl.call('status')['counters']['accepted'] > before, 5,
+            'the daemon to accept a half-sent handshake')
+
+    def finish(self, what):
+        """Sends the rest; Fail unless the answer is a 101. Returns a WsConn."""
+        self.conn.sendall(self.request[self.split:])
+        resp = h.read_response(self.conn)
+        resp.key = self.key
+        check_101(resp, what)
+        return WsConn(self.conn)
+
+
 # ---------------------------------------------------------------------------
 # For library clients (python3-websockets, node-ws, Chromium)
 

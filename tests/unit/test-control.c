@@ -12,7 +12,7 @@ test_methods(void)
 	static const char *const names[] = {
 		"status", "connections.list", "connections.close", "connections.get", "policy.get",
 		"policy.validate", "policy.apply", "events.subscribe", "backends.list",
-		"backends.set",
+		"backends.set", "daemon.takeover", "daemon.drain",
 	};
 	enum sb_control_method m;
 

@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+"""systemd socket activation (LISTEN_FDS, LISTEN_PID), with activate.py in systemd's place: a
+listener whose bind matches a passed socket uses it and binds the others itself, and a restart
+refuses nothing, because the socket and the connections waiting in it outlive the daemon."""
+
+import os
+import signal
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+import wsutil as w  # noqa: E402
+
+suite = h.Suite('socket activation')
+
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'activate.py')
+
+
+def held_socket(t):
+    """A listening socket this test holds, as systemd holds a .socket unit's."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', 0))
+    s.listen(4096)
+    t.on_cleanup(s.close)
+    return s
+
+
+def activated(t, pol, sockets, name):
+    d = h.Daemon(t, pol, name=name)
+    d.launcher = [sys.executable, LAUNCHER, ','.join(str(s.fileno()) for s in sockets), '--']
+    d.pass_fds = tuple(s.fileno() for s in sockets)
+    t.daemons.append(d)
+    return d
+
+
+def echo(ws, data, what):
+    ws.sendall(data)
+    h.check_eq(ws.recv_exact(len(data)), data, what)
+
+
+def ws_policy(passed, own, drain_timeout=30):
+    return h.policy([h.plain_listener('passed', passed), h.plain_listener('own', own)],
+        [w.ws_route('ws', 'builtin:echo', '/ws')], limits={'drain_timeout_s': drain_timeout})
+
+
+@suite.case('a listener whose bind matches a passed socket uses it; the others are bound')
+def _(t):
+    s = held_socket(t)
+    passed, own = s.getsockname()[1], h.free_port()
+    d = activated(t, ws_policy(passed, own), [s], 'd').start()
+    h.check_in('listener passed: using socket 127.0.0.1:%d passed by systemd' % passed,
+        d.log_text(), 'the daemon log')
+    h.check('listener own: using socket' not in d.log_text(), 'the other listener binds')
+    for port in (passed, own):
+        ws = w.open_ws(t, port, '/ws')
+        echo(ws, b'port %d' % port, 'echo on port %d' % port)
+        ws.close()
+    d.stop()
+    # the socket is still systemd's (ours): it accepts with no daemon running
+    c = socket.create_connection(('127.0.0.1', passed), timeout=h.scaled(5))
+    c.close()
+
+
+@suite.case('a restart refuses nothing: connections wait in the socket for the next daemon')
+def _(t):
+    s = held_socket(t)
+    passed = s.getsockname()[1]
+    pol = ws_policy(passed, h.free_port())
+    a = activated(t, pol, [s], 'a').start()
+    live = w.open_ws(t, passed, '/ws')
+    echo(live, b'a', 'echo on the first daemon')
+    # A request half sent when SIGTERM comes: the socket lives on, so it is served.
+    ctl = t.control(a)
+    half = w.HalfHandshake(t, passed, ctl)
+    a.signal(signal.SIGTERM)
+    h.wait_for(lambda: ctl.call('status')['draining'], 5, 'the first daemon to drain')
+    half = half.finish('the request accepted before SIGTERM')
+
+    # While the first daemon drains and until the next one runs, new clients wait.
+    waiting = []
+    for i in range(5):
+        c = t.connect(passed)
+        c.sendall(h.upgrade_request('/ws', 'websocket',
+            headers=w.handshake_headers(key=w.new_key())))
+        waiting.append(c)
+    echo(live, b'draining', 'echo on the first daemon while it drains')
+    live.close()
+    half.close()
+    a.expect_exit(0, 10)
+
+    b = activated(t, pol, [s], 'b').start()
+    for i, c in enumerate(waiting):
+        resp = h.read_response(c)
+        h.check_eq(resp.status, 101, 'client %d, which connected between the daemons' % i)
+        ws = w.WsConn(c)
+        echo(ws, b'waited %d' % i, 'echo for client %d' % i)
+        ws.close()
+    h.check_in('using socket 127.0.0.1:%d passed by systemd' % passed, b.log_text(),
+        'the second daemon\'s log')
+    b.stop()
+
+
+suite.run()
