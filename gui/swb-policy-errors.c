@@ -53,7 +53,7 @@ swb_policy_errors_free(SwbPolicyErrors *errors)
  * to (a key readable by the daemon's user alone, a remote daemon's file).
  */
 static const char *const file_members[] = {
-	"cert", "key", "client_ca", "tokens", "basic", "keys", NULL,
+	"cert", "key", "ocsp", "client_ca", "tokens", "basic", "keys", NULL,
 };
 
 static gboolean

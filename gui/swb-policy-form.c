@@ -52,6 +52,8 @@ static const SwbField listener_fields[] = {
 	{ "tls.cert", "Certificate", "PEM file; relative to the policy file", SWB_FIELD_TEXT,
 	  NULL, "TLS" },
 	{ "tls.key", "Private key", "PEM file", SWB_FIELD_TEXT, NULL, "TLS" },
+	{ "tls.ocsp", "OCSP response", "DER file to staple; read again on reload", SWB_FIELD_TEXT,
+	  NULL, "TLS" },
 	{ "tls.sni", "SNI certificates", "JSON: [{\"names\": [\"a.example\"], \"cert\": …, "
 	  "\"key\": …}]", SWB_FIELD_JSON, NULL, "TLS" },
 	{ "tls.client_auth", "Client certificates", NULL, SWB_FIELD_CHOICE, client_auth_choices,
@@ -81,6 +83,8 @@ static const SwbField route_fields[] = {
 	  "Backend" },
 	{ "tls.cert", "TLS certificate", "tls mode only", SWB_FIELD_TEXT, NULL, "Backend" },
 	{ "tls.key", "TLS private key", "tls mode only", SWB_FIELD_TEXT, NULL, "Backend" },
+	{ "tls.ocsp", "TLS OCSP response", "tls mode only; DER file to staple", SWB_FIELD_TEXT,
+	  NULL, "Backend" },
 	{ "allow", "Allowed addresses", "comma-separated CIDRs; empty: every address; [] none",
 	  SWB_FIELD_LIST, NULL, "Access" },
 	{ "origins", "Allowed origins", "comma-separated; empty: no Origin check; [] none",

@@ -121,18 +121,24 @@ test_type_error_at_field(void)
 	g_assert_true(swb_policy_model_get_valid(model));
 }
 
-/* A certificate this app cannot read is shown, but only the daemon decides. */
+/* A certificate (or its OCSP response) this app cannot read is shown, but only the daemon decides. */
 static void
 test_unreadable_file_is_advisory(void)
 {
 	g_autoptr(SwbPolicyModel) model = loaded_model();
 	const SwbField *cert = swb_policy_field_find(SWB_SECTION_LISTENER, "tls.cert");
 	const SwbField *key = swb_policy_field_find(SWB_SECTION_LISTENER, "tls.key");
+	const SwbField *ocsp = swb_policy_field_find(SWB_SECTION_LISTENER, "tls.ocsp");
 	gboolean advisory = FALSE;
 
 	swb_policy_model_set_text(model, SWB_SECTION_LISTENER, 0, cert, "/nonexistent/cert.pem");
 	swb_policy_model_set_text(model, SWB_SECTION_LISTENER, 0, key, "/nonexistent/key.pem");
+	swb_policy_model_set_text(model, SWB_SECTION_LISTENER, 0, ocsp, "/nonexistent/ocsp.der");
 	g_assert_nonnull(swb_policy_model_get_field_error(model, SWB_SECTION_LISTENER, 0, cert,
+	    &advisory));
+	g_assert_true(advisory);
+	advisory = FALSE;
+	g_assert_nonnull(swb_policy_model_get_field_error(model, SWB_SECTION_LISTENER, 0, ocsp,
 	    &advisory));
 	g_assert_true(advisory);
 	g_assert_true(swb_policy_model_get_valid(model));
