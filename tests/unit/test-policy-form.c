@@ -6,15 +6,10 @@
 #include "sb-policy.h"
 #include "swb-policy-form.h"
 
-/*
- * Under tests/policies: the valid fixtures, and a route's auth and rate with
- * every member set (apart from valid/, which data/policy.schema.json does
- * not cover yet for auth and rate).
- */
+/* Under tests/policies: the valid fixtures (auth.json sets every auth and rate member). */
 static const char *const fixtures[] = {
-	"valid/contract-example.json", "valid/defaults-explicit.json", "valid/full.json",
-	"identity/identity.json", "valid/minimal.json", "valid/pools.json",
-	"valid/upgrades.json",
+	"valid/auth.json", "valid/contract-example.json", "valid/defaults-explicit.json",
+	"valid/full.json", "valid/minimal.json", "valid/pools.json", "valid/upgrades.json",
 };
 
 static char *
