@@ -26,26 +26,7 @@ TLS_KINDS = ((True, 'wss'), (None, 'ws'))
 suite = h.Suite('websocket')
 
 
-def run(coro, timeout):
-    """Runs a coroutine to completion; Fail past timeout seconds."""
-    async def bounded():
-        try:
-            return await asyncio.wait_for(coro, timeout)
-        except asyncio.TimeoutError:
-            raise h.Fail('timed out after %d s' % timeout)
-    return asyncio.run(bounded())
-
-
-def connect(port, path, tls, **kw):
-    """A python3-websockets client connection (an awaitable context manager)."""
-    kw.setdefault('max_size', 32 << 20)
-    kw.setdefault('ping_interval', None)
-    kw.setdefault('open_timeout', 10)
-    kw.setdefault('close_timeout', 10)
-    if tls:
-        kw['ssl'] = w.client_ssl()
-        kw['server_hostname'] = 'localhost'
-    return websockets.connect(w.uri(port, path, tls), **kw)
+run, connect = w.run, w.lib_connect
 
 
 async def recv_stream(ws, n, kind):

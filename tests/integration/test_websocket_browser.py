@@ -2,31 +2,18 @@
 """websocket mode with a real browser: headless Chromium loads a page (served over plain HTTP on
 loopback) that talks to the daemon over wss:// and ws://: text and binary echo, a 1 MiB
 message, text_messages, a subprotocol, the Origin check, the close handshake both ways. The
-page writes its results into the DOM, which the test reads with --dump-dom.
+page writes its results into the DOM, which the test reads with --dump-dom (browser.py)."""
 
---dump-dom serializes the DOM once the load event fired, so the page holds that event with an
-iframe whose answer the server sends only when the page has posted that it is done (or after
-HOLD_S seconds). Virtual time (--virtual-time-budget) would not do: it runs ahead while the
-page waits on network I/O, so the page's own timeouts would fire at once."""
-
-import html
-import http.server
 import json
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import wsutil as w  # noqa: E402
+from browser import PageServer, chromium_dump, need_chromium, page_results  # noqa: E402
 
-CHROMIUM = '/usr/bin/chromium'
-HOLD_S = 90
 STEP_MS = 20000
 
 suite = h.Suite('websocket browser')
@@ -206,93 +193,9 @@ EXPECTED = {
 }
 
 
-class PageServer:
-    """
-    A plain HTTP server on loopback: the page at /, /hold answered once the page
-    POSTed its results to /done (kept in posted).
-    """
-
-    def __init__(self):
-        self.page = b''
-        self.posted = None
-        self.done = threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def answer(self, status, body, ctype='text/html; charset=utf-8'):
-                self.send_response(status)
-                self.send_header('Content-Type', ctype)
-                self.send_header('Content-Length', str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                if self.path == '/':
-                    self.answer(200, outer.page)
-                elif self.path == '/hold':
-                    outer.done.wait(HOLD_S)
-                    self.answer(200, b'<!doctype html><p>released</p>')
-                else:
-                    self.answer(404, b'not here\n', 'text/plain')
-
-            def do_POST(self):
-                n = int(self.headers.get('Content-Length') or 0)
-                body = self.rfile.read(min(n, 1 << 20))
-                if self.path == '/done':
-                    outer.posted = body
-                    outer.done.set()
-                self.answer(204 if self.path == '/done' else 404, b'', 'text/plain')
-
-            def log_message(self, *args):
-                pass
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.origin = 'http://127.0.0.1:%d' % self.port
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-
-    def stop(self):
-        self.done.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def chromium_dump(t, url):
-    """Loads url in headless Chromium; returns the serialized DOM."""
-    profile = tempfile.mkdtemp(prefix='chromium-', dir=t.tmp)
-    argv = [CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-        '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--ignore-certificate-errors', '--user-data-dir=' + profile,
-        '--dump-dom', url]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=HOLD_S + 30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise h.Fail('chromium did not finish within %d s' % (HOLD_S + 30))
-    if proc.returncode != 0:
-        raise h.Fail('chromium exited with %d: %s' % (proc.returncode, err[-2000:]))
-    return out
-
-
-def page_results(dom):
-    m = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
-    if m is None:
-        raise h.Fail('no result element in the DOM: %r' % dom[:500])
-    text = html.unescape(m.group(1))
-    if text == 'pending':
-        raise h.Fail('the page did not finish within %d s' % HOLD_S)
-    return json.loads(text)
-
-
 @suite.case('headless Chromium: echo, text_messages, subprotocol, Origin, closes', timeout=180)
 def _(t):
-    if not os.access(CHROMIUM, os.X_OK) or shutil.which('chromium') is None:
-        raise h.Skip('chromium is not installed (Debian package chromium)')
+    need_chromium()
     total = 300000
     source = t.backend(h.SourceBackend, total, 13)
     server = PageServer()

@@ -7,6 +7,7 @@ and looks like a byte stream (sendall / recv / recv_exact), so harness helpers
 such as Witness work through a WebSocket too.
 """
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -273,6 +274,30 @@ class HalfHandshake:
 
 def uri(port, path, tls):
     return '%s://127.0.0.1:%d%s' % ('wss' if tls else 'ws', port, path)
+
+
+def run(coro, timeout):
+    """Runs a coroutine to completion; Fail past timeout seconds."""
+    async def bounded():
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        except asyncio.TimeoutError:
+            raise h.Fail('timed out after %d s' % timeout)
+    return asyncio.run(bounded())
+
+
+def lib_connect(port, path, tls, **kw):
+    """A python3-websockets client connection (an awaitable context manager)."""
+    import websockets  # python3-websockets: only the tests that use it need it
+
+    kw.setdefault('max_size', 32 << 20)
+    kw.setdefault('ping_interval', None)
+    kw.setdefault('open_timeout', 10)
+    kw.setdefault('close_timeout', 10)
+    if tls:
+        kw['ssl'] = client_ssl()
+        kw['server_hostname'] = 'localhost'
+    return websockets.connect(uri(port, path, tls), **kw)
 
 
 def client_ssl():
