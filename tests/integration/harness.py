@@ -421,7 +421,12 @@ class CA:
         _certtool(['--generate-self-signed', '--load-privkey', self.key,
             '--outfile', self.cert], tmpl)
 
-    def issue(self, cn, dns=(), ips=(), name=None, days=30):
+    def issue(self, cn, dns=(), ips=(), name=None, days=30, purpose='tls_www_server',
+        extra=()):
+        """
+        A leaf for cn; purpose tls_www_client for a client certificate (certtool drops
+        an email SAN from a server one), extra: more template lines (organization, email).
+        """
         name = name or re.sub(r'[^A-Za-z0-9.-]', '_', cn)
         key = os.path.join(self.dir, name + '-key.pem')
         cert = os.path.join(self.dir, name + '.pem')
@@ -433,7 +438,10 @@ class CA:
                 f.write('dns_name = "%s"\n' % d)
             for ip in ips:
                 f.write('ip_address = "%s"\n' % ip)
-            f.write('tls_www_server\nsigning_key\nencryption_key\nexpiration_days = %d\n' % days)
+            for line in extra:
+                f.write(line + '\n')
+            f.write('%s\nsigning_key\nencryption_key\nexpiration_days = %d\n' % (purpose,
+                days))
         _certtool(['--generate-certificate', '--load-privkey', key, '--load-ca-certificate',
             self.cert, '--load-ca-privkey', self.key, '--outfile', cert], tmpl)
         return CertPair(cert, key, cn)
@@ -920,8 +928,11 @@ class TlsConn(Conn):
 
 
 class TlsOpts:
-    def __init__(self, ca=None, server_name='localhost', alpn=None, verify=True):
+    """client: a CertPair the client presents (mTLS)."""
+
+    def __init__(self, ca=None, server_name='localhost', alpn=None, verify=True, client=None):
         self.ca, self.server_name, self.alpn, self.verify = ca, server_name, alpn, verify
+        self.client = client
 
     def context(self):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -932,6 +943,8 @@ class TlsOpts:
             ctx.verify_mode = ssl.CERT_NONE
         if self.alpn:
             ctx.set_alpn_protocols(self.alpn)
+        if self.client is not None:
+            ctx.load_cert_chain(self.client.cert, self.client.key)
         return ctx
 
 
