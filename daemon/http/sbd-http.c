@@ -237,6 +237,8 @@ on_upgraded(void *cls, struct MHD_Connection *mc, void *con_cls, const char *ext
 	u->method = sb_xstrdup(r->method);
 	u->path = sb_xmalloc(SBD_LOGGED_PATH_MAX * 4);
 	logged_path(r, u->path);
+	/* Kept for the tunnel's life (connection.closed): only its length, not 8 KiB. */
+	u->path = sb_xrealloc(u->path, strlen(u->path) + 1);
 	sbd_conn_upgraded(r->conn, u);
 }
 
