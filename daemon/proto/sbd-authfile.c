@@ -229,3 +229,105 @@ sbd_htpasswd_entries_free(struct sbd_htpasswd_entry *e, size_t n)
 	}
 	free(e);
 }
+
+/* No spaces, no control bytes. */
+static bool
+is_visible(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The ": " (colon, then a space or tab) that ends a TokenFile token, or NULL. */
+static const char *
+token_end(const char *line, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (line[i] == ':' && (line[i + 1] == ' ' || line[i + 1] == '\t'))
+			return line + i;
+	}
+	return NULL;
+}
+
+static bool
+token_listed(const struct sbd_tokenmap_entry *items, size_t count, const char *tok, size_t len)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strlen(items[i].token) == len && memcmp(items[i].token, tok, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+sbd_tokenmap_parse(const char *text, size_t len, struct sbd_tokenmap_entry **out, size_t *n,
+    struct sbd_authfile_error *err)
+{
+	static const char websockify_unix[] = "unix_socket:";
+	struct lines ls = { text, text + len, 0 };
+	struct sbd_tokenmap_entry *items = NULL;
+	size_t count = 0, cap = 0;
+	const char *line, *why = NULL;
+	size_t llen;
+
+	*out = NULL;
+	*n = 0;
+	if (memchr(text, '\0', len) != NULL)
+		return fail(err, 0, "holds a NUL byte");
+	while (why == NULL && next_line(&ls, &line, &llen)) {
+		const char *sep = token_end(line, llen);
+		const char *target;
+		size_t tok_len, target_len;
+
+		if (sep == NULL) {
+			why = "must be TOKEN: host:port (or TOKEN: unix:/path)";
+			break;
+		}
+		tok_len = (size_t)(sep - line);
+		target = sep + 2;
+		while (target < line + llen && (*target == ' ' || *target == '\t'))
+			target++;
+		target_len = (size_t)(line + llen - target);
+		if (!sbd_identity_is_valid(line, tok_len))
+			why = "the token must be 1..128 visible characters";
+		else if (target_len == 0 || !is_visible(target, target_len))
+			why = "must be TOKEN: host:port (or TOKEN: unix:/path)";
+		else if (token_listed(items, count, line, tok_len))
+			why = "the token is listed twice";
+		if (why != NULL)
+			break;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			items = sb_xrealloc(items, cap * sizeof *items);
+		}
+		items[count].token = sb_xstrndup(line, tok_len);
+		if (target_len > sizeof websockify_unix - 1 &&
+		    memcmp(target, websockify_unix, sizeof websockify_unix - 1) == 0)
+			items[count].target = sb_xasprintf("unix:%.*s",
+			    (int)(target_len - (sizeof websockify_unix - 1)),
+			    target + sizeof websockify_unix - 1);
+		else
+			items[count].target = sb_xstrndup(target, target_len);
+		count++;
+	}
+	if (why != NULL) {
+		sbd_tokenmap_entries_free(items, count);
+		return fail(err, ls.number, why);
+	}
+	*out = items;
+	*n = count;
+	return 0;
+}
+
+void
+sbd_tokenmap_entries_free(struct sbd_tokenmap_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].token);
+		free(e[i].target);
+	}
+	free(e);
+}

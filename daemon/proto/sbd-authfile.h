@@ -1,4 +1,5 @@
-/* sbd-authfile.h - the files auth reads: tokens ("NAME SHA256-HEX") and htpasswd ("user:hash")
+/* sbd-authfile.h - the files auth reads: tokens ("NAME SHA256-HEX"), htpasswd ("user:hash")
+ * and websockify's TokenFile ("TOKEN: host:port")
  *
  * Pure parsers over a file's text. Blank lines and lines starting with '#'
  * are skipped; anything else that is not an entry is an error naming its
@@ -20,6 +21,12 @@ struct sbd_token_entry {
 struct sbd_htpasswd_entry {
 	char *user;
 	char *hash; /* "$2y$...", "$2b$...", "$5$...", "$6$..." */
+};
+
+/* A TokenFile line: the token and the target as written ("host:port", "unix:/path"). */
+struct sbd_tokenmap_entry {
+	char *token;
+	char *target;
 };
 
 /* What went wrong: the 1-based line and a static text. */
@@ -45,6 +52,16 @@ char *sbd_token_line(const char *name, const char *token, const char **why);
 int sbd_htpasswd_parse(const char *text, size_t len, struct sbd_htpasswd_entry **out, size_t *n,
     struct sbd_authfile_error *err);
 void sbd_htpasswd_entries_free(struct sbd_htpasswd_entry *e, size_t n);
+
+/*
+ * websockify's TokenFile: "TOKEN: TARGET" where TARGET is host:port, [v6]:port,
+ * unix:/path or websockify's unix_socket:/path (given back as unix:/path). The
+ * token ends at the first ": ", as websockify splits it; a token listed twice
+ * is an error. Targets are checked by the caller (sb_server_parse_address).
+ */
+int sbd_tokenmap_parse(const char *text, size_t len, struct sbd_tokenmap_entry **out, size_t *n,
+    struct sbd_authfile_error *err);
+void sbd_tokenmap_entries_free(struct sbd_tokenmap_entry *e, size_t n);
 
 /* An identity as we print it: 1..SBD_IDENTITY_MAX bytes, visible ASCII or UTF-8, no spaces. */
 int sbd_identity_is_valid(const char *s, size_t len);
