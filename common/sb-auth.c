@@ -7,10 +7,11 @@
 #include "sb-alloc.h"
 
 static const char *const auth_keys[] = {
-	"from", "tokens", "basic", "jwt", "client_cert", "realm", NULL,
+	"from", "tokens", "basic", "jwt", "client_cert", "request", "realm", NULL,
 };
-/* Refused until the daemon does what they ask: an auth service that is never asked admits all. */
-static const char *const auth_unsupported_keys[] = { "request", NULL };
+static const char *const request_keys[] = {
+	"url", "timeout_ms", "cache_s", "identity_header", NULL,
+};
 static const char *const jwt_keys[] = {
 	"keys", "issuer", "audience", "identity_claim", "leeway_s", NULL,
 };
@@ -172,6 +173,102 @@ parse_client_cert(struct sb_json_ctx *ctx, json_object *obj, struct sb_auth *a)
 	sb_json_pop(ctx, mark);
 }
 
+int
+sb_url_parse(const char *text, struct sb_url *out, const char **why)
+{
+	const char *auth, *end;
+	char *hostport;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (strncmp(text, "http://", 7) == 0) {
+		auth = text + 7;
+	} else if (strncmp(text, "https://", 8) == 0) {
+		auth = text + 8;
+		out->tls = true;
+	} else {
+		*why = "must start with http:// or https://";
+		return -1;
+	}
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '#') {
+			*why = "must be visible ASCII without spaces or a #fragment";
+			return -1;
+		}
+	}
+	end = auth + strcspn(auth, "/?");
+	if (memchr(auth, '@', (size_t)(end - auth)) != NULL) {
+		*why = "must not carry a user name or password";
+		return -1;
+	}
+	/* no port after the host (or after a [v6] literal's bracket): the scheme's */
+	const char *bracket = memchr(auth, ']', (size_t)(end - auth));
+	const char *colon = memchr(bracket != NULL ? bracket : auth, ':',
+	    (size_t)(end - (bracket != NULL ? bracket : auth)));
+	hostport = colon != NULL ? sb_xstrndup(auth, (size_t)(end - auth)) :
+	    sb_xasprintf("%.*s:%s", (int)(end - auth), auth, out->tls ? "443" : "80");
+	rc = sb_hostport_parse(hostport, &out->hp, why);
+	free(hostport);
+	if (rc < 0)
+		return -1;
+	out->path = *end == '/' ? sb_xstrdup(end) : sb_xasprintf("/%s", end);
+	return 0;
+}
+
+void
+sb_url_clear(struct sb_url *u)
+{
+	sb_hostport_clear(&u->hp);
+	free(u->path);
+	memset(u, 0, sizeof *u);
+}
+
+/* A header name: an RFC 9110 token. */
+static bool
+header_name_is_valid(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+static void
+parse_request(struct sb_json_ctx *ctx, json_object *obj, struct sb_auth *a)
+{
+	json_object *o = NULL;
+	struct sb_auth_request *r;
+	const char *why;
+	int64_t v;
+
+	if (sb_json_get_object(ctx, obj, "request", false, &o) != SB_JSON_OK)
+		return;
+	size_t mark = sb_json_push_key(ctx, "request");
+
+	r = a->request = sb_xcalloc(1, sizeof *r);
+	r->timeout_ms = SB_AUTH_REQUEST_TIMEOUT_MS;
+	r->cache_s = SB_AUTH_REQUEST_CACHE_S;
+	sb_json_check_keys(ctx, o, request_keys, NULL);
+	if (sb_json_get_string(ctx, o, "url", true, &r->url) == SB_JSON_OK &&
+	    sb_url_parse(r->url, &r->parsed, &why) < 0)
+		sb_json_error_at(ctx, "url", "%s", why);
+	if (sb_json_get_int(ctx, o, "timeout_ms", false, 1, SB_AUTH_REQUEST_TIMEOUT_MAX_MS, &v) ==
+	    SB_JSON_OK)
+		r->timeout_ms = (unsigned)v;
+	if (sb_json_get_int(ctx, o, "cache_s", false, 0, SB_AUTH_REQUEST_CACHE_MAX_S, &v) ==
+	    SB_JSON_OK)
+		r->cache_s = (unsigned)v;
+	if (sb_json_get_string(ctx, o, "identity_header", false, &r->identity_header) ==
+	    SB_JSON_OK && !header_name_is_valid(r->identity_header))
+		sb_json_error_at(ctx, "identity_header", "must be a header name");
+	sb_json_pop(ctx, mark);
+}
+
 void
 sb_auth_parse(struct sb_json_ctx *ctx, json_object *route, struct sb_auth **auth)
 {
@@ -184,18 +281,20 @@ sb_auth_parse(struct sb_json_ctx *ctx, json_object *route, struct sb_auth **auth
 	size_t mark = sb_json_push_key(ctx, "auth");
 
 	a = sb_xcalloc(1, sizeof *a);
-	sb_json_check_keys(ctx, o, auth_keys, auth_unsupported_keys);
+	sb_json_check_keys(ctx, o, auth_keys, NULL);
 	parse_from(ctx, o, a);
 	get_file(ctx, o, "tokens", false, &a->tokens);
 	get_file(ctx, o, "basic", false, &a->basic);
 	parse_jwt(ctx, o, a);
 	parse_client_cert(ctx, o, a);
+	parse_request(ctx, o, a);
 	sb_json_get_string(ctx, o, "realm", false, &a->realm);
 	if (a->realm != NULL && strpbrk(a->realm, "\"\\") != NULL)
 		sb_json_error_at(ctx, "realm", "must not contain quotes or backslashes");
 	if (a->tokens == NULL && a->basic == NULL && a->jwt == NULL && a->client_cert == NULL &&
 	    sb_json_member(o, "request") == NULL)
-		sb_json_error(ctx, "needs at least one method: tokens, basic, jwt or client_cert");
+		sb_json_error(ctx,
+		    "needs at least one method: tokens, basic, jwt, client_cert or request");
 	sb_json_pop(ctx, mark);
 	*auth = a;
 }
@@ -315,6 +414,19 @@ sb_auth_to_json(const struct sb_auth *a)
 			    a->client_cert->n_sans));
 		json_object_object_add(o, "client_cert", c);
 	}
+	if (a->request != NULL) {
+		json_object *r = json_object_new_object();
+
+		add_str(r, "url", a->request->url);
+		if (a->request->timeout_ms != SB_AUTH_REQUEST_TIMEOUT_MS)
+			json_object_object_add(r, "timeout_ms",
+			    json_object_new_int64(a->request->timeout_ms));
+		if (a->request->cache_s != SB_AUTH_REQUEST_CACHE_S)
+			json_object_object_add(r, "cache_s",
+			    json_object_new_int64(a->request->cache_s));
+		add_str(r, "identity_header", a->request->identity_header);
+		json_object_object_add(o, "request", r);
+	}
 	add_str(o, "realm", a->realm);
 	return o;
 }
@@ -379,6 +491,15 @@ client_cert_eq(const struct sb_auth_client_cert *a, const struct sb_auth_client_
 	    strings_eq(a->sans, a->n_sans, b->sans, b->n_sans);
 }
 
+static bool
+request_eq(const struct sb_auth_request *a, const struct sb_auth_request *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return str_eq(a->url, b->url) && a->timeout_ms == b->timeout_ms &&
+	    a->cache_s == b->cache_s && str_eq(a->identity_header, b->identity_header);
+}
+
 bool
 sb_auth_equal(const struct sb_auth *a, const struct sb_auth *b)
 {
@@ -392,7 +513,7 @@ sb_auth_equal(const struct sb_auth *a, const struct sb_auth *b)
 	}
 	return str_eq(a->tokens, b->tokens) && str_eq(a->basic, b->basic) &&
 	    jwt_eq(a->jwt, b->jwt) && client_cert_eq(a->client_cert, b->client_cert) &&
-	    str_eq(a->realm, b->realm);
+	    request_eq(a->request, b->request) && str_eq(a->realm, b->realm);
 }
 
 static bool
@@ -441,6 +562,12 @@ sb_auth_free(struct sb_auth *a)
 		free_strings(a->client_cert->subjects, a->client_cert->n_subjects);
 		free_strings(a->client_cert->sans, a->client_cert->n_sans);
 		free(a->client_cert);
+	}
+	if (a->request != NULL) {
+		free(a->request->url);
+		sb_url_clear(&a->request->parsed);
+		free(a->request->identity_header);
+		free(a->request);
 	}
 	free(a->realm);
 	free(a);

@@ -3,7 +3,8 @@
  * "auth" names where the credential comes from ("from") and the methods that
  * may accept it: "tokens" (a file of NAME SHA256-HEX lines), "basic" (an
  * htpasswd file), "jwt" (keys from a JWKS or PEM file) and "client_cert"
- * (subject and SAN allow lists on the listener's mTLS). Files are kept as
+ * (subject and SAN allow lists on the listener's mTLS), and "request" (an
+ * HTTP GET to an auth service, as nginx's auth_request). Files are kept as
  * written, resolved against the policy's folder and read when the policy is
  * applied. "rate" holds token buckets on new upgrades per client address and
  * per identity.
@@ -14,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sb-addr.h"
 #include "sb-json.h"
 
 #define SB_AUTH_DEFAULT_REALM    "switchboard"
@@ -22,6 +24,10 @@
 #define SB_AUTH_LEEWAY_MAX_S     3600
 #define SB_AUTH_FROM_MAX         8
 #define SB_RATE_MAX              1000000
+#define SB_AUTH_REQUEST_TIMEOUT_MS 1000
+#define SB_AUTH_REQUEST_TIMEOUT_MAX_MS 60000
+#define SB_AUTH_REQUEST_CACHE_S  10
+#define SB_AUTH_REQUEST_CACHE_MAX_S 3600
 
 enum sb_cred_kind {
 	SB_CRED_HEADER,      /* Authorization: Bearer TOKEN | Basic base64(user:pass) */
@@ -50,6 +56,21 @@ struct sb_auth_client_cert {
 	size_t n_sans;
 };
 
+/* An http:// or https:// URL, as the auth service's is written. */
+struct sb_url {
+	bool tls;                /* https */
+	struct sb_hostport hp;   /* the port defaults to 80 or 443 */
+	char *path;              /* the request target: path and query, "/" at least */
+};
+
+struct sb_auth_request {
+	char *url;
+	struct sb_url parsed;
+	unsigned timeout_ms;     /* connect, send and answer, all of it */
+	unsigned cache_s;        /* how long an answer stands; 0: never kept */
+	char *identity_header;   /* the answer's header that names the identity, or NULL */
+};
+
 struct sb_auth {
 	struct sb_cred_source *from; /* n_from == 0: ["header"] */
 	size_t n_from;
@@ -57,6 +78,7 @@ struct sb_auth {
 	char *basic;         /* htpasswd file */
 	struct sb_auth_jwt *jwt;
 	struct sb_auth_client_cert *client_cert;
+	struct sb_auth_request *request;
 	char *realm;         /* NULL: SB_AUTH_DEFAULT_REALM */
 };
 
@@ -77,6 +99,13 @@ struct sb_rate {
 int sb_cred_source_parse(const char *text, struct sb_cred_source *out, const char **why);
 /* The text of a source, as "from" writes it. free() it. */
 char *sb_cred_source_text(const struct sb_cred_source *s);
+
+/*
+ * "http://host[:port][/path]" or "https://...": no user info, no fragment.
+ * Returns -1 with *why a static explanation. sb_url_clear frees it.
+ */
+int sb_url_parse(const char *text, struct sb_url *out, const char **why);
+void sb_url_clear(struct sb_url *u);
 
 /*
  * The route's members "auth" and "rate" at the current path of ctx (which

@@ -7,11 +7,7 @@
 #include "sb-alloc.h"
 
 static const char *const backend_keys[] = {
-	"servers", "balance", "health", "tls", "resolve_s", NULL,
-};
-/* Refused until the daemon does what they ask: a check that never runs is no check. */
-static const char *const backend_unsupported_keys[] = {
-	"token_map", NULL,
+	"servers", "balance", "health", "tls", "resolve_s", "token_map", NULL,
 };
 static const char *const server_keys[] = { "address", "weight", "backup", NULL };
 static const char *const health_keys[] = {
@@ -32,8 +28,8 @@ sb_balance_name(enum sb_balance balance)
 	    balance_choice[balance] : "round_robin";
 }
 
-static void
-server_clear(struct sb_server *s)
+void
+sb_server_clear(struct sb_server *s)
 {
 	free(s->address);
 	sb_hostport_clear(&s->hp);
@@ -241,7 +237,24 @@ parse_object(struct sb_json_ctx *ctx, json_object *o, struct sb_backend *out)
 	json_object *arr = NULL;
 	int choice;
 
-	sb_json_check_keys(ctx, o, backend_keys, backend_unsupported_keys);
+	sb_json_check_keys(ctx, o, backend_keys, NULL);
+	sb_json_get_string(ctx, o, "token_map", false, &out->token_map);
+	if (out->token_map != NULL) {
+		/* the token picks the one server: nothing to balance or check */
+		static const char *const not_with_map[] = {
+			"servers", "balance", "health", "resolve_s", NULL,
+		};
+
+		for (size_t i = 0; not_with_map[i] != NULL; i++) {
+			if (sb_json_member(o, not_with_map[i]) != NULL)
+				sb_json_error_at(ctx, not_with_map[i],
+				    "cannot be used with \"token_map\" (the token names the server)");
+		}
+		if (out->token_map[0] == '\0')
+			sb_json_error_at(ctx, "token_map", "must name a file or a folder");
+		parse_member_object(ctx, o, "tls", sizeof *out->tls, (void **)&out->tls, tls_slot);
+		return;
+	}
 	if (sb_json_get_array(ctx, o, "servers", true, &arr) == SB_JSON_OK) {
 		size_t mark = sb_json_push_key(ctx, "servers");
 
@@ -366,6 +379,13 @@ sb_backend_to_json(const struct sb_backend *b)
 	if (b->form == SB_BACKEND_FORM_LIST)
 		return servers;
 	o = json_object_new_object();
+	if (b->token_map != NULL) {
+		json_object_put(servers);
+		add_str(o, "token_map", b->token_map);
+		if (b->tls != NULL)
+			json_object_object_add(o, "tls", tls_to_json(b->tls));
+		return o;
+	}
 	json_object_object_add(o, "servers", servers);
 	if (b->balance != SB_BALANCE_ROUND_ROBIN)
 		json_object_object_add(o, "balance",
@@ -408,7 +428,7 @@ sb_backend_equal(const struct sb_backend *a, const struct sb_backend *b)
 {
 	if (a->n_servers != b->n_servers || a->balance != b->balance ||
 	    a->resolve_s != b->resolve_s || !health_eq(a->health, b->health) ||
-	    !tls_eq(a->tls, b->tls))
+	    !tls_eq(a->tls, b->tls) || !str_eq(a->token_map, b->token_map))
 		return false;
 	for (size_t i = 0; i < a->n_servers; i++) {
 		const struct sb_server *x = &a->servers[i], *y = &b->servers[i];
@@ -424,7 +444,7 @@ void
 sb_backend_clear(struct sb_backend *b)
 {
 	for (size_t i = 0; i < b->n_servers; i++)
-		server_clear(&b->servers[i]);
+		sb_server_clear(&b->servers[i]);
 	free(b->servers);
 	if (b->health != NULL) {
 		free(b->health->send);
@@ -438,5 +458,6 @@ sb_backend_clear(struct sb_backend *b)
 		free(b->tls->key);
 		free(b->tls);
 	}
+	free(b->token_map);
 	memset(b, 0, sizeof *b);
 }

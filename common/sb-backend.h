@@ -1,7 +1,8 @@
 /* sb-backend.h - a route's backend: one address, a list, or a pool with balancing and checks
  *
  * "backend" is a string ("10.0.0.5:5900"), a list of such strings, or an
- * object { servers, balance, health, tls, resolve_s }. Addresses are
+ * object { servers, balance, health, tls, resolve_s }, or { token_map } (a
+ * websockify TokenFile: the request's token picks the server). Addresses are
  * "host:port", "[v6]:port", "unix:/path" (a UNIX stream socket; relative paths
  * resolve against the policy's folder) or "builtin:echo". The model keeps the
  * form it was written in, so the canonical writer gives it back the same way.
@@ -84,6 +85,7 @@ struct sb_backend {
 	struct sb_health *health;   /* NULL: no active checks (failed connects still count) */
 	struct sb_backend_tls *tls; /* NULL: plain TCP to the backend */
 	unsigned resolve_s;         /* names are resolved again this often */
+	char *token_map;            /* a TokenFile (or a folder of them), as written; no servers */
 };
 
 /*
@@ -91,6 +93,7 @@ struct sb_backend {
  * Returns -1 with *why a static explanation.
  */
 int sb_server_parse_address(const char *text, struct sb_server *out, const char **why);
+void sb_server_clear(struct sb_server *s);
 
 /*
  * Parses the value of a route's "backend" member at the current path of ctx

@@ -26,6 +26,7 @@
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 #include "sbd-tls-client.h"
+#include "sbd-token-map.h"
 
 /* The run-time side of a policy: pools of servers, certificates, counters. Takes the policy. */
 static struct sbd_config *
@@ -63,6 +64,12 @@ config_build(struct sbd_daemon *d, struct sb_policy *policy, uint64_t gen,
 
 			snprintf(path, sizeof path, "routes[%zu].auth", i);
 			c->routes[i].auth = sbd_auth_rt_new(policy, r->auth, path, errs);
+		}
+		if (r->backend.token_map != NULL) {
+			char path[64];
+
+			snprintf(path, sizeof path, "routes[%zu].backend.token_map", i);
+			c->routes[i].token_map = sbd_token_map_new(policy, r, path, errs);
 		}
 		if (r->rate != NULL && r->rate->per_address != NULL)
 			c->routes[i].rate_address = sbd_rate_table_new();

@@ -134,7 +134,7 @@ auth_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 {
 	static const char *const methods[SBD_AUTH_METHODS] = {
 		[SBD_AUTH_TOKENS] = "tokens", [SBD_AUTH_BASIC] = "basic", [SBD_AUTH_JWT] = "jwt",
-		[SBD_AUTH_CLIENT_CERT] = "client_cert",
+		[SBD_AUTH_CLIENT_CERT] = "client_cert", [SBD_AUTH_REQUEST] = "request",
 	};
 	const struct sbd_auth_counters *a = &ctx->auth;
 
@@ -155,6 +155,9 @@ auth_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
 	metric(b, "auth_busy_total", "counter",
 	    "Upgrades refused with 503: too many credential checks were waiting.",
 	    atomic_load(&a->busy));
+	metric(b, "auth_service_failed_total", "counter",
+	    "Upgrades refused with 503: a route's auth service failed or did not answer in time.",
+	    atomic_load(&a->service_failed));
 }
 
 /* An SNI entry's names, comma-separated; "" for the default certificate (index 0). */

@@ -13,6 +13,7 @@
 #include "sbd-config.h"
 #include "sbd-loop.h"
 #include "sbd-pool.h"
+#include "sbd-token-map.h"
 
 /* Servers tried for one request at most: the connect step's budget is time, this is a cap. */
 #define TRIED_MAX 16
@@ -39,6 +40,8 @@ struct sbd_admission {
 	struct sbd_auth_who who;          /* the identity and rate steps (sbd-auth.c) */
 	struct sbd_credential cred;       /* what the request presented, until the step takes it */
 	struct sbd_auth_step *auth;       /* the identity step, while it waits */
+	char *map_token;                  /* backend token_map: the request's token (wiped) */
+	struct sbd_target *mapped;        /* and the server it names, a reference */
 };
 
 enum step_state {
@@ -131,11 +134,15 @@ try_next(struct sbd_admission *a)
 
 		if (a->n_tried == TRIED_MAX || now >= a->deadline_ms)
 			return connect_refused(a);
-		tg = sbd_pool_pick(pool, (const struct sockaddr *)&a->client, a->tried, a->n_tried);
+		if (a->mapped != NULL) /* the token's server, and no other */
+			tg = a->n_tried == 0 ? sbd_target_ref(a->mapped) : NULL;
+		else
+			tg = sbd_pool_pick(pool, (const struct sockaddr *)&a->client, a->tried,
+			    a->n_tried);
 		if (tg == NULL)
 			return connect_refused(a);
 		a->tried[a->n_tried++] = tg;
-		left = sbd_pool_left(pool, a->tried, a->n_tried);
+		left = a->mapped != NULL ? 0 : sbd_pool_left(pool, a->tried, a->n_tried);
 		budget = a->deadline_ms - now;
 		share = left == 0 ? budget : budget / (left + 1);
 		if (share < ATTEMPT_MIN_MS)
@@ -233,10 +240,27 @@ step_rate(struct sbd_admission *a)
 	return STEP_REFUSED;
 }
 
+/* A backend token_map: the request's token names the server; an unknown one is a 404. */
+static enum step_state
+step_target(struct sbd_admission *a)
+{
+	if (a->route->token_map == NULL)
+		return STEP_PASSED;
+	if (a->map_token != NULL)
+		a->mapped = sbd_token_map_lookup(a->route->token_map, a->map_token, sbd_now_ms());
+	if (a->mapped != NULL)
+		return STEP_PASSED;
+	a->result.status = 404;
+	snprintf(a->result.reason, sizeof a->result.reason, "route %s: %s", a->route->route->name,
+	    a->map_token != NULL ? "no target for this token" : "a token is required");
+	return STEP_REFUSED;
+}
+
 /* The steps, in the order a request must pass them. */
 static enum step_state (*const steps[])(struct sbd_admission *a) = {
 	step_identity,
 	step_rate,
+	step_target,
 	step_connect,
 };
 
@@ -298,6 +322,8 @@ sbd_admission_start_auth(const struct sbd_auth_who *who, struct sbd_credential *
 	a->who.client = (const struct sockaddr *)&a->client;
 	a->cred = *cred;
 	memset(cred, 0, sizeof *cred);
+	a->map_token = a->cred.map_token; /* the identity step clears the rest */
+	a->cred.map_token = NULL;
 	run(a);
 	return a;
 }
@@ -339,6 +365,11 @@ sbd_admission_free(struct sbd_admission *a)
 	sbd_backend_connect_free(a->connect);
 	sbd_auth_step_cancel(a->auth);
 	sbd_cred_clear(&a->cred);
+	if (a->map_token != NULL) {
+		gnutls_memset(a->map_token, 0, strlen(a->map_token));
+		free(a->map_token);
+	}
+	sbd_target_unref(a->mapped);
 	for (size_t i = 0; i < a->n_tried; i++)
 		sbd_target_unref(a->tried[i]);
 	sbd_target_release(a->result.target); /* not taken: nobody got to use it */

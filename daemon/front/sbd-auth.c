@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "sb-alloc.h"
+#include "sb-log.h"
 #include "sbd-admission.h"
+#include "sbd-auth-request.h"
 #include "sbd-auth-rt.h"
 #include "sbd-config.h"
 #include "sbd-ctx.h"
@@ -34,23 +36,20 @@ from_source(const struct sb_cred_source *s, const char *cookie, const char *subp
 	return NULL;
 }
 
-void
-sbd_auth_capture(const struct sbd_route_rt *route, const char *authorization,
-    const char *cookie, const char *subprotocols, const char *target,
+/*
+ * The first of sources that holds a credential, into out (when out->type is
+ * still NONE); every query source is stripped from *stripped (or target) alike,
+ * whether it held the one used or not.
+ */
+static void
+capture_from(const struct sb_cred_source *sources, size_t n, const struct sbd_auth_headers *h,
     struct sbd_credential *out, char **stripped)
 {
-	static const struct sb_cred_source header = { SB_CRED_HEADER, NULL };
-	const struct sb_auth *a = route->route->auth;
-	size_t n = a->n_from > 0 ? a->n_from : 1;
-
-	memset(out, 0, sizeof *out);
-	*stripped = NULL;
 	for (size_t i = 0; i < n; i++) {
-		const struct sb_cred_source *s = a->n_from > 0 ? &a->from[i] : &header;
+		const struct sb_cred_source *s = &sources[i];
 
-		/* a query credential is never replayed, whether it was the one used or not */
-		if (s->kind == SB_CRED_QUERY && strchr(target, '?') != NULL) {
-			char *next = sbd_cred_strip_query(*stripped != NULL ? *stripped : target,
+		if (s->kind == SB_CRED_QUERY && strchr(h->target, '?') != NULL) {
+			char *next = sbd_cred_strip_query(*stripped != NULL ? *stripped : h->target,
 			    s->name);
 
 			free(*stripped);
@@ -59,15 +58,62 @@ sbd_auth_capture(const struct sbd_route_rt *route, const char *authorization,
 		if (out->type != SBD_CRED_NONE)
 			continue;
 		if (s->kind == SB_CRED_HEADER) {
-			sbd_cred_from_authorization(authorization, out);
+			sbd_cred_from_authorization(h->authorization, out);
 			continue;
 		}
-		char *token = from_source(s, cookie, subprotocols, target);
+		char *token = from_source(s, h->cookie, h->subprotocols, h->target);
 		if (token != NULL) {
 			out->type = SBD_CRED_BEARER;
 			out->source = s->kind;
 			out->secret = token;
 		}
+	}
+}
+
+/* What the auth service is sent: the credential lines first (the cache key), then the rest. */
+static void
+capture_forward(const struct sbd_auth_headers *h, struct sbd_credential *out)
+{
+	char *key = sb_xasprintf("%s%s%s%s%s%s", h->authorization ? "Authorization: " : "",
+	    h->authorization ? h->authorization : "", h->authorization ? "\r\n" : "",
+	    h->cookie ? "Cookie: " : "", h->cookie ? h->cookie : "", h->cookie ? "\r\n" : "");
+
+	out->forward_key_len = strlen(key);
+	out->forward = sb_xasprintf("%sX-Original-URI: %s\r\nX-Original-Host: %s\r\n"
+	    "X-Forwarded-For: %s\r\nX-Forwarded-Proto: %s\r\n", key, h->target,
+	    h->host != NULL ? h->host : "", h->client, h->tls ? "https" : "http");
+	gnutls_memset(key, 0, out->forward_key_len);
+	free(key);
+}
+
+void
+sbd_auth_capture(const struct sbd_route_rt *route, const struct sbd_auth_headers *h,
+    struct sbd_credential *out, char **stripped)
+{
+	static const struct sb_cred_source header = { SB_CRED_HEADER, NULL };
+	static const struct sb_cred_source query_token = { SB_CRED_QUERY, (char *)"token" };
+	const struct sb_auth *a = route->route->auth;
+
+	memset(out, 0, sizeof *out);
+	*stripped = NULL;
+	if (a != NULL) {
+		capture_from(a->n_from > 0 ? a->from : &header, a->n_from > 0 ? a->n_from : 1, h,
+		    out, stripped);
+		if (a->request != NULL)
+			capture_forward(h, out);
+	}
+	if (route->route->backend.token_map != NULL) {
+		/* the map's token: where auth looks, as written, else noVNC's ?token= */
+		struct sbd_credential m = { 0 };
+		bool written = a != NULL && a->n_from > 0;
+
+		capture_from(written ? a->from : &query_token, written ? a->n_from : 1, h, &m,
+		    stripped);
+		if (m.type == SBD_CRED_BEARER) {
+			out->map_token = m.secret;
+			m.secret = NULL;
+		}
+		sbd_cred_clear(&m);
 	}
 }
 
@@ -108,7 +154,10 @@ admit_as(const struct sbd_auth_who *who, const struct sbd_auth_verdict *v,
 	atomic_fetch_add(&who->ctx->auth.accepted[v->method], 1);
 }
 
-/* A slow check on the workers: it holds the credential, and the verdict comes back. */
+/*
+ * A check that waits: on the workers (it holds the credential, and the
+ * verdict comes back), or the auth service's answer on the loop (call).
+ */
 struct sbd_auth_step {
 	struct sbd_auth_who who;
 	struct sbd_route_rt *route;    /* a reference: the revision outlives the job */
@@ -117,6 +166,7 @@ struct sbd_auth_step {
 	struct sbd_admitted *result;
 	sbd_auth_done_fn *done;        /* NULL once cancelled */
 	void *arg;
+	struct sbd_auth_call *call;    /* asking the auth service: the step is the loop's */
 };
 
 static void
@@ -139,19 +189,132 @@ slow_work(void *arg)
 		sbd_auth_check_jwt(rt, s->cred.secret, (int64_t)time(NULL), &s->verdict);
 }
 
+/* A verdict, cached or fresh, into the admission's result: true when it admits. */
+static bool
+apply_verdict(const struct sbd_auth_who *who, const struct sbd_route_rt *route,
+    const struct sbd_auth_verdict *v, struct sbd_admitted *result)
+{
+	if (v->accepted) {
+		admit_as(who, v, result);
+		return true;
+	}
+	refuse(who, route, result, v->status != 0 ? v->status : 401, v->method, v->why);
+	if (v->status == 401 && v->challenge[0] != '\0')
+		snprintf(result->challenge, sizeof result->challenge, "%s", v->challenge);
+	return false;
+}
+
+/* What the auth service said, as a verdict; false when it failed (a 503, nothing cached). */
+static bool
+answer_verdict(const struct sbd_auth_answer *ans, struct sbd_auth_verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	v->method = SBD_AUTH_REQUEST;
+	if (ans->status >= 200 && ans->status < 300) {
+		v->accepted = true;
+		snprintf(v->identity, sizeof v->identity, "%s", ans->identity);
+	} else if (ans->status == 401 || ans->status == 403) {
+		v->status = ans->status;
+		v->why = ans->status == 401 ? "the auth service asks for a credential" :
+		    "the auth service refused";
+		snprintf(v->challenge, sizeof v->challenge, "%s", ans->challenge);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void
+on_answer(void *arg, const struct sbd_auth_answer *ans)
+{
+	struct sbd_auth_step *s = arg;
+	sbd_auth_done_fn *done = s->done;
+	void *done_arg = s->arg;
+	bool passed = false;
+
+	s->call = NULL; /* it frees itself */
+	if (answer_verdict(ans, &s->verdict)) {
+		sbd_auth_cache_put(s->route->auth, &s->cred, sbd_now_ms(), &s->verdict);
+		passed = apply_verdict(&s->who, s->route, &s->verdict, s->result);
+	} else {
+		const char *route = s->route->route->name;
+
+		atomic_fetch_add(&s->who.ctx->auth.service_failed, 1);
+		if (ans->status != 0)
+			sb_warn("route %s: the auth service answered %d", route, ans->status);
+		else
+			sb_warn("route %s: the auth service: %s", route, ans->why);
+		s->result->status = 503;
+		snprintf(s->result->reason, sizeof s->result->reason,
+		    "route %s: the auth service is not available", route);
+	}
+	step_free(s);
+	done(done_arg, passed ? SBD_AUTH_PASSED : SBD_AUTH_REFUSED);
+}
+
+/*
+ * No local method admits: the auth service decides. s (taken) holds the
+ * credential and the forward lines; a cached answer decides at once.
+ */
+static enum sbd_auth_state
+ask_service(struct sbd_auth_step *s)
+{
+	struct sbd_auth_verdict v;
+	bool passed;
+
+	if (sbd_auth_cache_get(s->route->auth, &s->cred, sbd_now_ms(), &v) &&
+	    v.method == SBD_AUTH_REQUEST) {
+		passed = apply_verdict(&s->who, s->route, &v, s->result);
+		step_free(s);
+		return passed ? SBD_AUTH_PASSED : SBD_AUTH_REFUSED;
+	}
+	s->call = sbd_auth_call_start(s->who.loop, sbd_auth_rt_service(s->route->auth),
+	    s->cred.forward != NULL ? s->cred.forward : "", on_answer, s);
+	return SBD_AUTH_WAITING;
+}
+
+static struct sbd_auth_step *
+step_new(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_credential *cred, struct sbd_admitted *result, sbd_auth_done_fn *done, void *arg)
+{
+	struct sbd_auth_step *s = sb_xcalloc(1, sizeof *s);
+
+	s->who = *who;
+	s->who.client = NULL; /* only the loop's step uses it */
+	s->route = sbd_route_rt_ref(route);
+	s->cred = *cred;
+	memset(cred, 0, sizeof *cred);
+	s->result = result;
+	s->done = done;
+	s->arg = arg;
+	return s;
+}
+
 static void
 slow_done(void *arg)
 {
 	struct sbd_auth_step *s = arg;
 
-	if (s->done != NULL) {
-		sbd_auth_cache_put(s->route->auth, &s->cred, sbd_now_ms(), &s->verdict);
-		if (s->verdict.accepted)
-			admit_as(&s->who, &s->verdict, s->result);
-		else
-			refuse(&s->who, s->route, s->result, 401, s->verdict.method, s->verdict.why);
-		s->done(s->arg, s->verdict.accepted ? SBD_AUTH_PASSED : SBD_AUTH_REFUSED);
+	if (s->done == NULL) {
+		step_free(s);
+		return;
 	}
+	sbd_auth_cache_put(s->route->auth, &s->cred, sbd_now_ms(), &s->verdict);
+	if (!s->verdict.accepted && sbd_auth_rt_service(s->route->auth) != NULL) {
+		/* the step stays the admission's, now waiting on the loop */
+		sbd_auth_done_fn *done = s->done;
+		void *done_arg = s->arg;
+		enum sbd_auth_state st = ask_service(s);
+
+		if (st != SBD_AUTH_WAITING)
+			done(done_arg, st);
+		return;
+	}
+	if (s->verdict.accepted)
+		admit_as(&s->who, &s->verdict, s->result);
+	else
+		refuse(&s->who, s->route, s->result, 401, s->verdict.method, s->verdict.why);
+	s->done(s->arg, s->verdict.accepted ? SBD_AUTH_PASSED : SBD_AUTH_REFUSED);
 	step_free(s);
 }
 
@@ -164,8 +327,13 @@ slow_drop(void *arg)
 void
 sbd_auth_step_cancel(struct sbd_auth_step *step)
 {
-	if (step != NULL)
-		step->done = NULL; /* the job frees it when it comes back */
+	if (step == NULL)
+		return;
+	step->done = NULL; /* a job frees it when it comes back */
+	if (step->call != NULL) {
+		sbd_auth_call_cancel(step->call);
+		step_free(step);
+	}
 }
 
 /* Which slow method takes a credential, or -1 when none of the route's does. */
@@ -178,6 +346,20 @@ slow_method(const struct sbd_auth_rt *rt, const struct sbd_credential *c)
 	    sbd_jwt_looks_like(c->secret))
 		return SBD_AUTH_JWT;
 	return -1;
+}
+
+/* The auth service decides (it takes cred); *step holds it while it waits. */
+static enum sbd_auth_state
+identify_by_service(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_credential *cred, struct sbd_admitted *result, sbd_auth_done_fn *done, void *arg,
+    struct sbd_auth_step **step)
+{
+	struct sbd_auth_step *s = step_new(who, route, cred, result, done, arg);
+	enum sbd_auth_state st = ask_service(s);
+
+	if (st == SBD_AUTH_WAITING)
+		*step = s;
+	return st;
 }
 
 enum sbd_auth_state
@@ -205,6 +387,9 @@ sbd_auth_identify(const struct sbd_auth_who *who, struct sbd_route_rt *route,
 	}
 	const struct sb_auth *a = route->route->auth;
 	bool others = a->tokens != NULL || a->basic != NULL || a->jwt != NULL;
+	bool service = sbd_auth_rt_service(rt) != NULL;
+	if (service && (cred->type == SBD_CRED_NONE || cred->type == SBD_CRED_BAD || !others))
+		return identify_by_service(who, route, cred, result, done, arg, step);
 	if (cred->type == SBD_CRED_NONE || !others) {
 		if (cert < 0 || !others)
 			refuse(who, route, result, 403, cert < 0 ? SBD_AUTH_CLIENT_CERT : -1,
@@ -218,41 +403,31 @@ sbd_auth_identify(const struct sbd_auth_who *who, struct sbd_route_rt *route,
 		goto out;
 	}
 	if (sbd_auth_cache_get(rt, cred, sbd_now_ms(), &v)) {
-		if (v.accepted) {
-			admit_as(who, &v, result);
+		if (!v.accepted && service)
+			return identify_by_service(who, route, cred, result, done, arg, step);
+		if (apply_verdict(who, route, &v, result))
 			st = SBD_AUTH_PASSED;
-		} else {
-			refuse(who, route, result, 401, v.method, v.why);
-		}
 		goto out;
 	}
 	if (cred->type == SBD_CRED_BEARER && sbd_auth_rt_has_tokens(rt)) {
 		sbd_auth_check_token(rt, cred->secret, &v);
 		if (v.accepted || slow_method(rt, cred) < 0) {
 			sbd_auth_cache_put(rt, cred, sbd_now_ms(), &v);
-			if (v.accepted) {
-				admit_as(who, &v, result);
+			if (!v.accepted && service)
+				return identify_by_service(who, route, cred, result, done, arg, step);
+			if (apply_verdict(who, route, &v, result))
 				st = SBD_AUTH_PASSED;
-			} else {
-				refuse(who, route, result, 401, v.method, v.why);
-			}
 			goto out;
 		}
 	}
 	if (slow_method(rt, cred) < 0) {
+		if (service)
+			return identify_by_service(who, route, cred, result, done, arg, step);
 		refuse(who, route, result, 401, -1, cred->type == SBD_CRED_BASIC ?
 		    "this route takes no user name and password" : "the token is not valid");
 		goto out;
 	}
-	struct sbd_auth_step *s = sb_xcalloc(1, sizeof *s);
-	s->who = *who;
-	s->who.client = NULL; /* only the loop's step uses it */
-	s->route = sbd_route_rt_ref(route);
-	s->cred = *cred;
-	memset(cred, 0, sizeof *cred);
-	s->result = result;
-	s->done = done;
-	s->arg = arg;
+	struct sbd_auth_step *s = step_new(who, route, cred, result, done, arg);
 	struct sbd_job job = {
 		.work = slow_work, .done = slow_done, .drop = slow_drop, .loop = who->loop, .arg = s,
 	};

@@ -35,14 +35,26 @@ struct sbd_auth_who {
 	unsigned ipv6_prefix;
 };
 
+/* What the request shows that auth may look at (any of them may be NULL but target and client). */
+struct sbd_auth_headers {
+	const char *authorization;
+	const char *cookie;         /* all Cookie fields, joined */
+	const char *subprotocols;   /* all Sec-WebSocket-Protocol fields, joined */
+	const char *target;         /* the request target as sent */
+	const char *host;
+	const char *client;         /* the client's address, for X-Forwarded-For */
+	bool tls;                   /* the client came over TLS */
+};
+
 /*
  * HTTP thread: the credential the route's auth.from finds in the request
- * (the first source that has one), or type NONE. target is the request
- * target; when a query source names a parameter, *stripped is the target
- * without it (else NULL), for whatever is replayed to a backend.
+ * (the first source that has one), or type NONE; for auth "request", the
+ * header lines for the auth service; for a backend token_map, its token
+ * (from auth.from as written, else query:token). When a query source names
+ * a parameter, *stripped is the target without it (else NULL), for whatever
+ * is replayed to a backend.
  */
-void sbd_auth_capture(const struct sbd_route_rt *route, const char *authorization,
-    const char *cookie, const char *subprotocols, const char *target,
+void sbd_auth_capture(const struct sbd_route_rt *route, const struct sbd_auth_headers *h,
     struct sbd_credential *out, char **stripped);
 
 typedef void sbd_auth_done_fn(void *arg, enum sbd_auth_state st);

@@ -197,7 +197,8 @@ admit_on_loop(void *arg)
 			.ipv6_prefix = t->route->config->policy->limits.ipv6_prefix,
 		};
 
-		if (t->route->route->auth != NULL || t->route->route->rate != NULL)
+		if (t->route->route->auth != NULL || t->route->route->rate != NULL ||
+		    t->route->token_map != NULL)
 			c->admission = sbd_admission_start_auth(&who, &t->cred, c->ctx->pools,
 			    t->route, t->connect_timeout_ms, on_admitted, c);
 		else

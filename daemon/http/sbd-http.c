@@ -326,13 +326,27 @@ check_field(void *arg, const char *name, const char *value)
 static void
 capture_credential(struct sbd_request *r)
 {
+	const struct sbd_conn_info *ci = sbd_conn_info(r->conn);
+	const struct sb_listener *lis = sb_policy_find_listener(r->config->policy, ci->listener);
 	char *cookie = sbd_request_header_joined(r, "Cookie");
 	char *protocols = sbd_request_header_joined(r, "Sec-WebSocket-Protocol");
+	char client[SB_ADDR_TEXT_MAX];
 	char *stripped = NULL;
+	struct sbd_auth_headers h = {
+		.authorization = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
+		    "Authorization"),
+		.cookie = cookie,
+		.subprotocols = protocols,
+		.target = r->raw_uri,
+		.host = MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND, "Host"),
+		.client = client,
+		.tls = lis != NULL && lis->tls != NULL,
+	};
 
-	sbd_auth_capture(r->route, MHD_lookup_connection_value(r->mhd, MHD_HEADER_KIND,
-	    "Authorization"), cookie, protocols, r->raw_uri, &r->cred, &stripped);
-	sbd_cred_replay_init(&r->replay, r->route->route->auth, cookie, protocols);
+	sb_addr_format_host((const struct sockaddr *)&ci->addr, client);
+	sbd_auth_capture(r->route, &h, &r->cred, &stripped);
+	if (r->route->route->auth != NULL)
+		sbd_cred_replay_init(&r->replay, r->route->route->auth, cookie, protocols);
 	if (stripped != NULL) {
 		free(r->raw_uri);
 		r->raw_uri = stripped;
@@ -374,7 +388,7 @@ decide(struct sbd_request *r, const char *method, const char *version)
 	}
 	if (r->verdict.status != 101)
 		return refuse(r, r->verdict.status, r->verdict.reason);
-	if (r->route->route->auth != NULL)
+	if (r->route->route->auth != NULL || r->route->route->backend.token_map != NULL)
 		capture_credential(r);
 	if (r->ops->check != NULL && !r->ops->check(r, r->route, &r->prep, &r->verdict))
 		return refuse(r, r->verdict.status, r->verdict.reason);

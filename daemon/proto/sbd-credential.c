@@ -30,8 +30,13 @@ sbd_cred_clear(struct sbd_credential *c)
 {
 	wipe_free(c->secret);
 	wipe_free(c->user);
+	wipe_free(c->map_token);
+	wipe_free(c->forward);
 	c->secret = NULL;
 	c->user = NULL;
+	c->map_token = NULL;
+	c->forward = NULL;
+	c->forward_key_len = 0;
 	c->type = SBD_CRED_NONE;
 }
 

@@ -26,9 +26,17 @@ struct sbd_credential {
 	enum sb_cred_kind source; /* where it came from */
 	char *secret;             /* BEARER: the token; BASIC: the password */
 	char *user;               /* BASIC */
+	char *map_token;          /* the token a backend token_map looks up, or NULL */
+	/*
+	 * Route auth "request": the header lines sent to the auth service, the
+	 * credential-bearing ones (Authorization, Cookie) first, forward_key_len
+	 * bytes of them: what its answer is cached by. NULL when not asked.
+	 */
+	char *forward;
+	size_t forward_key_len;
 };
 
-/* Wipes and frees the secret and the user; the type becomes NONE. */
+/* Wipes and frees the secret, the user, the map token and the forward lines; the type becomes NONE. */
 void sbd_cred_clear(struct sbd_credential *c);
 
 /* "Bearer TOKEN" or "Basic BASE64(user:password)"; another scheme is NONE. */

@@ -4,6 +4,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
@@ -15,9 +16,10 @@
 
 #include "sb-alloc.h"
 #include "sbd-ctx.h"
+#include "sbd-file.h"
 #include "sbd-jwt.h"
+#include "sbd-tls-client.h"
 
-#define AUTH_FILE_MAX (4 * 1024 * 1024)
 #define CACHE_SLOTS   1024
 #define CACHE_OK_MS   10000 /* an accepted credential is checked again after this */
 #define CACHE_BAD_MS  2000  /* a refused one: long enough to blunt a flood, short for a typo */
@@ -37,46 +39,11 @@ struct sbd_auth_rt {
 	size_t n_users;
 	bool has_basic;
 	struct sbd_jwt_keys *keys;
+	struct sbd_auth_service *service;
 	uint8_t cache_key[32];
 	pthread_mutex_t lock;
 	struct cache_slot *cache;
 };
-
-/* Reads all of a (regular) file; NULL with *why. */
-static char *
-slurp(const char *file, size_t *len, const char **why)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	char *text = NULL;
-	size_t got = 0;
-
-	*why = NULL;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*why = strerror(errno);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > AUTH_FILE_MAX) {
-		*why = S_ISREG(st.st_mode) ? "larger than 4 MiB" : "not a regular file";
-		goto out;
-	}
-	text = sb_xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	text[got] = '\0';
-	*len = got;
-out:
-	if (fd >= 0)
-		close(fd);
-	return text;
-}
 
 /* One of auth's files (name as the policy writes it): all of it, or NULL with an error at path. */
 static char *
@@ -85,21 +52,12 @@ read_auth_file(const struct sb_policy *p, const char *what, const char *name, co
 {
 	char *file = sb_policy_resolve_path(p, name);
 	const char *why;
-	char *text = slurp(file, len, &why);
+	char *text = sbd_file_read(file, len, &why);
 
 	if (text == NULL)
 		sb_errors_add(errs, path, "%s: cannot read \"%s\": %s", what, name, why);
 	free(file);
 	return text;
-}
-
-static void
-wipe_free(char *text, size_t len)
-{
-	if (text == NULL)
-		return;
-	gnutls_memset(text, 0, len);
-	free(text);
 }
 
 static int
@@ -115,7 +73,7 @@ load_tokens(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
 		    err.why);
 	else
 		rt->has_tokens = text != NULL;
-	wipe_free(text, len);
+	sbd_file_wipe(text, len);
 	return rt->has_tokens ? 0 : -1;
 }
 
@@ -132,7 +90,7 @@ load_basic(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
 		    err.why);
 	else
 		rt->has_basic = text != NULL;
-	wipe_free(text, len);
+	sbd_file_wipe(text, len);
 	return rt->has_basic ? 0 : -1;
 }
 
@@ -146,8 +104,41 @@ load_keys(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
 
 	if (text != NULL && (rt->keys = sbd_jwt_keys_load(text, len, &why)) == NULL)
 		sb_errors_add(errs, path, "jwt.keys: %s: %s", rt->conf->jwt->keys, why);
-	wipe_free(text, len);
+	sbd_file_wipe(text, len);
 	return rt->keys != NULL ? 0 : -1;
+}
+
+/* The auth service's address (a name: its first) and, for https, a verifying client. */
+static int
+load_service(struct sbd_auth_rt *rt, const struct sb_policy *p, const char *path,
+    struct sb_errors *errs)
+{
+	static const struct sb_backend_tls verify = { .verify = true };
+	const struct sb_auth_request *r = rt->conf->request;
+	struct sbd_auth_service *svc = sb_xcalloc(1, sizeof *svc);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	char port[8], where[64];
+	int rc;
+
+	rt->service = svc;
+	svc->conf = r;
+	snprintf(port, sizeof port, "%u", r->parsed.hp.port);
+	if (sb_hostport_to_sockaddr(&r->parsed.hp, &svc->addr, &svc->addr_len) < 0) {
+		rc = getaddrinfo(r->parsed.hp.host, port, &hints, &res);
+		if (rc != 0 || res == NULL) {
+			sb_errors_add(errs, path, "request.url: cannot resolve %s: %s",
+			    r->parsed.hp.host, gai_strerror(rc));
+			return -1;
+		}
+		memcpy(&svc->addr, res->ai_addr, res->ai_addrlen);
+		svc->addr_len = res->ai_addrlen;
+		freeaddrinfo(res);
+	}
+	snprintf(where, sizeof where, "%s.request.url", path);
+	if (r->parsed.tls && (svc->tls = sbd_tls_client_new(p, &verify, false, where, errs)) == NULL)
+		return -1;
+	return 0;
 }
 
 struct sbd_auth_rt *
@@ -170,6 +161,8 @@ sbd_auth_rt_new(const struct sb_policy *p, const struct sb_auth *a, const char *
 		rc = -1;
 	if (a->jwt != NULL && load_keys(rt, p, path, errs) < 0)
 		rc = -1;
+	if (a->request != NULL && load_service(rt, p, path, errs) < 0)
+		rc = -1;
 	if (rc < 0) {
 		sbd_auth_rt_free(rt);
 		return NULL;
@@ -185,6 +178,10 @@ sbd_auth_rt_free(struct sbd_auth_rt *rt)
 	sbd_token_entries_free(rt->tokens, rt->n_tokens);
 	sbd_htpasswd_entries_free(rt->users, rt->n_users);
 	sbd_jwt_keys_free(rt->keys);
+	if (rt->service != NULL) {
+		sbd_tls_client_unref(rt->service->tls);
+		free(rt->service);
+	}
 	gnutls_memset(rt->cache, 0, CACHE_SLOTS * sizeof *rt->cache);
 	free(rt->cache);
 	pthread_mutex_destroy(&rt->lock);
@@ -213,6 +210,12 @@ bool
 sbd_auth_rt_has_jwt(const struct sbd_auth_rt *rt)
 {
 	return rt->keys != NULL;
+}
+
+const struct sbd_auth_service *
+sbd_auth_rt_service(const struct sbd_auth_rt *rt)
+{
+	return rt->service;
 }
 
 static bool
@@ -414,7 +417,9 @@ cache_key(const struct sbd_auth_rt *rt, const struct sbd_credential *c, uint8_t 
 	if (c->user != NULL)
 		gnutls_hmac(h, c->user, strlen(c->user) + 1);
 	if (c->secret != NULL)
-		gnutls_hmac(h, c->secret, strlen(c->secret));
+		gnutls_hmac(h, c->secret, strlen(c->secret) + 1);
+	if (c->forward != NULL)
+		gnutls_hmac(h, c->forward, c->forward_key_len);
 	gnutls_hmac_deinit(h, out);
 }
 
@@ -447,11 +452,17 @@ sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 {
 	uint8_t key[32];
 
+	uint64_t ttl_ms = v->accepted ? CACHE_OK_MS : CACHE_BAD_MS;
+
+	if (v->method == SBD_AUTH_REQUEST)
+		ttl_ms = (uint64_t)rt->conf->request->cache_s * 1000;
+	if (ttl_ms == 0)
+		return;
 	cache_key(rt, c, key);
 	struct cache_slot *s = &rt->cache[slot_of(key)];
 	pthread_mutex_lock(&rt->lock);
 	memcpy(s->key, key, sizeof key);
-	s->expires_ms = now_ms + (v->accepted ? CACHE_OK_MS : CACHE_BAD_MS);
+	s->expires_ms = now_ms + ttl_ms;
 	s->v = *v;
 	pthread_mutex_unlock(&rt->lock);
 }

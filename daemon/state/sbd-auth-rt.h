@@ -9,6 +9,7 @@
 #include <gnutls/gnutls.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "sb-auth.h"
 #include "sb-errors.h"
@@ -17,6 +18,15 @@
 #include "sbd-credential.h"
 
 struct sbd_auth_rt;
+struct sbd_tls_client;
+
+/* The auth service of "request", resolved when the policy is applied. */
+struct sbd_auth_service {
+	const struct sb_auth_request *conf;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct sbd_tls_client *tls;   /* https: verified against the system store; else NULL */
+};
 
 /* What a check decided, as cached. */
 struct sbd_auth_verdict {
@@ -24,6 +34,8 @@ struct sbd_auth_verdict {
 	int method;                           /* enum sbd_auth_method */
 	char identity[SBD_IDENTITY_MAX + 1];  /* when accepted */
 	const char *why;                      /* static; when refused: says nothing secret */
+	int status;                           /* request: the service's 401 or 403; else 0 */
+	char challenge[192];                  /* request: the service's WWW-Authenticate, or "" */
 };
 
 /* Reads the route's files; NULL with errors at path ("routes[2].auth") when one is wrong. */
@@ -36,6 +48,8 @@ const struct sb_auth *sbd_auth_rt_conf(const struct sbd_auth_rt *rt);
 bool sbd_auth_rt_has_tokens(const struct sbd_auth_rt *rt);
 bool sbd_auth_rt_has_basic(const struct sbd_auth_rt *rt);
 bool sbd_auth_rt_has_jwt(const struct sbd_auth_rt *rt);
+/* NULL when the route's auth has no "request". */
+const struct sbd_auth_service *sbd_auth_rt_service(const struct sbd_auth_rt *rt);
 void sbd_auth_check_token(const struct sbd_auth_rt *rt, const char *token,
     struct sbd_auth_verdict *v);
 /* Slow: crypt_rn. */
@@ -51,7 +65,11 @@ void sbd_auth_check_jwt(const struct sbd_auth_rt *rt, const char *token, int64_t
 int sbd_auth_check_cert(const struct sbd_auth_rt *rt, gnutls_session_t session,
     struct sbd_auth_verdict *v);
 
-/* The cache: by a keyed hash of the credential, never the credential. */
+/*
+ * The cache: by a keyed hash of the credential, never the credential. A
+ * verdict of "request" stands for its cache_s (0: not kept) and is keyed by
+ * the forwarded credential lines too.
+ */
 bool sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
     struct sbd_auth_verdict *v);
 void sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,

@@ -7,6 +7,7 @@
 #include "sbd-auth-rt.h"
 #include "sbd-pool.h"
 #include "sbd-rate.h"
+#include "sbd-token-map.h"
 #include "sbd-tls.h"
 #include "sbd-tls-client.h"
 
@@ -47,6 +48,7 @@ sbd_config_unref(struct sbd_config *c)
 		sbd_auth_rt_free(c->routes[i].auth);
 		sbd_rate_table_free(c->routes[i].rate_address);
 		sbd_rate_table_free(c->routes[i].rate_identity);
+		sbd_token_map_free(c->routes[i].token_map);
 	}
 	free(c->routes);
 	for (size_t i = 0; i < c->policy->n_listeners; i++)

@@ -15,6 +15,7 @@ struct sbd_rate_table;
 struct sbd_route_stats;
 struct sbd_tls_client;
 struct sbd_tls_ctx;
+struct sbd_token_map;
 
 /*
  * A route as the running daemon needs it: its policy entry and what was
@@ -34,6 +35,7 @@ struct sbd_route_rt {
 	struct sbd_auth_rt *auth;      /* route auth: its files as read at apply; NULL: none */
 	struct sbd_rate_table *rate_address;  /* route rate: buckets (NULL: none) */
 	struct sbd_rate_table *rate_identity;
+	struct sbd_token_map *token_map; /* backend token_map: the token picks the server */
 };
 
 /* One applied policy. Immutable once in place; holders keep a reference. */

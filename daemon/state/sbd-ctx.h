@@ -23,12 +23,13 @@ struct sbd_stats;
 struct sbd_tls_tickets;
 struct sbd_workers;
 
-/* Auth by method (tokens, basic, jwt, client_cert): counts, never names. */
+/* Auth by method (tokens, basic, jwt, client_cert, request): counts, never names. */
 enum sbd_auth_method {
 	SBD_AUTH_TOKENS,
 	SBD_AUTH_BASIC,
 	SBD_AUTH_JWT,
 	SBD_AUTH_CLIENT_CERT,
+	SBD_AUTH_REQUEST,
 	SBD_AUTH_METHODS,
 };
 
@@ -40,6 +41,7 @@ struct sbd_auth_counters {
 	                                 * no method takes */
 	atomic_uint_fast64_t rate_limited; /* 429 */
 	atomic_uint_fast64_t busy;      /* 503: the workers' queue was full */
+	atomic_uint_fast64_t service_failed; /* 503: the auth service of "request" failed */
 };
 
 struct sbd_counters {

@@ -117,14 +117,13 @@ sbd_pools_free(struct sbd_pools *t)
 	free(t);
 }
 
-/* A new target, up and ready, in the table (which holds its one reference). Under its lock. */
-static struct sbd_target *
-target_new(struct sbd_pools *t, const char *route, const struct sb_server *server,
-    const struct sockaddr *addr, socklen_t addr_len, const char *text)
+struct sbd_target *
+sbd_target_new(const char *route, const struct sb_server *server, const struct sockaddr *addr,
+    socklen_t addr_len, const char *text)
 {
 	struct sbd_target *tg = sb_xcalloc(1, sizeof *tg);
 
-	atomic_init(&tg->refs, 1); /* the table's */
+	atomic_init(&tg->refs, 1);
 	tg->route = sb_xstrdup(route);
 	tg->server = sb_xstrdup(server->address);
 	tg->host = server->kind == SB_SERVER_INET ? sb_xstrdup(server->hp.host) : NULL;
@@ -135,6 +134,16 @@ target_new(struct sbd_pools *t, const char *route, const struct sb_server *serve
 	tg->backup = server->backup;
 	atomic_init(&tg->health, SBD_TARGET_UP);
 	atomic_init(&tg->admin, SBD_TARGET_READY);
+	return tg;
+}
+
+/* A new target, up and ready, in the table (which holds its one reference). Under its lock. */
+static struct sbd_target *
+target_new(struct sbd_pools *t, const char *route, const struct sb_server *server,
+    const struct sockaddr *addr, socklen_t addr_len, const char *text)
+{
+	struct sbd_target *tg = sbd_target_new(route, server, addr, addr_len, text);
+
 	tg->next = t->head;
 	t->head = tg;
 	return tg;

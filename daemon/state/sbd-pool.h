@@ -120,6 +120,12 @@ size_t sbd_pools_resolved(struct sbd_pools *t, struct sbd_pool *p, const char *r
 void sbd_pools_unresolved(struct sbd_pools *t, struct sbd_pool *p, const struct sb_server *server,
     const char *error);
 
+/*
+ * A target outside the table (a token map's), up and ready, with one
+ * reference: it is freed with its last.
+ */
+struct sbd_target *sbd_target_new(const char *route, const struct sb_server *server,
+    const struct sockaddr *addr, socklen_t addr_len, const char *text);
 struct sbd_target *sbd_target_ref(struct sbd_target *tg);
 void sbd_target_unref(struct sbd_target *tg);
 /*

@@ -1,0 +1,346 @@
+/* sbd-token-map.c - a TokenFile (or a folder of them): read, watched for changes, looked up */
+#include "sbd-token-map.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "sb-alloc.h"
+#include "sb-backend.h"
+#include "sb-log.h"
+#include "sb-path.h"
+#include "sbd-authfile.h"
+#include "sbd-file.h"
+#include "sbd-pool.h"
+
+#define MAP_FILES_MAX  1024 /* files in a folder */
+#define CHECK_EVERY_MS 1000
+
+struct map_entry {
+	char *token;
+	struct sbd_target *target; /* a reference */
+};
+
+struct map {
+	struct map_entry *items;
+	size_t n;
+};
+
+struct sbd_token_map {
+	char *route;
+	char *source;           /* the file or folder, absolute */
+	pthread_mutex_t lock;
+	struct map map;         /* under lock */
+	uint64_t stamp;         /* of the files the map was read from */
+	uint64_t checked_ms;    /* the last look for a change */
+};
+
+static void
+map_clear(struct map *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->items[i].token);
+		sbd_target_unref(m->items[i].target);
+	}
+	free(m->items);
+	m->items = NULL;
+	m->n = 0;
+}
+
+static uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	return (h ^ v) * 0x100000001b3ull;
+}
+
+static uint64_t
+stat_mix(uint64_t h, const struct stat *st)
+{
+	h = mix(h, (uint64_t)st->st_ino);
+	h = mix(h, (uint64_t)st->st_size);
+	h = mix(h, (uint64_t)st->st_mtim.tv_sec);
+	return mix(h, (uint64_t)st->st_mtim.tv_nsec);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The files of the map: source itself, or the regular files of the folder
+ * (names not starting with '.', in name order); *stamp sums up their state.
+ * Returns -1 with *why.
+ */
+static int
+list_files(const char *source, char ***out, size_t *n, uint64_t *stamp, const char **why)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *de;
+	char **files = NULL;
+	size_t count = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (stat(source, &st) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	*stamp = stat_mix(0xcbf29ce484222325ull, &st);
+	if (!S_ISDIR(st.st_mode)) {
+		*out = sb_xcalloc(1, sizeof **out);
+		(*out)[0] = sb_xstrdup(source);
+		*n = 1;
+		return 0;
+	}
+	if ((dir = opendir(source)) == NULL) {
+		*why = strerror(errno);
+		return -1;
+	}
+	files = sb_xcalloc(MAP_FILES_MAX, sizeof *files);
+	while ((de = readdir(dir)) != NULL && count < MAP_FILES_MAX) {
+		char *file;
+
+		if (de->d_name[0] == '.')
+			continue;
+		file = sb_xasprintf("%s/%s", source, de->d_name);
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode))
+			files[count++] = file;
+		else
+			free(file);
+	}
+	closedir(dir);
+	qsort(files, count, sizeof *files, by_name);
+	for (size_t i = 0; i < count; i++) {
+		if (stat(files[i], &st) == 0)
+			*stamp = stat_mix(*stamp, &st);
+	}
+	*out = files;
+	*n = count;
+	return 0;
+}
+
+static void
+free_files(char **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
+
+/* The address of one entry's target; -1 with why (at most cap bytes). */
+static int
+target_addr(const char *file, const struct sb_server *s, struct sockaddr_storage *ss,
+    socklen_t *len, char *text, char *why, size_t cap)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	char port[8];
+	int rc;
+
+	if (s->kind == SB_SERVER_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+		char *dir = sb_path_dir(file);
+		char *path = s->unix_path[0] == '/' ? sb_xstrdup(s->unix_path) :
+		    sb_xasprintf("%s/%s", dir, s->unix_path);
+
+		free(dir);
+		rc = strlen(path) < sizeof sun->sun_path ? 0 : -1;
+		if (rc == 0) {
+			memset(sun, 0, sizeof *sun);
+			sun->sun_family = AF_UNIX;
+			memcpy(sun->sun_path, path, strlen(path));
+			*len = sizeof *sun;
+			snprintf(text, SBD_TARGET_TEXT_MAX, "unix:%s", path);
+		} else {
+			snprintf(why, cap, "UNIX socket path %s is too long", path);
+		}
+		free(path);
+		return rc;
+	}
+	if (s->kind != SB_SERVER_INET) {
+		snprintf(why, cap, "a token's target is host:port or unix:/path");
+		return -1;
+	}
+	if (sb_hostport_to_sockaddr(&s->hp, ss, len) == 0) {
+		sb_addr_format((struct sockaddr *)ss, text);
+		return 0;
+	}
+	/* a name: its first address, as websockify connects */
+	snprintf(port, sizeof port, "%u", s->hp.port);
+	rc = getaddrinfo(s->hp.host, port, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		snprintf(why, cap, "cannot resolve %s: %s", s->hp.host, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	sb_addr_format(res->ai_addr, text);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* One file's entries into m; -1 with why. */
+static int
+read_file(const char *route, const char *file, struct map *m, char *why, size_t cap)
+{
+	size_t len = 0, n = 0;
+	const char *err_text;
+	char *text = sbd_file_read(file, &len, &err_text);
+	struct sbd_tokenmap_entry *entries = NULL;
+	struct sbd_authfile_error err;
+	int rc = 0;
+
+	if (text == NULL) {
+		snprintf(why, cap, "cannot read %s: %s", file, err_text);
+		return -1;
+	}
+	if (sbd_tokenmap_parse(text, len, &entries, &n, &err) < 0) {
+		snprintf(why, cap, "%s line %zu: %s", file, err.line, err.why);
+		rc = -1;
+	}
+	m->items = sb_xrealloc(m->items, (m->n + n + 1) * sizeof *m->items);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct sb_server s;
+		struct sockaddr_storage ss;
+		socklen_t sslen = 0;
+		char addr_text[SBD_TARGET_TEXT_MAX], what[256];
+		const char *bad;
+
+		for (size_t j = 0; j < m->n && rc == 0; j++) {
+			if (strcmp(m->items[j].token, entries[i].token) == 0) {
+				snprintf(why, cap, "%s: a token is listed in two files", file);
+				rc = -1;
+			}
+		}
+		if (rc < 0)
+			break;
+		if (sb_server_parse_address(entries[i].target, &s, &bad) < 0) {
+			snprintf(why, cap, "%s: target %s: %s", file, entries[i].target, bad);
+			rc = -1;
+			break;
+		}
+		if (target_addr(file, &s, &ss, &sslen, addr_text, what, sizeof what) < 0) {
+			snprintf(why, cap, "%s: %s", file, what);
+			rc = -1;
+		} else {
+			m->items[m->n].token = sb_xstrdup(entries[i].token);
+			m->items[m->n].target = sbd_target_new(route, &s, (struct sockaddr *)&ss,
+			    sslen, addr_text);
+			m->n++;
+		}
+		sb_server_clear(&s);
+	}
+	sbd_tokenmap_entries_free(entries, n);
+	sbd_file_wipe(text, len);
+	return rc;
+}
+
+/* The whole map from source; -1 with why (and m empty). */
+static int
+load(const char *route, const char *source, struct map *m, uint64_t *stamp, char *why,
+    size_t cap)
+{
+	char **files;
+	size_t n;
+	const char *err;
+	int rc = 0;
+
+	memset(m, 0, sizeof *m);
+	if (list_files(source, &files, &n, stamp, &err) < 0) {
+		snprintf(why, cap, "cannot read %s: %s", source, err);
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = read_file(route, files[i], m, why, cap);
+	free_files(files, n);
+	if (rc < 0)
+		map_clear(m);
+	return rc;
+}
+
+struct sbd_token_map *
+sbd_token_map_new(const struct sb_policy *p, const struct sb_route *r, const char *path,
+    struct sb_errors *errs)
+{
+	struct sbd_token_map *m = sb_xcalloc(1, sizeof *m);
+	char why[512];
+
+	m->route = sb_xstrdup(r->name);
+	m->source = sb_policy_resolve_path(p, r->backend.token_map);
+	pthread_mutex_init(&m->lock, NULL);
+	if (load(m->route, m->source, &m->map, &m->stamp, why, sizeof why) < 0) {
+		sb_errors_add(errs, path, "%s", why);
+		sbd_token_map_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+sbd_token_map_free(struct sbd_token_map *m)
+{
+	if (m == NULL)
+		return;
+	map_clear(&m->map);
+	pthread_mutex_destroy(&m->lock);
+	free(m->route);
+	free(m->source);
+	free(m);
+}
+
+/* Under lock: reads the files again when they changed. */
+static void
+refresh(struct sbd_token_map *m)
+{
+	char **files;
+	size_t n;
+	uint64_t stamp;
+	const char *err;
+	struct map fresh;
+	char why[512];
+
+	if (list_files(m->source, &files, &n, &stamp, &err) < 0) {
+		sb_warn("route %s: token map %s: %s; the last one read stays", m->route, m->source,
+		    err);
+		return;
+	}
+	free_files(files, n);
+	if (stamp == m->stamp)
+		return;
+	if (load(m->route, m->source, &fresh, &stamp, why, sizeof why) < 0) {
+		sb_warn("route %s: token map: %s; the last one read stays", m->route, why);
+		m->stamp = stamp; /* not again until it changes again */
+		return;
+	}
+	map_clear(&m->map);
+	m->map = fresh;
+	m->stamp = stamp;
+	sb_info("route %s: token map %s read again: %zu tokens", m->route, m->source, m->map.n);
+}
+
+struct sbd_target *
+sbd_token_map_lookup(struct sbd_token_map *m, const char *token, uint64_t now_ms)
+{
+	struct sbd_target *tg = NULL;
+
+	pthread_mutex_lock(&m->lock);
+	if (now_ms >= m->checked_ms + CHECK_EVERY_MS) {
+		m->checked_ms = now_ms;
+		refresh(m);
+	}
+	for (size_t i = 0; i < m->map.n && tg == NULL; i++) {
+		if (strcmp(m->map.items[i].token, token) == 0)
+			tg = sbd_target_ref(m->map.items[i].target);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return tg;
+}
