@@ -124,6 +124,14 @@ static const SwbField route_fields[] = {
 	  "CN=alice,O=Example; CN=bob,O=Example", SWB_FIELD_NAME_LIST, NULL, "Identity" },
 	{ "auth.client_cert.sans", "Alternative names", "comma-separated DNS names, e-mail "
 	  "addresses or URIs", SWB_FIELD_LIST, NULL, "Identity" },
+	{ "auth.request.url", "Service URL", "http:// or https://; asked with the request's "
+	  "credentials when no other method admits it", SWB_FIELD_TEXT, NULL, "Identity" },
+	{ "auth.request.timeout_ms", "Timeout (ms)", "past it: 503; default 1000", SWB_FIELD_INT,
+	  NULL, "Identity" },
+	{ "auth.request.cache_s", "Cache (s)", "an answer is reused this long; 0: ask every "
+	  "time", SWB_FIELD_INT, NULL, "Identity" },
+	{ "auth.request.identity_header", "Identity header", "the answer's header naming the "
+	  "identity, like X-User", SWB_FIELD_TEXT, NULL, "Identity" },
 	{ "rate.per_address.per_s", "Upgrades per second", "new upgrades from one client "
 	  "address (429 past the burst)", SWB_FIELD_INT, NULL, "Rate limits" },
 	{ "rate.per_address.burst", "Burst", "default: the per-second rate", SWB_FIELD_INT, NULL,
@@ -141,6 +149,7 @@ static const struct {
 } folds[] = {
 	{ "auth.jwt.", "JSON Web Tokens" },
 	{ "auth.client_cert.", "Client certificates" },
+	{ "auth.request.", "Auth service" },
 	{ "rate.per_address.", "Per client address" },
 	{ "rate.per_identity.", "Per identity" },
 };

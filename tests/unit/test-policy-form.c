@@ -237,15 +237,15 @@ test_identity_kinds(void)
 }
 
 /*
- * What the form does not show stays as it was: auth members it has no row
- * for (an auth service, a member of a later version) and unknown members of
- * the sub-objects it edits; clearing every row of the form keeps them.
+ * What the form does not show stays as it was: members it has no row for (a
+ * member of a later version) in the sub-objects it edits; clearing every row
+ * of the form keeps them.
  */
 static void
 test_identity_keeps_unknown(void)
 {
 	json_object *route = json_tokener_parse("{\"name\": \"r\", \"auth\": {"
-	    " \"tokens\": \"t.txt\", \"request\": {\"url\": \"http://127.0.0.1:9/check\"},"
+	    " \"tokens\": \"t.txt\", \"request\": {\"url\": \"http://127.0.0.1:9/check\", \"method\": \"HEAD\"},"
 	    " \"jwt\": {\"keys\": \"k.pem\", \"algorithms\": [\"ES256\"]}},"
 	    " \"rate\": {\"per_address\": {\"per_s\": 1, \"window\": 2}, \"global\": 3}}");
 	guint n;
@@ -256,13 +256,14 @@ test_identity_keeps_unknown(void)
 	swb_field_set_text(swb_policy_field_find(SWB_SECTION_ROUTE, "rate.per_address.per_s"),
 	    route, "4");
 	g_assert_cmpstr(member_json(route), ==, "{\"name\":\"r\",\"auth\":{\"tokens\":"
-	    "\"other.txt\",\"request\":{\"url\":\"http://127.0.0.1:9/check\"},\"jwt\":{"
+	    "\"other.txt\",\"request\":{\"url\":\"http://127.0.0.1:9/check\",\"method\":"
+	    "\"HEAD\"},\"jwt\":{"
 	    "\"keys\":\"k.pem\",\"algorithms\":[\"ES256\"]}},\"rate\":{\"per_address\":{"
 	    "\"per_s\":4,\"window\":2},\"global\":3}}");
 	for (guint i = 0; i < n; i++)
 		swb_field_set_text(&fields[i], route, "");
-	g_assert_cmpstr(member_json(route), ==, "{\"auth\":{\"request\":{\"url\":"
-	    "\"http://127.0.0.1:9/check\"},\"jwt\":{\"algorithms\":[\"ES256\"]}},"
+	g_assert_cmpstr(member_json(route), ==, "{\"auth\":{\"request\":{\"method\":"
+	    "\"HEAD\"},\"jwt\":{\"algorithms\":[\"ES256\"]}},"
 	    "\"rate\":{\"per_address\":{\"window\":2},\"global\":3}}");
 	json_object_put(route);
 }
