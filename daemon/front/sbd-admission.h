@@ -31,7 +31,7 @@ struct sbd_admitted {
 	struct sbd_target *target; /* 101: its server, held (sbd_target_release), taken likewise */
 	char identity[SBD_IDENTITY_MAX + 1]; /* who the route's auth found, or "" */
 	int auth_method;        /* enum sbd_auth_method that named it, or -1 */
-	char challenge[192];    /* 401: WWW-Authenticate */
+	char challenge[192];    /* 401: WWW-Authenticate values, one a line */
 	unsigned retry_after_s; /* 429: Retry-After */
 };
 

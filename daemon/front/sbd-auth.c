@@ -117,7 +117,11 @@ sbd_auth_capture(const struct sbd_route_rt *route, const struct sbd_auth_headers
 	}
 }
 
-/* The challenge of a 401: Bearer, and Basic where basic is a method. */
+/*
+ * The challenges of a 401: Bearer, and Basic where basic is a method, one a line: each goes
+ * out as a WWW-Authenticate header of its own, as browsers (Chromium) only read one
+ * challenge a header and would never answer a Basic behind a Bearer.
+ */
 static void
 challenge(const struct sbd_route_rt *route, struct sbd_admitted *result)
 {
@@ -126,7 +130,7 @@ challenge(const struct sbd_route_rt *route, struct sbd_admitted *result)
 
 	if (a->basic != NULL)
 		snprintf(result->challenge, sizeof result->challenge,
-		    "Bearer realm=\"%s\", Basic realm=\"%s\", charset=\"UTF-8\"", realm, realm);
+		    "Bearer realm=\"%s\"\nBasic realm=\"%s\", charset=\"UTF-8\"", realm, realm);
 	else
 		snprintf(result->challenge, sizeof result->challenge, "Bearer realm=\"%s\"", realm);
 }

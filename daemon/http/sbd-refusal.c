@@ -84,8 +84,17 @@ sbd_refusal_queue_auth(struct MHD_Connection *mc, int status, const char *reason
 
 	if (resp == NULL)
 		return MHD_NO;
-	if (status == 401 && challenge != NULL && challenge[0] != '\0')
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+	for (const char *c = status == 401 ? challenge : NULL; c != NULL && *c != '\0';) {
+		size_t n = strcspn(c, "\n");
+		char one[256];
+
+		if (n > 0 && n < sizeof one) {
+			memcpy(one, c, n);
+			one[n] = '\0';
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, one);
+		}
+		c += n + (c[n] == '\n');
+	}
 	if (status == 429) {
 		snprintf(retry, sizeof retry, "%u", retry_after_s > 0 ? retry_after_s : 1);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry);

@@ -23,8 +23,8 @@ const char *sbd_refusal_status_text(int status);
 enum MHD_Result sbd_refusal_queue(struct MHD_Connection *mc, int status, const char *reason,
     const char *upgrade_hint, bool websocket);
 /*
- * The same for route auth and rate: a 401 carries WWW-Authenticate:
- * challenge, a 429 Retry-After: retry_after_s (at least 1).
+ * The same for route auth and rate: a 401 carries a WWW-Authenticate header
+ * for each line of challenge, a 429 Retry-After: retry_after_s (at least 1).
  */
 enum MHD_Result sbd_refusal_queue_auth(struct MHD_Connection *mc, int status, const char *reason,
     const char *challenge, unsigned retry_after_s);

@@ -50,7 +50,7 @@ struct sbd_request {
 	struct sbd_cred_replay replay; /* the credential headers as a backend may see them */
 	char identity[SBD_IDENTITY_MAX + 1]; /* who the admission found, or "" */
 	int auth_method;           /* and by which method, or -1 */
-	char challenge[192];       /* 401: WWW-Authenticate */
+	char challenge[192];       /* 401: WWW-Authenticate values, one a line */
 	unsigned retry_after_s;    /* 429: Retry-After */
 	gnutls_session_t backend_tls; /* TLS to the backend, or NULL */
 	struct sbd_target *target; /* the backend's server, held */

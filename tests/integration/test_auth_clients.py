@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Route auth with real clients and tools: python3-websockets with a Bearer header, a cookie
 and a subprotocol token; headless Chromium with a cookie set by a page, with ?token= in
-the WebSocket URL (noVNC's way) and with a subprotocol token; curl -u against an htpasswd file made by htpasswd -B; JWTs
+the WebSocket URL (noVNC's way), with a subprotocol token and with user:password in the
+URL (answered after the Basic challenge); curl -u against an htpasswd file made by htpasswd -B; JWTs
 made by python3-jwt (RS256, ES256 and EdDSA, keys from a JWKS and from a PEM file); a client
 certificate inside and outside client_cert's lists on an mTLS listener. Each case greps
 everything it captured (the log, every event, connections.list, refusal bodies) for every
@@ -196,6 +197,9 @@ async function main() {
   results['subprotocol token'] = await echo(CFG.wss + '/proto',
                                             ['bearer.' + CFG.query_token, 'binary'], 'binary');
   results['wrong subprotocol token'] = await echo(CFG.wss + '/proto', ['bearer.x', 'binary']);
+  // user:password in the URL: Chromium sends them after the 401's Basic challenge
+  results['basic in the URL'] = await echo(CFG.wss.replace('//', '//carol:' +
+                                           encodeURIComponent(CFG.password) + '@') + '/basic');
   document.getElementById('result').textContent = JSON.stringify(results);
   await fetch('/done', { method: 'POST', body: JSON.stringify(results) });
 }
@@ -205,7 +209,8 @@ main();
 
 EXPECTED = {'no cookie yet': 'refused', 'cookie': 'ok',
             'query token': 'ok', 'wrong query token': 'refused', 'no query token': 'refused',
-            'subprotocol token': 'ok', 'wrong subprotocol token': 'refused'}
+            'subprotocol token': 'ok', 'wrong subprotocol token': 'refused',
+            'basic in the URL': 'ok'}
 
 
 @suite.case('Chromium: a cookie set by the page, ?token= in the URL (noVNC), a subprotocol',
@@ -225,16 +230,20 @@ def _(t):
         w.ws_route('novnc', 'builtin:echo', '/websockify',
                    auth={'from': ['query:token'], 'tokens': tokens}),
         w.ws_route('proto', 'builtin:echo', '/proto', subprotocols=['binary'],
-                   auth={'from': ['subprotocol'], 'tokens': tokens})])
+                   auth={'from': ['subprotocol'], 'tokens': tokens}),
+        w.ws_route('basic', 'builtin:echo', '/basic', auth={'basic': htpasswd_file(t)})])
     cap = Capture(t, d)
-    cfg = {'wss': 'wss://127.0.0.1:%d' % ports[True], 'cookie_token': ALICE, 'query_token': BOB, 'step_ms': 20000}
+    cfg = {'wss': 'wss://127.0.0.1:%d' % ports[True], 'cookie_token': ALICE, 'query_token': BOB,
+           'password': PASSWORD, 'step_ms': 20000}
     server.page = (PAGE % {'cfg': json.dumps(cfg)}).encode()
     results = page_results(chromium_dump(t, server.origin + '/'))
     print('# page results: %s' % json.dumps(results, sort_keys=True))
     h.check_eq(results, EXPECTED, 'what the page saw')
-    events = cap.audit([ALICE, BOB])
-    h.check_eq(identities(events), ['alice', 'bob', 'bob'], 'identities of the opened ones')
-    h.check_eq(rejected(events), [401] * 4, 'statuses of upgrade.rejected')
+    events = cap.audit([ALICE, BOB, PASSWORD,
+                        base64.b64encode(('carol:' + PASSWORD).encode()).decode()])
+    h.check_eq(identities(events), ['alice', 'bob', 'bob', 'carol'],
+               'identities of the opened ones')
+    h.check_eq(rejected(events), [401] * 5, 'statuses of upgrade.rejected')
     h.check('/websockify' in d.log_text(), 'the log names the query route\'s path')
     d.stop()
 
@@ -256,17 +265,25 @@ def curl(t, port, path, *args):
         return int(r.stdout), f.read(), g.read()
 
 
-@suite.case('curl -u user:pass against an htpasswd file made by htpasswd -B')
-def _(t):
+# a password may hold ':' (only the user name may not) and any UTF-8
+PASSWORDS = {'carol': PASSWORD, 'dave': PASSWORD + ':d\u00e9j\u00e0'}
+
+
+def htpasswd_file(t):
+    """carol and dave with their PASSWORDS, written by htpasswd -B (bcrypt)."""
     htpasswd = need_tool('htpasswd', 'apache2-utils')
     users = t.path('users.htpasswd')
-    # a password may hold ':' (only the user name may not) and any UTF-8
-    passwords = {'carol': PASSWORD, 'dave': PASSWORD + ':d\u00e9j\u00e0'}
     for flags, user in (('-cbB', 'carol'), ('-bB', 'dave')):
-        subprocess.run([htpasswd, flags, '-C', '5', users, user, passwords[user]], check=True,
+        subprocess.run([htpasswd, flags, '-C', '5', users, user, PASSWORDS[user]], check=True,
                        capture_output=True, timeout=30)
     with open(users) as f:
         h.check(f.read().count(':$2y$') == 2, 'htpasswd -B wrote bcrypt entries')
+    return users
+
+
+@suite.case('curl -u user:pass against an htpasswd file made by htpasswd -B')
+def _(t):
+    users = htpasswd_file(t)
     total = 100000
     source = t.backend(h.SourceBackend, total, 5)
     port = h.free_port()
@@ -275,7 +292,7 @@ def _(t):
                 auth={'basic': users, 'realm': 'curl test'})]))
     cap = Capture(t, d)
     for user in ('carol', 'dave'):
-        status, head, body = curl(t, port, '/tunnel', '-u', '%s:%s' % (user, passwords[user]))
+        status, head, body = curl(t, port, '/tunnel', '-u', '%s:%s' % (user, PASSWORDS[user]))
         h.check_eq(status, 101, 'status for %s' % user)
         h.check_eq(hashlib.sha256(body).hexdigest(), h.pattern_sha256(total, 5),
                    'the backend\'s bytes through the tunnel for %s' % user)
@@ -284,9 +301,14 @@ def _(t):
                        ('no credential', [])):
         status, head, body = curl(t, port, '/tunnel', *args)
         h.check_eq(status, 401, 'status for %s' % what)
-        h.check_in('Basic realm="curl test"', head, 'the challenge for %s' % what)
+        # one challenge a header line: browsers read no second one behind a comma
+        challenges = [line.split(':', 1)[1].strip() for line in head.splitlines()
+                      if line.lower().startswith('www-authenticate:')]
+        h.check_eq(challenges, ['Bearer realm="curl test"',
+                                'Basic realm="curl test", charset="UTF-8"'],
+                   'the challenges for %s' % what)
         cap.body('the 401 for %s' % what, head + body.decode(errors='replace'))
-    basic = [base64.b64encode(('%s:%s' % kv).encode()).decode() for kv in passwords.items()]
+    basic = [base64.b64encode(('%s:%s' % kv).encode()).decode() for kv in PASSWORDS.items()]
     events = cap.audit([PASSWORD] + basic)
     h.check_eq(identities(events), ['carol', 'dave'], 'identities of the opened ones')
     h.check_eq(rejected(events), [401, 401, 401], 'statuses of upgrade.rejected')
