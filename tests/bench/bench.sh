@@ -16,6 +16,6 @@ ulimit -n "$hard"
 out=$(mktemp -d "${TMPDIR:-/tmp}/sb-bench-XXXXXX")
 trap 'rm -rf "$out"' EXIT
 ${CC:-cc} -O2 -std=gnu17 -D_GNU_SOURCE -Wall -Wextra -o "$out/bench-client" \
-	"$here/bench-client.c" -pthread $(pkg-config --cflags --libs gnutls)
+	"$here"/client/*.c -pthread $(pkg-config --cflags --libs gnutls)
 
 SB_BUILD_ROOT=$build BENCH_CLIENT=$out/bench-client /usr/bin/python3 "$here/bench.py" "$@"

@@ -28,6 +28,7 @@ Needs haproxy, nginx and libnginx-mod-stream (Debian), cc, libgnutls28-dev and c
 """
 
 import argparse
+import glob
 import os
 import platform
 import resource
@@ -62,9 +63,9 @@ def run_text(argv):
 def compile_client(out_dir):
     exe = os.path.join(out_dir, 'bench-client')
     flags = run_text(['pkg-config', '--cflags', '--libs', 'gnutls']).split()
+    sources = sorted(glob.glob(os.path.join(HERE, 'client', '*.c')))
     subprocess.run([os.environ.get('CC', 'cc'), '-O2', '-std=gnu17', '-D_GNU_SOURCE', '-Wall',
-        '-Wextra', '-pthread', '-o', exe, os.path.join(HERE, 'bench-client.c')] + flags,
-        check=True, timeout=120)
+        '-Wextra', '-pthread', '-o', exe] + sources + flags, check=True, timeout=120)
     return exe
 
 
