@@ -69,10 +69,18 @@ def compile_client(out_dir):
     return exe
 
 
-def raise_fd_limit():
-    """Each connection costs a descriptor in the client, the server and the backend."""
+def raise_fd_limit(want=65536):
+    """Each connection costs a descriptor in the client, the server and the backend: the soft
+    limit goes up to want (at most the hard one), the hard one too where this process may
+    (CAP_SYS_RESOURCE). The servers and clients started later inherit both."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return
+        except (ValueError, OSError):
+            pass
+    want = want if hard == resource.RLIM_INFINITY else min(hard, want)
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
@@ -176,7 +184,9 @@ class Server:
         pol = h.policy([{'name': 'tls', 'bind': '127.0.0.1:%d' % self.tls_port, 'tls': tls},
             h.plain_listener('plain', self.plain_port)],
             [h.route('echo', self.echo_port, path='/echo'),
-             h.route('ws', self.echo_port, path='/ws', upgrade='websocket', mode='websocket')],
+             h.route('ws', self.echo_port, path='/ws', upgrade='websocket', mode='websocket'),
+             h.route('starttls', self.echo_port, upgrade='TLS/1.0', mode='tls',
+                 listeners=['plain'], tls={'cert': self.cert.cert, 'key': self.cert.key})],
             limits={'max_connections': self.max_conns(), 'max_per_ip': self.max_conns()})
         self.daemon = self.ctx.daemon(pol, args=['--threads', '1', '--log-level', 'info'],
             name=os.path.basename(self.dir))
@@ -345,7 +355,9 @@ def echo_mbps(client, argv, nbytes):
 
 
 def idle_kib_per_conn(client, server, tls, count, echo_port, argv=None, prefix=()):
-    """The server's RSS growth per idle connection, every one bridged to the backend."""
+    """The server's RSS growth per idle connection, every one bridged to the backend; then a
+    few bytes echoed through each of them. Returns KiB per connection, the RSS before, and
+    how many connections did not echo (lost)."""
     wait_until(lambda: established_to(echo_port) == 0, 60, 'earlier connections to close')
     time.sleep(1.0)
     before = tree_rss_kib(server.pid)
@@ -359,10 +371,16 @@ def idle_kib_per_conn(client, server, tls, count, echo_port, argv=None, prefix=(
             '%d connections from %s to the backend' % (count, server.name))
         time.sleep(1.0)
         during = tree_rss_kib(server.pid)
+        proc.stdin.write('echo\n')
+        proc.stdin.flush()
+        answer = proc.stdout.readline().split()
+        if len(answer) != 4 or answer[0] != 'echoed':
+            raise RuntimeError('bench-client --idle against %s, echo: %r' % (server.name,
+                ' '.join(answer)))
     finally:
         proc.stdin.close()
         proc.wait(timeout=120)
-    return (during - before) / count, before
+    return (during - before) / count, before, int(answer[3])
 
 
 def rotated(seq, k):
@@ -428,7 +446,11 @@ def memory(client, ctx, cert, args):
             for s in rotated(servers, run):
                 if k == 'tls':
                     s.check_suite()
-                per, before = idle_kib_per_conn(client, s, k == 'tls', args.conns, echo_port)
+                per, before, lost = idle_kib_per_conn(client, s, k == 'tls', args.conns,
+                    echo_port)
+                if lost:
+                    print('  %s %s: %d of %d idle connections did not echo' % (k, s.name, lost,
+                        args.conns))
                 figs[(k, s.name)].append(per)
                 base[s.name].append(before)
             for s in servers:

@@ -29,9 +29,13 @@ Rows (bench-client --load, one thread per connection):
   comes: Nagle's algorithm on, and (second row, TCP_NODELAY set) its one X25519 key share
   (median and p99 from the end of the handshake, and the median from connect, in ms);
 - resident memory per idle upgraded connection (KiB): tunnel and websocket mode, TLS and
-  plain, with --mem-counts held (each proxy holds two descriptors per connection, so the
-  count is capped by the hard descriptor limit); fresh servers for every figure; VmRSS
-  summed over the server's processes, with them open minus before, over their number.
+  plain, and switchboardd's tls mode (RFC 2817: TLS starts after the 101 on a plain
+  listener; HAProxy and nginx, which do not speak it, hold a TLS tunnel there), with
+  --mem-counts held (each proxy holds two descriptors per connection, so the count is capped
+  by the hard descriptor limit, which is raised first where this process may); fresh
+  servers for every figure; VmRSS summed over the server's processes, with them open minus
+  before, over their number. Then a few bytes go through every held connection and back:
+  the connections that did not echo are counted (a row of its own).
 
   tests/bench/bench_table.py [--build DIR] [--runs 3] [--seconds 5] [--warmup 2]
       [--only tls1,tls16,ws16,upgrades,rtt,latency,memory] [--mem-counts 2000,10000]
@@ -182,38 +186,49 @@ def load_rows(client, ctx, cert, args, results):
         s.stop()
 
 
+# RFC 2817 (switchboardd's tls mode): HAProxy and nginx do not speak it; their row shows their
+# idle TLS tunnel (TLS ends at them, then bytes), the same work after the handshake.
+MEM_MODES = (('tunnel', 'tls'), ('tunnel', 'plain'), ('websocket', 'tls'),
+    ('websocket', 'plain'), ('rfc2817', 'tls'))
+
+
 def memory_rows(client, ctx, cert, args, results):
+    bc.raise_fd_limit(2 * max(args.mem_counts) + 1000)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    cap = (hard - 300) // 2
+    cap = (hard - 100) // 2 if hard != resource.RLIM_INFINITY else max(args.mem_counts)
     counts = [min(c, cap) for c in args.mem_counts]
     if counts != args.mem_counts:
         print('  memory: at most %d held per proxy here (hard descriptor limit %d, two per '
-            'connection)' % (cap, hard))
+            'connection, and no CAP_SYS_RESOURCE to raise it)' % (cap, hard))
     args.conns = max(counts)
     echo_port, upgrade_port = h.free_port(), h.free_port()
     ctx.process(on_load_cpu([client, '--echo-server', str(echo_port)]), 'echo-mem',
         port=echo_port)
     ctx.process(on_load_cpu([client, '--upgrade-echo-server', str(upgrade_port)]),
         'upgrade-echo-mem', port=upgrade_port)
-    modes = (('tunnel', True), ('tunnel', False), ('websocket', True), ('websocket', False))
     for run in range(args.mem_runs):
         for count in counts:
-            for mode, tls in modes:
+            for mode, t in MEM_MODES:
+                tls = t == 'tls'
                 servers = start_servers(ctx, cert, echo_port, upgrade_port, args,
-                    'mem-%s-%s-%d-%d' % (mode, tls, count, run))
+                    'mem-%s-%s-%d-%d' % (mode, t, count, run))
                 for s in bc.rotated(servers, run):
                     argv = client_argv(s, True, tls)
                     if mode == 'websocket':
                         argv += ['--ws', '--path', '/ws']
+                    elif mode == 'rfc2817' and s.name == SB:
+                        argv = ['--port', str(s.plain_port), '--starttls', '--sni', 'localhost']
                     port = echo_port if s.name == SB else upgrade_port
-                    key = 'mem-%s-%s-%d' % (mode, 'tls' if tls else 'plain', count)
+                    key = 'mem-%s-%s-%d' % (mode, t, count)
                     try:
-                        per, before = bc.idle_kib_per_conn(client, s, tls, count, port,
+                        per, before, lost = bc.idle_kib_per_conn(client, s, tls, count, port,
                             argv=argv, prefix=on_load_cpu([]))
                     except (RuntimeError, h.Fail) as e:
                         print('  %s, %s: no figure: %s' % (key, s.label, e), flush=True)
                         continue
                     results.setdefault((key, s.label), []).append(({'kib': per}, {}))
+                    results.setdefault(('lost-%d' % count, s.label), []).append(
+                        ({'lost': lost}, {}))
                 for s in servers:
                     s.stop()
         print('  memory run %d of %d done' % (run + 1, args.mem_runs), flush=True)
@@ -287,11 +302,18 @@ def report(results, args, counts):
             higher=False)
         line(title + ', p99', key, 'request_to_101_p99_ms', 2, higher=False)
     for count in counts:
-        for mode in ('tunnel', 'websocket'):
-            for t in ('tls', 'plain'):
-                line('memory per idle %s %s conn, %s held (KiB)' % (mode,
-                    'TLS' if t == 'tls' else t, fmt(count)), 'mem-%s-%s-%d' % (mode, t, count),
-                    'kib', 1, higher=False)
+        for mode, t in MEM_MODES:
+            what = 'TLS upgrade (RFC 2817)' if mode == 'rfc2817' else '%s %s' % (mode,
+                'TLS' if t == 'tls' else t)
+            line('memory per idle %s conn, %s held (KiB)' % (what, fmt(count)),
+                'mem-%s-%s-%d' % (mode, t, count), 'kib', 1, higher=False)
+    for count in counts:
+        # Every held connection echoes a few bytes after the memory is read: the worst run.
+        lost = {lb: max((f['lost'] for f, _ in results.get(('lost-%d' % count, lb), [])),
+            default=None) for lb in labels}
+        if any(v is not None for v in lost.values()):
+            print('| %s held, then echoing: connections lost (of every mode, worst run) | %s |'
+                % (fmt(count), ' | '.join(fmt(lost[lb]) for lb in labels)))
     print('\n### switchboardd next to the best peer\n')
     print('| workload | switchboardd | best peer | ratio | per proxy core |')
     print('|---|---:|---:|---:|---:|')
