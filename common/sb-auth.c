@@ -238,6 +238,17 @@ header_name_is_valid(const char *s)
 	return true;
 }
 
+/* The realm goes out quoted in WWW-Authenticate: no control byte, quote or backslash. */
+static bool
+realm_ok(const char *realm)
+{
+	for (const unsigned char *c = (const unsigned char *)realm; *c != '\0'; c++) {
+		if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+			return false;
+	}
+	return true;
+}
+
 static void
 parse_request(struct sb_json_ctx *ctx, json_object *obj, struct sb_auth *a)
 {
@@ -289,8 +300,9 @@ sb_auth_parse(struct sb_json_ctx *ctx, json_object *route, struct sb_auth **auth
 	parse_client_cert(ctx, o, a);
 	parse_request(ctx, o, a);
 	sb_json_get_string(ctx, o, "realm", false, &a->realm);
-	if (a->realm != NULL && strpbrk(a->realm, "\"\\") != NULL)
-		sb_json_error_at(ctx, "realm", "must not contain quotes or backslashes");
+	if (a->realm != NULL && !realm_ok(a->realm))
+		sb_json_error_at(ctx, "realm",
+		    "must be printable text without quotes or backslashes");
 	if (a->tokens == NULL && a->basic == NULL && a->jwt == NULL && a->client_cert == NULL &&
 	    sb_json_member(o, "request") == NULL)
 		sb_json_error(ctx,
