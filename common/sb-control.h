@@ -153,7 +153,8 @@ enum sb_control_error {
 #define SB_CERT_WARN_S (14 * 86400)
 /*
  * daemon.takeover: {pid, version, sockets: [{kind: "listener", name, address} |
- * {kind: "control", path}]}, the i-th entry naming the i-th descriptor passed.
+ * {kind: "metrics", address} | {kind: "control", path}]}, the i-th entry naming
+ * the i-th descriptor passed.
  * daemon.drain: {takeover: true, control: true}.
  */
 #define SB_FIELD_PID "pid"
@@ -163,6 +164,7 @@ enum sb_control_error {
 #define SB_FIELD_CONTROL "control"
 #define SB_KIND_LISTENER "listener"
 #define SB_KIND_CONTROL "control"
+#define SB_KIND_METRICS "metrics"
 
 /* "status" ... "events.subscribe"; NULL for a value out of range. */
 const char *sb_control_method_name(enum sb_control_method method);

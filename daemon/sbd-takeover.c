@@ -202,7 +202,8 @@ sort_sockets(struct sbd_takeover *t, json_object *sockets, struct sb_errors *err
 		    json_object_object_get_ex(e, SB_FIELD_PATH, &path) && t->control_fd < 0) {
 			t->control_fd = fd;
 			t->control_path = sb_xstrdup(json_object_get_string(path));
-		} else if (strcmp(json_object_get_string(kind), SB_KIND_LISTENER) == 0) {
+		} else if (strcmp(json_object_get_string(kind), SB_KIND_LISTENER) == 0 ||
+		    strcmp(json_object_get_string(kind), SB_KIND_METRICS) == 0) {
 			sbd_inherit_add(fd, SBD_INHERIT_TAKEOVER);
 		} else {
 			close(fd);

@@ -11,6 +11,7 @@
 #include "sbd-control-private.h"
 #include "sbd-daemon.h"
 #include "sbd-listener.h"
+#include "sbd-metrics.h"
 
 /* The kernel passes at most SCM_MAX_FD (253) descriptors in one message. */
 #define PASS_MAX 253
@@ -79,17 +80,21 @@ sbd_control_takeover(struct sbd_control_client *cl, json_object *id, json_object
 	if (atomic_load(&d->ctx.draining))
 		return sb_rpc_error(id, SB_ERR_DRAINING,
 		    "the daemon is draining: its sockets are closed", NULL);
-	if (cl->n_pass_fds > 0 || d->n_listeners + 1 > PASS_MAX)
+	if (cl->n_pass_fds > 0 || d->n_listeners + 2 > PASS_MAX)
 		return sb_rpc_error(id, SB_ERR_INTERNAL, cl->n_pass_fds > 0 ?
 		    "sockets of an earlier daemon.takeover are still on their way" :
-		    "more listeners than one message can pass (252)", NULL);
+		    "more listeners than one message can pass (251)", NULL);
 	free(cl->pass_fds);
-	cl->pass_fds = sb_xcalloc(d->n_listeners + 1, sizeof *cl->pass_fds);
+	cl->pass_fds = sb_xcalloc(d->n_listeners + 2, sizeof *cl->pass_fds);
 	sockets = json_object_new_array();
 	for (size_t i = 0; ok && i < d->n_listeners; i++)
 		ok = pass(cl, sbd_listener_fd(d->listeners[i]), sockets,
 		    entry(SB_KIND_LISTENER, SB_FIELD_NAME, sbd_listener_name(d->listeners[i]),
 		    SB_FIELD_ADDRESS, sbd_listener_address(d->listeners[i])));
+	if (ok && d->metrics != NULL && sbd_metrics_fd(d->metrics) >= 0)
+		ok = pass(cl, sbd_metrics_fd(d->metrics), sockets,
+		    entry(SB_KIND_METRICS, SB_FIELD_ADDRESS, sbd_metrics_address(d->metrics), NULL,
+		    NULL));
 	if (ok && sbd_control_fd(cl->ctl) >= 0)
 		ok = pass(cl, sbd_control_fd(cl->ctl), sockets,
 		    entry(SB_KIND_CONTROL, SB_FIELD_PATH, sbd_control_path(cl->ctl), NULL, NULL));
@@ -144,8 +149,12 @@ sbd_control_drain(struct sbd_control_client *cl, json_object *id, json_object *p
 	    takeover ? ": a new daemon serves the sockets now" : "");
 	if (control)
 		sbd_control_hand_over(cl->ctl);
-	if (takeover)
+	if (takeover) {
 		atomic_store(&d->ctx.serve_accepted, true);
+		/* the new daemon answers on the metrics socket: scrapes see one daemon, not two */
+		sbd_metrics_free(d->metrics);
+		d->metrics = NULL;
+	}
 	sbd_daemon_drain(d);
 	r = json_object_new_object();
 	line = sb_rpc_result(id, r);

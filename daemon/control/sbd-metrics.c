@@ -13,6 +13,7 @@
 #include "sb-log.h"
 #include "sbd-config.h"
 #include "sbd-ctx.h"
+#include "sbd-inherit.h"
 #include "sbd-pool.h"
 #include "sbd-stats.h"
 #include "sbd-loop.h"
@@ -289,7 +290,14 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, struct sb_errors *errs)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *why = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/*
+	 * ITC: without it MHD_stop_daemon wakes its thread with shutdown() on the
+	 * listen socket, which a daemon that took it over shares.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC;
+	enum sbd_inherit_from from;
+	int fd;
 
 	m->ctx = ctx;
 	m->address = sb_xstrdup(addr);
@@ -299,9 +307,19 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, struct sb_errors *errs)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* A socket passed by systemd or the daemon taken over; MHD owns it from here, as its own. */
+	fd = sbd_inherit_take((struct sockaddr *)&ss, len, &from);
+	if (fd >= 0)
+		sb_info("metrics: using socket %s passed by %s", addr, sbd_inherit_from_name(from));
+	struct MHD_OptionItem where[] = {
+		fd >= 0 ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL } :
+		    (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
 	m->mhd = MHD_start_daemon(flags, hp.port, NULL, NULL, on_request, m,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_ARRAY, where,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_END);
@@ -323,6 +341,15 @@ const char *
 sbd_metrics_address(const struct sbd_metrics *m)
 {
 	return m->address;
+}
+
+int
+sbd_metrics_fd(const struct sbd_metrics *m)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(m->mhd,
+	    MHD_DAEMON_INFO_LISTEN_FD);
+
+	return info != NULL ? info->listen_fd : -1;
 }
 
 void

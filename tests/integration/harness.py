@@ -145,6 +145,16 @@ def nofile_argv(soft, hard):
     return a
 
 
+def metric(port, name):
+    """The value of an unlabelled sample switchboard_NAME in GET /metrics on 127.0.0.1:port."""
+    import urllib.request
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=5) as r:
+        text = r.read().decode()
+    m = re.search(r'^switchboard_%s (\d+)$' % name, text, re.M)
+    check(m is not None, 'switchboard_%s in /metrics' % name)
+    return int(m.group(1))
+
+
 def wait_for(predicate, timeout, what, interval=0.05):
     """Polls predicate until it returns a true value; Fail after timeout (scaled) seconds."""
     timeout = scaled(timeout)

@@ -168,6 +168,50 @@ def _(t):
     new.stop()
 
 
+@suite.case('the metrics socket goes over too: GET /metrics on the new daemon right after the swap')
+def _(t):
+    plain, tls, mport = h.free_port(), h.free_port(), h.free_port()
+    pol = swap_policy(plain, tls)
+    pol['metrics'] = '127.0.0.1:%d' % mport
+    old = t.daemon(pol, name='old')
+    for i in range(5):
+        h.check(one_connection(plain, i) is None, 'a connection to the old daemon')
+    h.wait_for(lambda: h.metric(mport, 'connections_accepted_total') >= 7, 10,
+        'the old daemon\'s metrics to count its connections')
+    ws = w.open_ws(t, plain, '/ws')   # keeps the old daemon draining, not gone
+    old_ctl = t.control(old)
+    new = new_daemon(t, old, pol, same_control=False)
+    new.start()
+    old.wait_log(r'daemon\.drain from uid', 10)
+    h.check_in('passing 4 sockets', old.log_text(), 'the old daemon\'s log')
+    h.check_in('metrics: using socket 127.0.0.1:%d passed by the daemon taken over' % mport,
+        new.log_text(), 'the new daemon\'s log')
+    h.check('cannot listen' not in new.log_text(), 'the new daemon binds no metrics of its own')
+    new_ctl = t.control(new)
+    old_count = old_ctl.call('status')['counters']['accepted']
+    h.check(old_count >= 8, 'the old daemon\'s count (%d)' % old_count)
+
+    def scrape_is_new(what):
+        """A scrape between two status calls of the new daemon counts as they do."""
+        before = new_ctl.call('status')['counters']['accepted']
+        got = h.metric(mport, 'connections_accepted_total')
+        after = new_ctl.call('status')['counters']['accepted']
+        h.check(before <= got <= after and got < old_count,
+            '%s: connections_accepted_total %d, the new daemon %d..%d, the old %d' % (what,
+            got, before, after, old_count))
+
+    # the old daemon stopped answering there: every scrape is the new daemon's
+    for _ in range(10):
+        scrape_is_new('while the old daemon drains')
+    echo(ws, b'old', 'echo on the old daemon\'s tunnel')
+    ws.close()
+    old.expect_exit(0, 10)
+    # the old daemon's exit leaves the shared socket listening
+    for _ in range(3):
+        scrape_is_new('after the old daemon exited')
+    new.stop()
+
+
 @suite.case('a separate control socket: the old daemon answers on its own while it drains')
 def _(t):
     plain, tls = h.free_port(), h.free_port()
