@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import resource
 import select
 import signal
 import socket
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 
 SOCK_TIMEOUT = 30.0
 LOG_TAIL_LINES = 40
@@ -137,6 +139,17 @@ def may_raise_nofile():
     return False
 
 
+def raise_fd_limit(need):
+    """Raises this process's soft RLIMIT_NOFILE to need; Skip when the hard limit is lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return
+    if hard != resource.RLIM_INFINITY and hard < need:
+        raise Skip('RLIMIT_NOFILE hard limit %d is below the %d this test needs' % (hard,
+            need))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
 def nofile_argv(soft, hard):
     """A prefix that starts a program with these descriptor limits, which it cannot raise."""
     a = ['prlimit', '--nofile=%d:%d' % (soft, hard), '--']
@@ -147,7 +160,6 @@ def nofile_argv(soft, hard):
 
 def metric(port, name):
     """The value of an unlabelled sample switchboard_NAME in GET /metrics on 127.0.0.1:port."""
-    import urllib.request
     with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=5) as r:
         text = r.read().decode()
     m = re.search(r'^switchboard_%s (\d+)$' % name, text, re.M)

@@ -6,7 +6,6 @@ message, then all close cleanly and the daemon's count goes back to zero."""
 import asyncio
 import json
 import os
-import resource
 import socket
 import sys
 import time
@@ -21,16 +20,6 @@ COUNT = 1000
 HANDSHAKES_IN_FLIGHT = 100
 
 suite = h.Suite('websocket many')
-
-
-def raise_fd_limit(need):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= need:
-        return
-    if hard != resource.RLIM_INFINITY and hard < need:
-        raise h.Skip('RLIMIT_NOFILE hard limit %d is below the %d this test needs' % (hard,
-            need))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
 def daemon_status(d):
@@ -87,7 +76,7 @@ async def many(d, port, tls):
 
 
 def run_many(t, tls):
-    raise_fd_limit(COUNT * 4 + 256)
+    h.raise_fd_limit(COUNT * 4 + 256)
     # every connection comes from 127.0.0.1: room for them past the default 256 per address
     d, ports = w.ws_daemon(t, [w.ws_route('echo', 'builtin:echo', '/echo')],
         limits={'max_per_ip': COUNT})
