@@ -1,4 +1,4 @@
-/* sbctl-cmd.c - switchboardctl's commands status, connections, kill; shared helpers */
+/* sbctl-cmd.c - switchboardctl's commands status, connections, kill, drain; shared helpers */
 #include "sbctl-cmd.h"
 
 #include <errno.h>
@@ -35,6 +35,10 @@ sbctl_usage(FILE *out)
 	    "                              listener, TLS, subprotocol, WebSocket messages and\n"
 	    "                              pings, bytes, age and idle time\n"
 	    "  kill ID                     close one connection\n"
+	    "  drain                       the daemon stops accepting, answers what it had\n"
+	    "                              accepted, keeps its tunnels until they end or its\n"
+	    "                              drain timeout, and exits (as on SIGTERM; root or\n"
+	    "                              the daemon's own user only)\n"
 	    "  backends                    every route's backend servers: state (up, down,\n"
 	    "                              drain, maint), tunnels open and in all, failures,\n"
 	    "                              the last error\n"
@@ -299,6 +303,21 @@ enum sbctl_exit
 sbctl_cmd_status(struct sbctl_ctx *ctx, int argc, char **argv)
 {
 	return simple_call(ctx, argc, argv, SB_METHOD_STATUS, show_status);
+}
+
+static void
+show_drained(struct sbctl_ctx *ctx, json_object *result)
+{
+	(void)ctx;
+	(void)result;
+	printf("draining: no new connections; the daemon exits when its tunnels end or its "
+	    "drain timeout passes\n");
+}
+
+enum sbctl_exit
+sbctl_cmd_drain(struct sbctl_ctx *ctx, int argc, char **argv)
+{
+	return simple_call(ctx, argc, argv, SB_METHOD_DAEMON_DRAIN, show_drained);
 }
 
 static void

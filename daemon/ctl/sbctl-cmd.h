@@ -29,6 +29,8 @@ typedef enum sbctl_exit sbctl_cmd_fn(struct sbctl_ctx *ctx, int argc, char **arg
 sbctl_cmd_fn sbctl_cmd_status;
 sbctl_cmd_fn sbctl_cmd_connections;
 sbctl_cmd_fn sbctl_cmd_kill;
+/* drain: daemon.drain, as SIGTERM does */
+sbctl_cmd_fn sbctl_cmd_drain;
 /* backends: the servers of every route; backend ROUTE ADDRESS ready|drain|maint */
 sbctl_cmd_fn sbctl_cmd_backends;
 sbctl_cmd_fn sbctl_cmd_backend;

@@ -26,6 +26,7 @@ static const struct {
 	{ "connections", sbctl_cmd_connections, false },
 	{ "connection", sbctl_cmd_connection, false },
 	{ "kill", sbctl_cmd_kill, false },
+	{ "drain", sbctl_cmd_drain, false },
 	{ "backends", sbctl_cmd_backends, false },
 	{ "backend", sbctl_cmd_backend, false },
 	{ "policy", sbctl_cmd_policy, false },

@@ -48,7 +48,7 @@ def help_text(ctx):
     for cmd in ('status', 'connections', 'kill ID', 'policy get', 'policy check FILE',
             'policy apply FILE', '--revision N', '--no-persist', 'watch', 'probe URL',
             '--upgrade TOKEN', '--header', '--insecure', '--send TEXT', '--timeout',
-            'relative paths', 'connections [--by identity]', 'token NAME'):
+            'relative paths', 'connections [--by identity]', 'token NAME', 'drain'):
         h.check_in(cmd, r.out, '--help')
     ctl('/nonexistent.sock', 'probe', '--help').expect(OK)
     ctl('/nonexistent.sock').expect(REFUSED)
@@ -58,6 +58,7 @@ def help_text(ctx):
     ctl('/nonexistent.sock', 'policy', 'nope').expect(REFUSED)
     ctl('/nonexistent.sock', 'connections', '--by', 'route').expect(REFUSED)
     ctl('/nonexistent.sock', 'token').expect(REFUSED)
+    ctl('/nonexistent.sock', 'drain', 'now').expect(REFUSED)
     ctl('/nonexistent.sock', 'token', 'a', 'b').expect(REFUSED)
     ctl('/nonexistent.sock', 'token', 'two words').expect(REFUSED)
 
@@ -65,7 +66,8 @@ def help_text(ctx):
 @suite.case('no daemon at the socket: exit 2 for every daemon command')
 def unreachable(ctx):
     sock = ctx.path('none.sock')
-    for args in (['status'], ['connections'], ['kill', '3'], ['policy', 'get'], ['watch']):
+    for args in (['status'], ['connections'], ['kill', '3'], ['policy', 'get'], ['watch'],
+            ['drain']):
         r = ctl(sock, *args).expect(UNREACHABLE)
         h.check_in('cannot reach the daemon at %s' % sock, r.err, ' '.join(args))
 
@@ -137,6 +139,23 @@ def connections(ctx):
     h.check_eq(ctl(d, '--json', 'kill', str(other['id'])).expect(OK).json(), {},
         'kill --json result')
     conns[1].wait_eof(10)
+
+
+@suite.case('drain: no new connections, the open tunnel flows, exit 0 when it ends')
+def drain(ctx):
+    d = setup(ctx)
+    conn = ctx.tunnel(d.plain, '/echo')
+    r = ctl(d, 'drain').expect(OK)
+    h.check_eq(r.out, 'draining: no new connections; the daemon exits when its tunnels end '
+        'or its drain timeout passes\n', 'drain output')
+    h.wait_for(lambda: h.refuses(d.plain), 5, 'the plain listener to refuse connections')
+    h.check(ctl(d, '--json', 'status').expect(OK).json()['draining'], 'status while draining')
+    h.check_in('daemon.drain from uid', d.log_text(), 'the daemon log')
+    conn.sendall(b'still here')
+    h.check_eq(conn.recv_exact(10), b'still here', 'echo on the tunnel while draining')
+    h.check(d.alive(), 'the daemon waits for its tunnel')
+    conn.close()
+    d.expect_exit(0, 10)
 
 
 @suite.case('policy get, check and apply')
