@@ -20,6 +20,12 @@ struct sb_listener;
 struct sbd_tunnel;
 struct sbd_route_stats;
 
+/* The client's TLS as the hand-over found it, its texts packed after it (one allocation). */
+struct sbd_conn_tls {
+	const char *version, *cipher, *sni, *alpn;
+	char text[];
+};
+
 enum sbd_conn_state {
 	SBD_CONN_PROXY,     /* reading the PROXY header */
 	SBD_CONN_HANDSHAKE, /* TLS handshake */
@@ -52,8 +58,7 @@ struct sbd_conn {
 	struct sbd_registry_entry entry; /* listed while a tunnel */
 	char label[32 + SB_ADDR_TEXT_MAX]; /* "conn 7 10.0.0.1:4242", for the tunnel's logs */
 	char identity[SBD_IDENTITY_MAX + 1]; /* who route auth found (at the hand-over), or "" */
-	struct sbd_tls_facts tls; /* the client's TLS, recorded at the hand-over */
-	bool has_tls;
+	struct sbd_conn_tls *tls; /* the client's TLS, recorded at the hand-over; NULL: plain */
 	char *method, *path;     /* the upgraded request's, for connection.closed (path escaped) */
 
 	uint64_t started_ms;

@@ -59,12 +59,12 @@ detail(struct sbd_registry_entry *e)
 	    json_object_new_int64((int64_t)((now - c->started_ms) / 1000)));
 	json_object_object_add(o, SB_FIELD_IDLE_S,
 	    json_object_new_int64((int64_t)(sbd_tunnel_idle_ms(c->tunnel, now) / 1000)));
-	if (c->has_tls) {
+	if (c->tls != NULL) {
 		tls = json_object_new_object();
-		json_object_object_add(tls, SB_FIELD_VERSION, text_or_null(c->tls.version));
-		json_object_object_add(tls, SB_FIELD_CIPHER, text_or_null(c->tls.cipher));
-		json_object_object_add(tls, SB_FIELD_SNI, text_or_null(c->tls.sni));
-		json_object_object_add(tls, SB_FIELD_ALPN, text_or_null(c->tls.alpn));
+		json_object_object_add(tls, SB_FIELD_VERSION, text_or_null(c->tls->version));
+		json_object_object_add(tls, SB_FIELD_CIPHER, text_or_null(c->tls->cipher));
+		json_object_object_add(tls, SB_FIELD_SNI, text_or_null(c->tls->sni));
+		json_object_object_add(tls, SB_FIELD_ALPN, text_or_null(c->tls->alpn));
 	}
 	json_object_object_add(o, SB_FIELD_TLS, tls);
 	if (sbd_tunnel_mode_stats(c->tunnel, &st)) {

@@ -47,6 +47,7 @@ sbd_conn_unref(struct sbd_conn *c)
 	sbd_listener_conf_unref(c->lconf);
 	free(c->method);
 	free(c->path);
+	free(c->tls);
 	free(c);
 }
 
