@@ -1,4 +1,5 @@
 /* sbd-mode-websocket.c - websocket mode: RFC 6455 with the client, bytes with the backend */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define QUEUE_CAP    (256 * 1024) /* stop reading a side while this much waits for the other */
 #define RUN_BUDGET   (1024 * 1024)
 #define CLOSE_WAIT_MS 5000        /* how long our close frame waits for the client's */
+#define REASON_MAX   160
 
 struct sbd_ws {
 	struct sbd_ws_parser parser;
@@ -34,13 +36,13 @@ struct sbd_ws {
 	bool backend_shut;
 	bool failing;             /* close as soon as to_client is out */
 	bool pong_pending;        /* a pong waits for room in to_client */
-	uint8_t pong[SBD_WS_CONTROL_MAX];
+	uint8_t *pong;            /* its payload (SBD_WS_CONTROL_MAX bytes), held only meanwhile */
 	size_t pong_len;
 	unsigned ping_interval_s;
 	bool ping_outstanding;
 	uint64_t last_ping_ms;
 	uint64_t close_deadline_ms;
-	char reason[160];
+	char *reason;             /* why it ends (at most REASON_MAX), once it is known */
 	/* connections.get reads these from another thread (relaxed: counters, not signals) */
 	const char *subprotocol;  /* the route's string the 101 named, or NULL */
 	atomic_uint_fast64_t messages_up, messages_down, pings_up, pings_down;
@@ -55,6 +57,20 @@ bump(atomic_uint_fast64_t *n)
 }
 
 static const char *prep_protocol(const void *prep);
+
+/* Says why the connection ends; an idle connection holds no text for it. */
+static void __attribute__((format(printf, 2, 3)))
+set_reason(struct sbd_ws *ws, const char *fmt, ...)
+{
+	char text[REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	free(ws->reason);
+	ws->reason = sb_xstrdup(text);
+}
 
 static _Thread_local uint8_t scratch[CHUNK];
 
@@ -90,6 +106,8 @@ ws_free(void *state)
 	sb_buf_free(&ws->in);
 	sb_buf_free(&ws->to_backend);
 	sb_buf_free(&ws->to_client);
+	free(ws->pong);
+	free(ws->reason);
 	free(ws);
 }
 
@@ -125,8 +143,7 @@ fail(struct sbd_ws *ws, uint16_t code, const char *why, const char *detail)
 {
 	queue_close(ws, code, why);
 	if (!ws->failing)
-		snprintf(ws->reason, sizeof ws->reason, "%s%s%s", why, detail ? ": " : "",
-		    detail ? detail : "");
+		set_reason(ws, "%s%s%s", why, detail ? ": " : "", detail ? detail : "");
 	ws->failing = true;
 }
 
@@ -152,6 +169,8 @@ answer_ping(struct sbd_ws *ws, const uint8_t *payload, size_t len)
 		queue_frame(ws, SBD_WS_OP_PONG, payload, len);
 		return;
 	}
+	if (ws->pong == NULL)
+		ws->pong = sb_xmalloc(SBD_WS_CONTROL_MAX);
 	memcpy(ws->pong, payload, len);
 	ws->pong_len = len;
 	ws->pong_pending = true;
@@ -166,6 +185,8 @@ release_pong(struct sbd_ws *ws)
 	ws->pong_pending = false;
 	if (!ws->close_sent)
 		queue_frame(ws, SBD_WS_OP_PONG, ws->pong, ws->pong_len);
+	free(ws->pong);
+	ws->pong = NULL;
 }
 
 /* Turns buffered client bytes into backend bytes and our answers to control frames. */
@@ -197,13 +218,13 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 			break;
 		case SBD_WS_EV_CLOSE:
 			ws->close_received = true;
-			if (!ws->reason[0]) {
+			if (ws->reason == NULL) {
 				/* the client's words: events and logs show them escaped (and cut) */
-				char said[sizeof ws->reason - 32];
+				char said[REASON_MAX - 32];
 
 				sb_escape_text(said, sizeof said, ev.reason);
-				snprintf(ws->reason, sizeof ws->reason, "client closed (%u%s%s)",
-				    ev.close_code, said[0] ? " " : "", said);
+				set_reason(ws, "client closed (%u%s%s)", ev.close_code,
+				    said[0] ? " " : "", said);
 			}
 			queue_close(ws, ev.close_code == SBD_WS_CLOSE_NO_STATUS ?
 			    SBD_WS_CLOSE_NORMAL : ev.close_code, NULL);
@@ -301,9 +322,8 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 			return SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, t->client->error);
 		if (r == 0) {
 			ws->client_eof = true;
-			if (!ws->close_received && !ws->reason[0])
-				snprintf(ws->reason, sizeof ws->reason,
-				    "client went away without a close frame");
+			if (!ws->close_received && ws->reason == NULL)
+				set_reason(ws, "client went away without a close frame");
 			ws->close_received = true;
 			break;
 		}
@@ -340,8 +360,8 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 				    "the backend closed in the middle of a UTF-8 character", NULL);
 				break;
 			}
-			if (!ws->reason[0])
-				snprintf(ws->reason, sizeof ws->reason, "backend closed");
+			if (ws->reason == NULL)
+				set_reason(ws, "backend closed");
 			queue_close(ws, SBD_WS_CLOSE_NORMAL, "backend closed");
 			break;
 		}
@@ -366,7 +386,7 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 	bool handshake_done = ws->close_sent && ws->close_received && ws->to_backend.len == 0;
 	if (flushed && (ws->failing || handshake_done)) {
 		sbd_end_shutdown_write(t->client);
-		return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason);
+		return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason ? ws->reason : "");
 	}
 	return SBD_WHY_OPEN;
 }
@@ -414,7 +434,7 @@ tick(struct sbd_tunnel *t, uint64_t now)
 
 	if (ws->close_sent) {
 		if (now >= ws->close_deadline_ms)
-			return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason[0] ? ws->reason :
+			return SBD_WHY_DETAIL(SBD_CLOSE_WEBSOCKET, ws->reason ? ws->reason :
 			    "websocket close handshake timed out");
 		return SBD_WHY_OPEN;
 	}
