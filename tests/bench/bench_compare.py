@@ -53,6 +53,9 @@ SUITES = {
 }
 NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so'
 SERVER_NAMES = ('switchboardd', 'haproxy', 'nginx')
+# Descriptors a proxy keeps besides two a connection (listeners, epoll, logs, the control
+# socket): what is left of the hard limit, halved, is the most connections it may hold.
+FD_MARGIN = 100
 
 
 def run_text(argv):
@@ -173,7 +176,7 @@ class Server:
         """Room for the idle connections; each also costs a descriptor to the backend, and
         no more than the hard descriptor limit allows (HAProxy sizes itself by maxconn)."""
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        cap = (hard - 200) // 2 if hard != resource.RLIM_INFINITY else 1 << 20
+        cap = (hard - FD_MARGIN) // 2 if hard != resource.RLIM_INFINITY else 1 << 20
         return min(max(2000, 3 * self.args.conns), cap)
 
     def _start_switchboardd(self):

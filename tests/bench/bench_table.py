@@ -195,7 +195,7 @@ MEM_MODES = (('tunnel', 'tls'), ('tunnel', 'plain'), ('websocket', 'tls'),
 def memory_rows(client, ctx, cert, args, results):
     bc.raise_fd_limit(2 * max(args.mem_counts) + 1000)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    cap = (hard - 100) // 2 if hard != resource.RLIM_INFINITY else max(args.mem_counts)
+    cap = (hard - bc.FD_MARGIN) // 2 if hard != resource.RLIM_INFINITY else max(args.mem_counts)
     counts = [min(c, cap) for c in args.mem_counts]
     if counts != args.mem_counts:
         print('  memory: at most %d held per proxy here (hard descriptor limit %d, two per '
