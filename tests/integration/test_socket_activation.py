@@ -63,6 +63,27 @@ def _(t):
     c.close()
 
 
+@suite.case('the metrics address on a passed socket: served there, bound by no one else')
+def _(t):
+    s, m = held_socket(t), held_socket(t)
+    passed, mport = s.getsockname()[1], m.getsockname()[1]
+    pol = ws_policy(passed, h.free_port())
+    pol['metrics'] = '127.0.0.1:%d' % mport
+    d = activated(t, pol, [s, m], 'd').start()
+    h.check_in('metrics: using socket 127.0.0.1:%d passed by systemd' % mport, d.log_text(),
+        'the daemon log')
+    ws = w.open_ws(t, passed, '/ws')
+    echo(ws, b'counted', 'echo on the passed listener')
+    h.check(h.metric(mport, 'connections_accepted_total') >= 1, 'GET /metrics on the socket')
+    ws.close()
+    d.stop()
+    # the socket outlives the daemon, as systemd's does (its exit shut nothing down on it):
+    # the next daemon, the only one now, serves metrics on it
+    d2 = activated(t, pol, [s, m], 'd2').start()
+    h.check(h.metric(mport, 'uptime_seconds') >= 0, 'GET /metrics on the next daemon')
+    d2.stop()
+
+
 @suite.case('a restart refuses nothing: connections wait in the socket for the next daemon')
 def _(t):
     s = held_socket(t)
