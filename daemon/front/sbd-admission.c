@@ -11,6 +11,7 @@
 #include "sb-log.h"
 #include "sbd-backend.h"
 #include "sbd-config.h"
+#include "sbd-ctx.h"
 #include "sbd-loop.h"
 #include "sbd-pool.h"
 #include "sbd-token-map.h"
@@ -247,7 +248,8 @@ step_target(struct sbd_admission *a)
 	if (a->route->token_map == NULL)
 		return STEP_PASSED;
 	if (a->map_token != NULL)
-		a->mapped = sbd_token_map_lookup(a->route->token_map, a->map_token, sbd_now_ms());
+		a->mapped = sbd_token_map_lookup(a->route->token_map, a->map_token, sbd_now_ms(),
+		    a->who.ctx != NULL ? a->who.ctx->workers : NULL, a->loop);
 	if (a->mapped != NULL)
 		return STEP_PASSED;
 	a->result.status = 404;

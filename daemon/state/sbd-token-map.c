@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "sbd-authfile.h"
 #include "sbd-file.h"
 #include "sbd-pool.h"
+#include "sbd-workers.h"
 
 #define MAP_FILES_MAX  1024 /* files in a folder */
 #define CHECK_EVERY_MS 1000
@@ -32,13 +34,22 @@ struct map {
 	size_t n;
 };
 
+/* The stamp of files that could not be listed: warned about once, until they can be. */
+#define STAMP_UNLISTED 0
+
+/*
+ * Held by its route and by a re-read on the workers, which may outlive the
+ * route (a reload, a stop): the last reference frees it.
+ */
 struct sbd_token_map {
+	atomic_int refs;
 	char *route;
 	char *source;           /* the file or folder, absolute */
 	pthread_mutex_t lock;
 	struct map map;         /* under lock */
-	uint64_t stamp;         /* of the files the map was read from */
-	uint64_t checked_ms;    /* the last look for a change */
+	uint64_t stamp;         /* under lock: of the files the map was read from */
+	uint64_t checked_ms;    /* under lock: the last look for a change */
+	bool reading;           /* under lock: a re-read is on the workers */
 };
 
 static void
@@ -274,6 +285,7 @@ sbd_token_map_new(const struct sb_policy *p, const struct sb_route *r, const cha
 	struct sbd_token_map *m = sb_xcalloc(1, sizeof *m);
 	char why[512];
 
+	atomic_init(&m->refs, 1);
 	m->route = sb_xstrdup(r->name);
 	m->source = sb_policy_resolve_path(p, r->backend.token_map);
 	pthread_mutex_init(&m->lock, NULL);
@@ -285,10 +297,10 @@ sbd_token_map_new(const struct sb_policy *p, const struct sb_route *r, const cha
 	return m;
 }
 
-void
-sbd_token_map_free(struct sbd_token_map *m)
+static void
+map_unref(struct sbd_token_map *m)
 {
-	if (m == NULL)
+	if (atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
 	map_clear(&m->map);
 	pthread_mutex_destroy(&m->lock);
@@ -297,50 +309,122 @@ sbd_token_map_free(struct sbd_token_map *m)
 	free(m);
 }
 
-/* Under lock: reads the files again when they changed. */
-static void
-refresh(struct sbd_token_map *m)
+void
+sbd_token_map_free(struct sbd_token_map *m)
 {
+	if (m != NULL)
+		map_unref(m);
+}
+
+/* Under the lock: the re-read is over, with the files' stamp and a fresh map, or NULL. */
+static void
+reread_over(struct sbd_token_map *m, uint64_t stamp, struct map *fresh)
+{
+	struct map old = { 0 };
+
+	pthread_mutex_lock(&m->lock);
+	if (fresh != NULL) {
+		old = m->map;
+		m->map = *fresh;
+	}
+	m->stamp = stamp;
+	m->reading = false;
+	pthread_mutex_unlock(&m->lock);
+	map_clear(&old); /* lookups in flight hold references to the targets they took */
+}
+
+/*
+ * A worker: reads the files again when they changed, without the lock (files,
+ * names to resolve), and puts the fresh map in place under it. Lookups go on
+ * with the map before meanwhile.
+ */
+static void
+reread_work(void *arg)
+{
+	struct sbd_token_map *m = arg;
 	char **files;
 	size_t n;
-	uint64_t stamp;
+	uint64_t stamp, before;
 	const char *err;
 	struct map fresh;
 	char why[512];
 
+	pthread_mutex_lock(&m->lock);
+	before = m->stamp;
+	pthread_mutex_unlock(&m->lock);
 	if (list_files(m->source, &files, &n, &stamp, &err) < 0) {
-		sb_warn("route %s: token map %s: %s; the last one read stays", m->route, m->source,
-		    err);
+		if (before != STAMP_UNLISTED)
+			sb_warn("route %s: token map %s: %s; the last one read stays", m->route,
+			    m->source, err);
+		reread_over(m, STAMP_UNLISTED, NULL);
 		return;
 	}
 	free_files(files, n);
-	if (stamp == m->stamp)
-		return;
-	if (load(m->route, m->source, &fresh, &stamp, why, sizeof why) < 0) {
-		sb_warn("route %s: token map: %s; the last one read stays", m->route, why);
-		m->stamp = stamp; /* not again until it changes again */
+	if (stamp == before) {
+		reread_over(m, stamp, NULL);
 		return;
 	}
-	map_clear(&m->map);
-	m->map = fresh;
-	m->stamp = stamp;
-	sb_info("route %s: token map %s read again: %zu tokens", m->route, m->source, m->map.n);
+	if (load(m->route, m->source, &fresh, &stamp, why, sizeof why) < 0) {
+		sb_warn("route %s: token map: %s; the last one read stays", m->route, why);
+		reread_over(m, stamp, NULL); /* not again until it changes again */
+		return;
+	}
+	n = fresh.n;
+	reread_over(m, stamp, &fresh);
+	sb_info("route %s: token map %s read again: %zu tokens", m->route, m->source, n);
+}
+
+/* The loop that looked up: the job's reference goes. */
+static void
+reread_done(void *arg)
+{
+	map_unref(arg);
+}
+
+/* The pool stopped first: nothing was read. */
+static void
+reread_drop(void *arg)
+{
+	struct sbd_token_map *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	m->reading = false;
+	pthread_mutex_unlock(&m->lock);
+	map_unref(m);
+}
+
+/* A re-read on the workers, its done on loop; a full queue waits for the next check. */
+static void
+reread_submit(struct sbd_token_map *m, struct sbd_workers *workers, struct sbd_loop *loop)
+{
+	struct sbd_job job = { .work = reread_work, .done = reread_done, .drop = reread_drop,
+	    .loop = loop, .arg = m };
+
+	atomic_fetch_add(&m->refs, 1);
+	if (sbd_workers_submit(workers, &job))
+		return;
+	sb_debug("route %s: token map: the workers are busy; looking again later", m->route);
+	reread_drop(m);
 }
 
 struct sbd_target *
-sbd_token_map_lookup(struct sbd_token_map *m, const char *token, uint64_t now_ms)
+sbd_token_map_lookup(struct sbd_token_map *m, const char *token, uint64_t now_ms,
+    struct sbd_workers *workers, struct sbd_loop *loop)
 {
 	struct sbd_target *tg = NULL;
+	bool due = false;
 
 	pthread_mutex_lock(&m->lock);
-	if (now_ms >= m->checked_ms + CHECK_EVERY_MS) {
+	if (workers != NULL && !m->reading && now_ms >= m->checked_ms + CHECK_EVERY_MS) {
 		m->checked_ms = now_ms;
-		refresh(m);
+		m->reading = due = true;
 	}
 	for (size_t i = 0; i < m->map.n && tg == NULL; i++) {
 		if (strcmp(m->map.items[i].token, token) == 0)
 			tg = sbd_target_ref(m->map.items[i].target);
 	}
 	pthread_mutex_unlock(&m->lock);
+	if (due)
+		reread_submit(m, workers, loop);
 	return tg;
 }

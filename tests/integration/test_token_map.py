@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """A backend token_map in websockify's TokenFile format: python-websockets with ?token=
 reaches the server its token names, an unknown token is a 404, the file is read again when
-it changes, a folder of such files works, the token never reaches the backend, and the same
-file works with websockify itself."""
+it changes (on a worker: a slow name in it stalls no loop), a folder of such files works,
+the token never reaches the backend, and the same file works with websockify itself.
+getaddrinfo answers slow names from a file (sbtest-preload.c, SBTEST_HOSTS)."""
 
 import os
 import shutil
@@ -13,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import preload  # noqa: E402
 import wsutil as ws  # noqa: E402
 
 suite = h.Suite('token map')
@@ -58,10 +60,14 @@ def status_of(port, path):
     return ws.run(run(), h.scaled(10))
 
 
+def vnc_route(source):
+    return h.route('vnc', {'token_map': source}, path='/websockify', upgrade='websocket',
+                   mode='websocket')
+
+
 def setup(t, source, **auth):
     port = h.free_port()
-    route = h.route('vnc', {'token_map': source}, path='/websockify', upgrade='websocket',
-                    mode='websocket')
+    route = vnc_route(source)
     if auth:
         route['auth'] = auth
     d = t.daemon(h.policy([h.plain_listener('plain', port)], [route]))
@@ -93,13 +99,120 @@ def case_two(t):
     h.check_eq(talk(port, base + '?token=tok-c'), (b'A', b'hi'), 'tok-c reaches A')
     h.check_eq(talk(port, base + '?token=tok-a'), (b'B', b'hi'), 'tok-a now reaches B')
     h.check_eq(status_of(port, base + '?token=tok-b'), 404, 'tok-b is gone')
-    h.check_in('read again', d.log_text(), 'the log says it was read again')
+    d.wait_log('token map .* read again')
     # a broken file keeps the last map
     time.sleep(1.1)
     write(targets, 'this is not a token line\n')
     h.check_eq(talk(port, base + '?token=tok-a'), (b'B', b'hi'), 'the last map stays')
-    h.check_in('the last one read stays', d.log_text(), 'the warning')
+    d.wait_log('the last one read stays')
+    h.check_eq(talk(port, base + '?token=tok-a'), (b'B', b'hi'), 'the last map still stays')
+    # a file that is gone keeps the last map too, with one warning until it is back
+    time.sleep(1.1)
+    since = d.log_size()
+    os.unlink(targets)
+    h.check_eq(talk(port, base + '?token=tok-a'), (b'B', b'hi'), 'the file is gone')
+    d.wait_log('No such file or directory; the last one read stays', since=since)
+    time.sleep(1.1)
+    h.check_eq(talk(port, base + '?token=tok-a'), (b'B', b'hi'), 'the file is still gone')
+    time.sleep(0.5)
+    h.check_eq(d.log_text()[since:].count('the last one read stays'), 1, 'warnings')
+    write(targets, 'tok-a: 127.0.0.1:%d\n' % a.port)
+    h.wait_for(lambda: talk(port, base + '?token=tok-a') == (b'A', b'hi'), 5,
+               'tok-a from the file that is back')
     h.check('tok-a' not in d.log_text(), 'no token in the log')
+
+
+SLOW = 'slow.test'
+# How long SLOW takes to resolve: longer than any bound on an answer below, scaled or not.
+SLOW_MS = int(2000 * h.TIME_SCALE)
+
+
+def slow_daemon(t, targets, *routes):
+    """A daemon with one loop (--threads 1) whose getaddrinfo takes SLOW_MS for SLOW."""
+    hosts = t.path('hosts')
+    preload.write_hosts(hosts, ['%s delay:%d 127.0.0.1' % (SLOW, SLOW_MS)])
+    port = h.free_port()
+    d = t.daemon(h.policy([h.plain_listener('plain', port)], [vnc_route(targets)] + list(routes)),
+                 start=False, args=['--threads', '1'])
+    preload.start(d, hosts=hosts)
+    return d, port
+
+
+def timed(fn, *args):
+    start = time.monotonic()
+    value = fn(*args)
+    return value, time.monotonic() - start
+
+
+@suite.case('a re-read resolving a slow name stalls no loop; its token works once it is done')
+def case_slow(t):
+    a, b = t.backend(NamedEcho, 'A'), t.backend(NamedEcho, 'B')
+    echo = t.backend(h.EchoBackend)
+    targets = t.path('targets.txt')
+    write(targets, 'tok-a: 127.0.0.1:%d\n' % a.port)
+    d, port = slow_daemon(t, targets, h.route('echo', echo, path='/echo'))
+    base = '/websockify'
+    h.check_eq(talk(port, base + '?token=tok-a'), (b'A', b'hi'), 'tok-a before the change')
+    witness = h.Witness(t.tunnel(port, '/echo'))
+    time.sleep(1.1)
+    since = d.log_size()
+    write(targets, 'tok-a: 127.0.0.1:%d\ntok-slow: %s:%d\n' % (a.port, SLOW, b.port))
+    # The first lookup after the change starts the re-read; the ones behind it, on the
+    # same loop as the witness, answer from the map before while it resolves SLOW.
+    during, slowest = 0, 0.0
+    started = time.monotonic()
+    for _ in range(100):
+        if time.monotonic() - started > SLOW_MS / 1000 / 2 or \
+                'read again' in d.log_text()[since:]:
+            break
+        answer, took = timed(talk, port, base + '?token=tok-a')
+        h.check_eq(answer, (b'A', b'hi'), 'tok-a while the file is read again')
+        slowest = max(slowest, took)
+        during += 1
+    h.check(slowest <= h.scaled(0.5),
+            'a tok-a upgrade took %.2f s while the file was read again' % slowest)
+    h.check(during >= 2, 'only %d tok-a upgrades before the re-read was done' % during)
+    h.check('read again' not in d.log_text()[since:],
+            'the re-read ended before %.1f s' % (SLOW_MS / 1000 / 2))
+    witness.check('the re-read of the token map', max_rtt=0.5)
+    d.wait_log('token map .* read again: 2 tokens', timeout=SLOW_MS / 1000 + 5, since=since)
+    h.wait_for(lambda: status_of(port, base + '?token=tok-slow') == 101, 5,
+               'tok-slow after the re-read')
+    h.check_eq(talk(port, base + '?token=tok-slow'), (b'B', b'hi'), 'tok-slow reaches B')
+    witness.check('the re-read of the token map', max_rtt=0.5)
+    witness.stop()
+    h.check_eq(d.sanitizer_reports(), [], 'sanitizer reports')
+
+
+@suite.case('a reload, and a stop, while a re-read of the map is on a worker')
+def case_slow_teardown(t):
+    a = t.backend(NamedEcho, 'A')
+    files = [t.path('targets-%d.txt' % i) for i in range(2)]
+    for f in files:
+        write(f, 'tok-a: 127.0.0.1:%d\n' % a.port)
+    d, port = slow_daemon(t, files[0])
+    base = '/websockify'
+
+    def start_reread(source, token):
+        time.sleep(1.1)
+        write(source, 'tok-a: 127.0.0.1:%d\n%s: %s:1\n' % (a.port, token, SLOW))
+        h.check_eq(talk(port, base + '?token=tok-a'), (b'A', b'hi'), 'tok-a, which starts it')
+
+    # A reload to another file, which reads at once: the map the re-read works on goes
+    # with its revision meanwhile.
+    start_reread(files[0], 'tok-slow0')
+    since = d.log_size()
+    pol = dict(d.policy, routes=[vnc_route(files[1])])
+    d.write_policy(pol)
+    d.signal(signal.SIGHUP)
+    d.wait_log('policy revision 2 applied', since=since)
+    h.check('read again' not in d.log_text()[since:], 'the re-read was done before the reload')
+    h.check_eq(talk(port, base + '?token=tok-a'), (b'A', b'hi'), 'after the reload')
+    d.wait_log('read again: 2 tokens', timeout=SLOW_MS / 1000 + 5, since=since)
+    # A stop while a re-read of the new map runs: the pool lets it finish.
+    start_reread(files[1], 'tok-slow1')
+    d.stop(timeout=SLOW_MS / 1000 + 10)
+    h.check_eq(d.sanitizer_reports(), [], 'sanitizer reports')
 
 
 @suite.case('a folder of token files; a token listed twice is refused on reload')
