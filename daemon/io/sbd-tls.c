@@ -62,8 +62,7 @@ struct sbd_tls_tickets {
 struct session_data {
 	struct sbd_tls_ctx *ctx;
 	void *user;
-	bool has_server_name;
-	char server_name[TLS_SERVER_NAME_MAX];
+	char *server_name; /* the client's SNI when it is a host name, at its length; or NULL */
 };
 
 static const gnutls_datum_t alpn_http11 = { (unsigned char *)"http/1.1", 8 };
@@ -371,15 +370,16 @@ static int
 on_client_hello(gnutls_session_t session)
 {
 	struct session_data *data = gnutls_session_get_ptr(session);
-	size_t len = sizeof data->server_name, cred = 0;
+	char name[TLS_SERVER_NAME_MAX];
+	size_t len = sizeof name, cred = 0;
 	unsigned type = 0;
 	int rc;
 
-	data->has_server_name = false;
-	rc = gnutls_server_name_get(session, data->server_name, &len, &type, 0);
-	if (rc == 0 && type == GNUTLS_NAME_DNS && len < sizeof data->server_name &&
-	    is_host_name(data->server_name, len)) {
-		data->has_server_name = true;
+	free(data->server_name);
+	data->server_name = NULL;
+	rc = gnutls_server_name_get(session, name, &len, &type, 0);
+	if (rc == 0 && type == GNUTLS_NAME_DNS && len < sizeof name && is_host_name(name, len)) {
+		data->server_name = sb_xstrndup(name, len);
 		cred = pick_cred(data->ctx, data->server_name);
 	}
 	rc = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, data->ctx->creds[cred]);
@@ -479,6 +479,7 @@ sbd_tls_session_free(gnutls_session_t session)
 	gnutls_deinit(session);
 	if (data != NULL) {
 		sbd_tls_ctx_unref(data->ctx);
+		free(data->server_name);
 		free(data);
 	}
 }
@@ -504,7 +505,7 @@ sbd_tls_server_name(gnutls_session_t session)
 {
 	struct session_data *data = gnutls_session_get_ptr(session);
 
-	return data != NULL && data->has_server_name ? data->server_name : NULL;
+	return data != NULL ? data->server_name : NULL;
 }
 
 void
