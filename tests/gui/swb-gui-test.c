@@ -163,18 +163,25 @@ swb_gui_upgrade(guint16 port, const char *path, char **head)
 void
 swb_gui_save_png(GtkWidget *w, const char *name)
 {
-	int width = gtk_widget_get_width(w);
-	int height = gtk_widget_get_height(w);
+	int width = 0, height = 0;
 	g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(w);
-	GtkSnapshot *snapshot = gtk_snapshot_new();
 	g_autoptr(GskRenderNode) node = NULL;
 	g_autoptr(GdkTexture) texture = NULL;
 	g_autofree char *path = g_build_filename(g_getenv("SB_BUILD_ROOT"), "tests", "gui", name,
 	    NULL);
 	const char *docs = g_getenv("SWB_SCREENSHOT_DOCS");
 
-	gdk_paintable_snapshot(paintable, snapshot, width, height);
-	node = gtk_snapshot_free_to_node(snapshot);
+	/* on a busy machine the window may not be drawn yet: nothing to render; wait a while */
+	for (int i = 0; node == NULL && i < 100; i++) {
+		GtkSnapshot *snapshot = gtk_snapshot_new();
+
+		if (i > 0)
+			swb_gui_spin(20);
+		width = gtk_widget_get_width(w);
+		height = gtk_widget_get_height(w);
+		gdk_paintable_snapshot(paintable, snapshot, width, height);
+		node = gtk_snapshot_free_to_node(snapshot);
+	}
 	g_assert_nonnull(node);
 	texture = gsk_renderer_render_texture(gtk_native_get_renderer(gtk_widget_get_native(w)),
 	    node, &GRAPHENE_RECT_INIT(0, 0, width, height));
