@@ -8,6 +8,13 @@
 #include "sb-buf.h"
 
 #define SSH_SCHEME "ssh://"
+/*
+ * A host that goes away without closing the connection (a network that
+ * drops, a machine that hangs) is noticed within 15 s: ssh asks every 5 s
+ * of silence and gives up after 3 questions with no answer.
+ */
+#define SSH_ALIVE_INTERVAL "ServerAliveInterval=5"
+#define SSH_ALIVE_COUNT "ServerAliveCountMax=3"
 
 bool
 sb_ssh_is_url(const char *path)
@@ -65,11 +72,15 @@ sb_ssh_argv(const char *url, const char *program, char **err)
 	}
 	if (program == NULL)
 		program = env != NULL && env[0] != '\0' ? env : "ssh";
-	argv = sb_xcalloc(10, sizeof *argv);
+	argv = sb_xcalloc(14, sizeof *argv);
 	argv[n++] = sb_xstrdup(program);
 	argv[n++] = sb_xstrdup("-T");
 	argv[n++] = sb_xstrdup("-o");
 	argv[n++] = sb_xstrdup("BatchMode=yes");
+	argv[n++] = sb_xstrdup("-o");
+	argv[n++] = sb_xstrdup(SSH_ALIVE_INTERVAL);
+	argv[n++] = sb_xstrdup("-o");
+	argv[n++] = sb_xstrdup(SSH_ALIVE_COUNT);
 	if (port != NULL) {
 		argv[n++] = sb_xstrdup("-p");
 		argv[n++] = sb_xstrdup(port);

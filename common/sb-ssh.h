@@ -8,8 +8,10 @@ bool sb_ssh_is_url(const char *path);
 
 /*
  * The argv that reaches the control socket of url's host: program -T -o
- * BatchMode=yes [-p PORT] -- [USER@]HOST 'switchboardctl relay [--socket
- * PATH]' (keys or an agent only: ssh fails rather than prompt). program NULL:
+ * BatchMode=yes -o ServerAliveInterval=5 -o ServerAliveCountMax=3 [-p PORT]
+ * -- [USER@]HOST 'switchboardctl relay [--socket PATH]' (keys or an agent
+ * only: ssh fails rather than prompt; a host that stops answering ends it
+ * within 15 s). program NULL:
  * $SWITCHBOARD_SSH when set, else "ssh". NULL-terminated; sb_ssh_argv_free()
  * it. NULL for a URL that is not one, with the reason in *err (free() it).
  */

@@ -2,7 +2,8 @@
  * test-remote.c - the app reaches a daemon through a real sshd (with_sshd.py
  * starts one): an ssh:// daemon's live connections show; sshd going away
  * shows ssh's reason and the app, by itself, connects again when it is back;
- * a key sshd refuses shows ssh's own text on the not-connected page
+ * so it does when the session stops answering without closing; a key sshd
+ * refuses shows ssh's own text on the not-connected page
  */
 #include <adwaita.h>
 #include <gio/gio.h>
@@ -18,12 +19,15 @@
 #define WAIT_MS (4 * SWB_GUI_WAIT_MS)
 /* sshd back: the app's longest wait between two attempts (8 s), then ssh's login */
 #define RECONNECT_MS (8000 + WAIT_MS)
+/* a session that stops answering: ssh gives up after 3 keepalives 5 s apart */
+#define SILENCE_MS (15000 + WAIT_MS)
 
 static struct {
 	SwbGuiDaemon g;
 	char *url;
 	SwbWindow *window;
 	GSocketConnection *tunnel, *tunnel2;
+	GString *errors;
 } t;
 
 static GtkWidget *
@@ -136,12 +140,31 @@ says(gpointer data)
 	    swb_client_get_retry_at(client()) > 0;
 }
 
+/* as says(), with any of ssh's words for a session whose connection ended */
+static gboolean
+says_lost(gpointer data)
+{
+	/* ssh noticed it reading (the close), or writing (a reset) */
+	return says("Connection to 127.0.0.1 closed by remote host") ||
+	    says("client_loop: send disconnect: Broken pipe") ||
+	    says("Connection reset by peer");
+}
+
 /* as says(), with the next attempt more than 3 s away: four attempts have failed */
 static gboolean
 backed_off(gpointer data)
 {
 	return says(data) &&
 	    swb_client_get_retry_at(client()) - g_get_monotonic_time() > 3 * G_USEC_PER_SEC;
+}
+
+/* Every reason the client gives, in t.errors: a failure shows what came instead. */
+static void
+on_error(GObject *o, GParamSpec *p, gpointer data)
+{
+	const char *error = swb_client_get_error(SWB_CLIENT(o));
+
+	g_string_append_printf(t.errors, "\n  %s", error != NULL ? error : "(none)");
 }
 
 static gboolean
@@ -168,11 +191,13 @@ test_sshd_returns(void)
 		return;
 	}
 	g_assert_true(is_connected(NULL));
+	t.errors = g_string_new("reasons since sshd stopped:");
+	g_signal_connect(client(), "notify::error", G_CALLBACK(on_error), NULL);
 	sshd_command("stop");
 	g_assert_true(swb_test_wait_for(is_disconnected, NULL, WAIT_MS));
 	g_assert_nonnull(strstr(offline_text(), t.url));
-	g_assert_true(swb_test_wait_for(says, "Connection to 127.0.0.1 closed by remote host",
-	    WAIT_MS));
+	if (!swb_test_wait_for(says_lost, NULL, WAIT_MS))
+		g_error("not ssh's words for a lost session; %s", t.errors->str);
 
 	refused = g_strdup_printf("port %s: Connection refused",
 	    strrchr(g_getenv("SWB_TEST_SSH_TARGET"), ':') + 1);
@@ -186,6 +211,28 @@ test_sshd_returns(void)
 	sshd_command("start");
 	g_assert_true(swb_test_wait_for(is_connected, NULL, RECONNECT_MS));
 	g_assert_null(swb_client_get_error(client()));
+	g_assert_true(swb_test_wait_for(has_rows, GUINT_TO_POINTER(2), WAIT_MS));
+	g_signal_handlers_disconnect_by_func(client(), on_error, NULL);
+}
+
+/*
+ * The session stops answering but stays open, as over a network that drops:
+ * ssh's keepalive gives up, its words are on the page, and the app connects
+ * again through sshd, which still takes new sessions.
+ */
+static void
+test_session_hangs(void)
+{
+	if (t.g.app == NULL) {
+		g_test_skip("no sshd");
+		return;
+	}
+	g_assert_true(is_connected(NULL));
+	sshd_command("freeze");
+	g_assert_true(swb_test_wait_for(says, "Timeout, server 127.0.0.1 not responding",
+	    SILENCE_MS));
+	g_assert_true(swb_test_wait_for(is_connected, NULL, RECONNECT_MS));
+	sshd_command("thaw");
 	g_assert_true(swb_test_wait_for(has_rows, GUINT_TO_POINTER(2), WAIT_MS));
 }
 
@@ -228,6 +275,9 @@ test_teardown(void)
 		return;
 	g_clear_object(&t.tunnel);
 	g_clear_object(&t.tunnel2);
+	if (t.errors != NULL)
+		g_string_free(t.errors, TRUE);
+	t.errors = NULL;
 	if (t.window != NULL)
 		gtk_window_destroy(GTK_WINDOW(t.window));
 	g_clear_object(&t.window);
@@ -243,6 +293,7 @@ main(int argc, char **argv)
 	g_test_add_func("/remote/setup", test_setup);
 	g_test_add_func("/remote/live-connections", test_live_connections);
 	g_test_add_func("/remote/sshd-returns", test_sshd_returns);
+	g_test_add_func("/remote/session-hangs", test_session_hangs);
 	g_test_add_func("/remote/refused-key", test_refused_key);
 	g_test_add_func("/remote/teardown", test_teardown);
 	return g_test_run();

@@ -4,7 +4,8 @@ tests/integration/sshd.py sets up for test_ssh.py). The program finds it through
 SWB_TEST_SSH_TARGET (root@127.0.0.1:PORT), SWITCHBOARD_SSH (an ssh with the accepted key)
 and SWB_TEST_SSH_STRANGER (one whose key sshd refuses); it stops and starts sshd with a line
 "stop" or "start" on the UNIX socket at SWB_TEST_SSHD_CONTROL, answered "ok" once done
-("stop" ends the sessions too, as when the host goes away). Without sshd the test is a TAP
+("stop" ends the sessions too, as when the host goes away), and "freeze" or "thaw" makes
+the sessions stop answering (SIGSTOP) or go on. Without sshd the test is a TAP
 skip naming the packages, or a failure where SB_CI says nothing may be missing."""
 
 import os
@@ -20,8 +21,9 @@ from sshd import Sshd  # noqa: E402
 
 
 def serve(sshd, listener):
-    """Lines "stop" and "start" from the test, each answered "ok" or "error: why" when done."""
-    actions = {'stop': sshd.stop_all, 'start': sshd.start}
+    """Lines "stop", "start", "freeze", "thaw" from the test, each answered "ok" or "error: why" when done."""
+    actions = {'stop': sshd.stop_all, 'start': sshd.start, 'freeze': sshd.freeze_sessions,
+        'thaw': sshd.thaw_sessions}
     while True:
         conn, _ = listener.accept()
         with conn, conn.makefile('rw') as f:
@@ -53,7 +55,10 @@ def main():
             SWITCHBOARD_SSH=sshd.ssh_program(),
             SWB_TEST_SSH_STRANGER=sshd.ssh_program('stranger'),
             SWB_TEST_SSHD_CONTROL=ctx.path('sshd-control.sock'))
-        return subprocess.call(sys.argv[1:], env=env)
+        try:
+            return subprocess.call(sys.argv[1:], env=env)
+        finally:
+            sshd.stop_all()  # sessions too, frozen ones included
     finally:
         for problem in ctx.teardown():
             print('# %s' % problem)

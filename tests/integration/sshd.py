@@ -48,14 +48,21 @@ class Sshd:
 
     def stop_all(self):
         """Stops sshd and every session it carries, as when the host goes away: each
-        session's sshd leads a process group of its own, out of reach of proc.stop()."""
+        session's sshd leads a process group of its own, out of reach of proc.stop().
+        Stopped first, so that none says goodbye (an exit status, a close) while the
+        others die: the client sees its connection just end."""
         sessions = descendants(self.proc.proc.pid)
+        signal_all(sessions, signal.SIGSTOP)
         self.proc.stop()
-        for pid in sessions:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        signal_all(sessions, signal.SIGKILL)
+
+    def freeze_sessions(self):
+        """The sessions stop answering without closing, as over a network that drops;
+        sshd itself still takes new ones."""
+        signal_all(descendants(self.proc.proc.pid), signal.SIGSTOP)
+
+    def thaw_sessions(self):
+        signal_all(descendants(self.proc.proc.pid), signal.SIGCONT)
 
     def ssh_program(self, key='client'):
         """An ssh that uses this test's key and known_hosts (ssh ignores $HOME)."""
@@ -69,6 +76,14 @@ class Sshd:
 
     def url(self, d):
         return 'ssh://root@127.0.0.1:%d%s' % (self.port, d.control)
+
+
+def signal_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass  # gone meanwhile
 
 
 def descendants(pid):

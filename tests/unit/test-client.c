@@ -265,7 +265,8 @@ test_ssh(Fixture *f, gconstpointer data)
 		g_autofree char *args = NULL;
 
 		g_assert_true(g_file_get_contents(log, &args, NULL, NULL));
-		g_assert_true(g_str_has_prefix(args, "-T\n-o\nBatchMode=yes\n-p\n2222\n--\n"
+		g_assert_true(g_str_has_prefix(args, "-T\n-o\nBatchMode=yes\n"
+		    "-o\nServerAliveInterval=5\n-o\nServerAliveCountMax=3\n-p\n2222\n--\n"
 		    "someone@example.org\nswitchboardctl relay --socket '"));
 		g_remove(log);
 	}

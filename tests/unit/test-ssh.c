@@ -27,15 +27,17 @@ joined(const char *url, const char *program)
 static void
 test_argv(void)
 {
+#define ALIVE "-o|ServerAliveInterval=5|-o|ServerAliveCountMax=3"
 	static const struct {
 		const char *url, *argv;
 	} cases[] = {
-		{ "ssh://host", "ssh|-T|-o|BatchMode=yes|--|host|switchboardctl relay" },
-		{ "ssh://me@host:2222/run/sb/control.sock", "ssh|-T|-o|BatchMode=yes|-p|2222|--|"
-		  "me@host|switchboardctl relay --socket '/run/sb/control.sock'" },
-		{ "ssh://[::1]/a'b", "ssh|-T|-o|BatchMode=yes|--|[::1]|"
+		{ "ssh://host", "ssh|-T|-o|BatchMode=yes|" ALIVE "|--|host|switchboardctl relay" },
+		{ "ssh://me@host:2222/run/sb/control.sock", "ssh|-T|-o|BatchMode=yes|" ALIVE
+		  "|-p|2222|--|me@host|switchboardctl relay --socket '/run/sb/control.sock'" },
+		{ "ssh://[::1]/a'b", "ssh|-T|-o|BatchMode=yes|" ALIVE "|--|[::1]|"
 		  "switchboardctl relay --socket '/a'\\''b'" },
-		{ "ssh://[::1]:22", "ssh|-T|-o|BatchMode=yes|-p|22|--|[::1]|switchboardctl relay" },
+		{ "ssh://[::1]:22", "ssh|-T|-o|BatchMode=yes|" ALIVE "|-p|22|--|[::1]|"
+		  "switchboardctl relay" },
 		{ "ssh://", NULL },
 		{ "ssh://-oProxyCommand=x", NULL },
 		{ "ssh://host:", NULL },
