@@ -98,8 +98,10 @@ fail(struct sbd_auth_call *c, const char *what, const char *why)
 	if (c->answered)
 		return;
 	c->answer.status = 0;
-	snprintf(c->answer.why, sizeof c->answer.why, "%s%s%s", what, why ? ": " : "",
-	    why ? why : "");
+	/* a long reason is cut: the log line is for people, the status is what counts */
+	if (snprintf(c->answer.why, sizeof c->answer.why, "%s%s%s", what, why ? ": " : "",
+	    why ? why : "") < 0)
+		c->answer.why[0] = '\0';
 	finish(c);
 }
 
