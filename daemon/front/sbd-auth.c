@@ -70,20 +70,20 @@ capture_from(const struct sb_cred_source *sources, size_t n, const struct sbd_au
 	}
 }
 
-/* What the auth service is sent: the credential lines first (the cache key), then the rest. */
+/*
+ * What the auth service is sent: the credential lines and what the request
+ * asks for. Its answer is cached by all of it: a service may decide by the
+ * path or the address, so an answer for one request never stands for another.
+ */
 static void
 capture_forward(const struct sbd_auth_headers *h, struct sbd_credential *out)
 {
-	char *key = sb_xasprintf("%s%s%s%s%s%s", h->authorization ? "Authorization: " : "",
-	    h->authorization ? h->authorization : "", h->authorization ? "\r\n" : "",
-	    h->cookie ? "Cookie: " : "", h->cookie ? h->cookie : "", h->cookie ? "\r\n" : "");
-
-	out->forward_key_len = strlen(key);
-	out->forward = sb_xasprintf("%sX-Original-URI: %s\r\nX-Original-Host: %s\r\n"
-	    "X-Forwarded-For: %s\r\nX-Forwarded-Proto: %s\r\n", key, h->target,
+	out->forward = sb_xasprintf("%s%s%s%s%s%sX-Original-URI: %s\r\nX-Original-Host: %s\r\n"
+	    "X-Forwarded-For: %s\r\nX-Forwarded-Proto: %s\r\n",
+	    h->authorization ? "Authorization: " : "", h->authorization ? h->authorization : "",
+	    h->authorization ? "\r\n" : "", h->cookie ? "Cookie: " : "",
+	    h->cookie ? h->cookie : "", h->cookie ? "\r\n" : "", h->target,
 	    h->host != NULL ? h->host : "", h->client, h->tls ? "https" : "http");
-	gnutls_memset(key, 0, out->forward_key_len);
-	free(key);
 }
 
 void

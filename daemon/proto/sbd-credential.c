@@ -36,7 +36,6 @@ sbd_cred_clear(struct sbd_credential *c)
 	c->user = NULL;
 	c->map_token = NULL;
 	c->forward = NULL;
-	c->forward_key_len = 0;
 	c->type = SBD_CRED_NONE;
 }
 

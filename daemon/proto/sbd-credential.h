@@ -28,12 +28,10 @@ struct sbd_credential {
 	char *user;               /* BASIC */
 	char *map_token;          /* the token a backend token_map looks up, or NULL */
 	/*
-	 * Route auth "request": the header lines sent to the auth service, the
-	 * credential-bearing ones (Authorization, Cookie) first, forward_key_len
-	 * bytes of them: what its answer is cached by. NULL when not asked.
+	 * Route auth "request": the header lines sent to the auth service, all of
+	 * which its answer is cached by. NULL when not asked.
 	 */
 	char *forward;
-	size_t forward_key_len;
 };
 
 /* Wipes and frees the secret, the user, the map token and the forward lines; the type becomes NONE. */

@@ -419,7 +419,7 @@ cache_key(const struct sbd_auth_rt *rt, const struct sbd_credential *c, uint8_t 
 	if (c->secret != NULL)
 		gnutls_hmac(h, c->secret, strlen(c->secret) + 1);
 	if (c->forward != NULL)
-		gnutls_hmac(h, c->forward, c->forward_key_len);
+		gnutls_hmac(h, c->forward, strlen(c->forward));
 	gnutls_hmac_deinit(h, out);
 }
 

@@ -68,7 +68,8 @@ int sbd_auth_check_cert(const struct sbd_auth_rt *rt, gnutls_session_t session,
 /*
  * The cache: by a keyed hash of the credential, never the credential. A
  * verdict of "request" stands for its cache_s (0: not kept) and is keyed by
- * the forwarded credential lines too.
+ * every line sent to the service too (the path, the address), not only
+ * the credential.
  */
 bool sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
     struct sbd_auth_verdict *v);

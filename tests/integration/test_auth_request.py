@@ -18,13 +18,14 @@ import harness as h  # noqa: E402
 suite = h.Suite('auth request')
 
 GOOD = 'svc-good-7f3e1d2c'
+ONLY_A = 'svc-only-a-51c0'
 COOKIE = 'session=cookie-secret-42aa'
 
 
 class AuthService:
     """
     An HTTP auth service on 127.0.0.1: "Bearer svc-good-..." or the cookie is 200 with
-    X-User, "Bearer forbidden" 403, "Bearer hang" never answers, "Bearer boom" 500,
+    X-User, "Bearer svc-only-a-..." 200 for /svc/a only (403 elsewhere), "Bearer forbidden" 403, "Bearer hang" never answers, "Bearer boom" 500,
     anything else 401 with its own challenge. Counts the calls and keeps their headers.
     """
 
@@ -48,8 +49,11 @@ class AuthService:
                 if auth == 'Bearer hang':
                     service.release.wait(h.scaled(10))
                     return
+                uri = self.headers.get('X-Original-URI', '')
                 if auth == 'Bearer ' + GOOD or COOKIE in cookie:
                     self.answer(200, [('X-User', 'alice')])
+                elif auth == 'Bearer ' + ONLY_A:
+                    self.answer(200 if uri.startswith('/svc/a') else 403, [('X-User', 'bob')])
                 elif auth == 'Bearer forbidden':
                     self.answer(403)
                 elif auth == 'Bearer boom':
@@ -144,7 +148,7 @@ def case_allow(t):
     h.check_eq(hd.get('X-Forwarded-For'), '127.0.0.1', 'X-Forwarded-For')
     h.check_eq(hd.get('X-Forwarded-Proto'), 'http', 'X-Forwarded-Proto')
     # the same credential again: from the cache, the service is not asked
-    h.check_eq(answer(t, port, '/svc', bearer(GOOD) + [('Cookie', 'theme=dark')]).status,
+    h.check_eq(answer(t, port, '/svc?x=1', bearer(GOOD) + [('Cookie', 'theme=dark')]).status,
                101, 'again')
     h.check_eq(svc.count(), 1, 'calls after a cached answer')
     # another credential is another key
@@ -155,6 +159,17 @@ def case_allow(t):
         h.check_eq(answer(t, port, '/nocache', bearer(GOOD)).status, 101, 'no cache')
     h.check_eq(svc.count(), 4, 'calls with cache_s 0')
     no_secret(d.log_text(), 'the log')
+
+
+@suite.case('an answer stands for the request it answered: another path asks again')
+def case_cache_key(t):
+    d, port, svc = setup(t)
+    h.check_eq(answer(t, port, '/svc/a', bearer(ONLY_A)).status, 101, 'allowed on /svc/a')
+    h.check_eq(answer(t, port, '/svc/a', bearer(ONLY_A)).status, 101, 'again, cached')
+    h.check_eq(svc.count(), 1, 'calls after a cached answer')
+    h.check_eq(answer(t, port, '/svc/b', bearer(ONLY_A)).status, 403,
+               'the answer for /svc/a does not open /svc/b')
+    h.check_eq(svc.count(), 2, 'calls after another path')
 
 
 @suite.case('401 with the service challenge and 403 are passed on; refusals are cached')
