@@ -252,7 +252,7 @@ def fmt(v, digits=0):
 def report(results, args, counts):
     labels = args.servers
     peers = [lb for lb in labels if lb != SB]
-    print('\n### Every figure (median of %d)\n' % args.runs)
+    print('\n### Every figure (median of %d runs; memory: %d)\n' % (args.runs, args.mem_runs))
     print('| workload | ' + ' | '.join(labels) + ' |')
     print('|---|' + '---:|' * len(labels))
     summary = []
