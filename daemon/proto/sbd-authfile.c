@@ -128,6 +128,16 @@ sbd_token_digest(const char *token, size_t len, uint8_t out[32])
 	return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, out) < 0 ? -1 : 0;
 }
 
+bool
+sbd_equal_ct(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	volatile uint8_t diff = 0;
+
+	for (size_t i = 0; i < len; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
 char *
 sbd_token_line(const char *name, const char *token, const char **why)
 {

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,8 @@ void sbd_token_entries_free(struct sbd_token_entry *e, size_t n);
 
 /* SHA-256 of a token, as a tokens file holds it: 0, or -1 when GnuTLS fails. */
 int sbd_token_digest(const char *token, size_t len, uint8_t out[32]);
+/* a and b hold the same len bytes, in a time that does not depend on where they differ. */
+bool sbd_equal_ct(const uint8_t *a, const uint8_t *b, size_t len);
 /*
  * The tokens file's line for name and token, "NAME SHA256-HEX" without the
  * newline (free() it), or NULL with *why when name cannot be one (not an

@@ -218,16 +218,6 @@ sbd_auth_rt_service(const struct sbd_auth_rt *rt)
 	return rt->service;
 }
 
-static bool
-equal_ct(const uint8_t *a, const uint8_t *b, size_t len)
-{
-	volatile uint8_t diff = 0;
-
-	for (size_t i = 0; i < len; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
-}
-
 static void
 refused(struct sbd_auth_verdict *v, int method, const char *why)
 {
@@ -257,7 +247,7 @@ sbd_auth_check_token(const struct sbd_auth_rt *rt, const char *token,
 		return;
 	/* every entry is compared: the time taken says nothing about which one matched */
 	for (size_t i = 0; i < rt->n_tokens; i++) {
-		if (equal_ct(digest, rt->tokens[i].sha256, sizeof digest) && name == NULL)
+		if (sbd_equal_ct(digest, rt->tokens[i].sha256, sizeof digest) && name == NULL)
 			name = rt->tokens[i].name;
 	}
 	gnutls_memset(digest, 0, sizeof digest);
@@ -273,7 +263,7 @@ crypt_matches(const char *password, const char *hash)
 	const char *out = crypt_rn(password, hash, cd, sizeof *cd);
 	size_t len = strlen(hash);
 	bool ok = out != NULL && out[0] != '*' && strlen(out) == len &&
-	    equal_ct((const uint8_t *)out, (const uint8_t *)hash, len);
+	    sbd_equal_ct((const uint8_t *)out, (const uint8_t *)hash, len);
 
 	gnutls_memset(cd, 0, sizeof *cd);
 	free(cd);
@@ -439,7 +429,7 @@ sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 	cache_key(rt, c, key);
 	struct cache_slot *s = &rt->cache[slot_of(key)];
 	pthread_mutex_lock(&rt->lock);
-	hit = s->expires_ms > now_ms && equal_ct(s->key, key, sizeof key);
+	hit = s->expires_ms > now_ms && sbd_equal_ct(s->key, key, sizeof key);
 	if (hit)
 		*v = s->v;
 	pthread_mutex_unlock(&rt->lock);

@@ -2,6 +2,7 @@
 #include "sbd-token-map.h"
 
 #include <dirent.h>
+#include <gnutls/gnutls.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -24,8 +25,9 @@
 #define MAP_FILES_MAX  1024 /* files in a folder */
 #define CHECK_EVERY_MS 1000
 
+/* A token is kept as its SHA-256, and looked up in constant time: it is the key to its target. */
 struct map_entry {
-	char *token;
+	uint8_t digest[32];
 	struct sbd_target *target; /* a reference */
 };
 
@@ -55,10 +57,8 @@ struct sbd_token_map {
 static void
 map_clear(struct map *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->items[i].token);
+	for (size_t i = 0; i < m->n; i++)
 		sbd_target_unref(m->items[i].target);
-	}
 	free(m->items);
 	m->items = NULL;
 	m->n = 0;
@@ -226,8 +226,15 @@ read_file(const char *route, const char *file, struct map *m, char *why, size_t 
 		char addr_text[SBD_TARGET_TEXT_MAX], what[256];
 		const char *bad;
 
+		uint8_t digest[32];
+
+		if (sbd_token_digest(entries[i].token, strlen(entries[i].token), digest) < 0) {
+			snprintf(why, cap, "%s: SHA-256 is not available", file);
+			rc = -1;
+			break;
+		}
 		for (size_t j = 0; j < m->n && rc == 0; j++) {
-			if (strcmp(m->items[j].token, entries[i].token) == 0) {
+			if (memcmp(m->items[j].digest, digest, sizeof digest) == 0) {
 				snprintf(why, cap, "%s: a token is listed in two files", file);
 				rc = -1;
 			}
@@ -243,7 +250,7 @@ read_file(const char *route, const char *file, struct map *m, char *why, size_t 
 			snprintf(why, cap, "%s: %s", file, what);
 			rc = -1;
 		} else {
-			m->items[m->n].token = sb_xstrdup(entries[i].token);
+			memcpy(m->items[m->n].digest, digest, sizeof digest);
 			m->items[m->n].target = sbd_target_new(route, &s, (struct sockaddr *)&ss,
 			    sslen, addr_text);
 			m->n++;
@@ -411,19 +418,26 @@ struct sbd_target *
 sbd_token_map_lookup(struct sbd_token_map *m, const char *token, uint64_t now_ms,
     struct sbd_workers *workers, struct sbd_loop *loop)
 {
-	struct sbd_target *tg = NULL;
+	struct sbd_target *found = NULL, *tg = NULL;
+	uint8_t digest[32];
 	bool due = false;
 
+	if (sbd_token_digest(token, strlen(token), digest) < 0)
+		return NULL;
 	pthread_mutex_lock(&m->lock);
 	if (workers != NULL && !m->reading && now_ms >= m->checked_ms + CHECK_EVERY_MS) {
 		m->checked_ms = now_ms;
 		m->reading = due = true;
 	}
-	for (size_t i = 0; i < m->map.n && tg == NULL; i++) {
-		if (strcmp(m->map.items[i].token, token) == 0)
-			tg = sbd_target_ref(m->map.items[i].target);
+	/* every entry is compared: the time taken says nothing about the token */
+	for (size_t i = 0; i < m->map.n; i++) {
+		if (sbd_equal_ct(m->map.items[i].digest, digest, sizeof digest) && found == NULL)
+			found = m->map.items[i].target;
 	}
+	if (found != NULL)
+		tg = sbd_target_ref(found);
 	pthread_mutex_unlock(&m->lock);
+	gnutls_memset(digest, 0, sizeof digest);
 	if (due)
 		reread_submit(m, workers, loop);
 	return tg;

@@ -91,6 +91,8 @@ def case_two(t):
     h.check_eq(talk(port, base + '?token=tok-b'), (b'B', b'hi'), 'tok-b reaches B')
     h.check_eq(status_of(port, base + '?token=tok-c'), 404, 'an unknown token')
     h.check_eq(status_of(port, base), 404, 'no token')
+    for near in ('tok-', 'tok-aa', 'TOK-A', 'tok-a%20', 'tok-a%00'):
+        h.check_eq(status_of(port, base + '?token=' + near), 404, 'a token near tok-a: ' + near)
     # the file changes: read again (at most once a second, and mtime must move)
     time.sleep(1.1)
     write(targets, 'tok-a: 127.0.0.1:%d\ntok-c: 127.0.0.1:%d\n' % (b.port, a.port))

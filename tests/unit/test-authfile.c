@@ -211,6 +211,23 @@ test_hex_encode(void)
 #define ABC_SHA256 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 static void
+test_equal_ct(void)
+{
+	uint8_t a[32], b[32];
+
+	memset(a, 0x5a, sizeof a);
+	memcpy(b, a, sizeof b);
+	g_assert_true(sbd_equal_ct(a, b, sizeof a));
+	g_assert_true(sbd_equal_ct(a, b, 0));
+	b[0] ^= 1;
+	g_assert_false(sbd_equal_ct(a, b, sizeof a));
+	b[0] ^= 1;
+	b[31] ^= 0x80;
+	g_assert_false(sbd_equal_ct(a, b, sizeof a));
+	g_assert_true(sbd_equal_ct(a, b, 31));
+}
+
+static void
 test_token_line(void)
 {
 	const char *why = NULL;
@@ -276,6 +293,7 @@ main(int argc, char **argv)
 	g_test_add_func("/authfile/htpasswd-errors", test_htpasswd_errors);
 	g_test_add_func("/authfile/identity", test_identity);
 	g_test_add_func("/authfile/hex-encode", test_hex_encode);
+	g_test_add_func("/authfile/equal-ct", test_equal_ct);
 	g_test_add_func("/authfile/token-line", test_token_line);
 	g_test_add_func("/authfile/token-line-bad-name", test_token_line_bad_name);
 	return g_test_run();
