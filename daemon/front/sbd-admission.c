@@ -232,11 +232,20 @@ step_identity(struct sbd_admission *a)
 	return STEP_REFUSED;
 }
 
-/* How often: the route's rate, per address and per the identity just found. */
+/* How often from this address: before any credential is checked, so guesses count too. */
 static enum step_state
-step_rate(struct sbd_admission *a)
+step_rate_address(struct sbd_admission *a)
 {
-	if (a->who.ctx == NULL || sbd_auth_rate(&a->who, a->route, &a->result))
+	if (a->who.ctx == NULL || sbd_auth_rate_address(&a->who, a->route, &a->result))
+		return STEP_PASSED;
+	return STEP_REFUSED;
+}
+
+/* How often for the identity just found. */
+static enum step_state
+step_rate_identity(struct sbd_admission *a)
+{
+	if (a->who.ctx == NULL || sbd_auth_rate_identity(&a->who, a->route, &a->result))
 		return STEP_PASSED;
 	return STEP_REFUSED;
 }
@@ -260,8 +269,9 @@ step_target(struct sbd_admission *a)
 
 /* The steps, in the order a request must pass them. */
 static enum step_state (*const steps[])(struct sbd_admission *a) = {
+	step_rate_address,
 	step_identity,
-	step_rate,
+	step_rate_identity,
 	step_target,
 	step_connect,
 };

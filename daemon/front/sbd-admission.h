@@ -1,8 +1,9 @@
 /* sbd-admission.h - between the verdict and the 101: steps that may wait, none that blocks
  *
  * The HTTP side hands an admitted request's route to the connection's loop;
- * the steps run there in order (identity, rate, then connect a backend; each may wait on
- * its own fd or timer); the first refusal ends the sequence with its status,
+ * the steps run there in order (the address's rate, identity, the identity's rate,
+ * the token map's target, then connect a backend; each may wait on its own fd or
+ * timer); the first refusal ends the sequence with its status,
  * and nothing reaches a backend before every step has passed.
  */
 #pragma once

@@ -1,4 +1,4 @@
-/* sbd-auth.c - the identity step (credential against the route's methods) and the rate step */
+/* sbd-auth.c - the identity step (credential against the route's methods) and the rate steps */
 #include "sbd-auth.h"
 
 #include <stdatomic.h>
@@ -450,31 +450,11 @@ out:
 	return st;
 }
 
-bool
-sbd_auth_rate(const struct sbd_auth_who *who, struct sbd_route_rt *route,
-    struct sbd_admitted *result)
+/* A bucket said no: 429 with Retry-After. */
+static bool
+rate_refused(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_admitted *result, const char *which, unsigned retry)
 {
-	const struct sb_rate *r = route->route->rate;
-	uint64_t now = sbd_now_ms();
-	unsigned retry = 0;
-	const char *which = NULL;
-
-	if (r == NULL)
-		return true;
-	if (route->rate_address != NULL) {
-		uint8_t key[17];
-		size_t len = sbd_rate_address_key(who->client, who->ipv6_prefix, key);
-
-		if (!sbd_rate_table_take(route->rate_address, key, len, r->per_address, now,
-		    &retry))
-			which = "this address";
-	}
-	if (which == NULL && route->rate_identity != NULL && result->identity[0] != '\0' &&
-	    !sbd_rate_table_take(route->rate_identity, result->identity,
-	    strlen(result->identity), r->per_identity, now, &retry))
-		which = "this identity";
-	if (which == NULL)
-		return true;
 	atomic_fetch_add(&who->ctx->auth.rate_limited, 1);
 	result->status = 429;
 	result->retry_after_s = retry;
@@ -482,4 +462,37 @@ sbd_auth_rate(const struct sbd_auth_who *who, struct sbd_route_rt *route,
 	    "route %s: too many new connections from %s; retry in %u s", route->route->name,
 	    which, retry);
 	return false;
+}
+
+bool
+sbd_auth_rate_address(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_admitted *result)
+{
+	const struct sb_rate *r = route->route->rate;
+	uint8_t key[17];
+	unsigned retry = 0;
+	size_t len;
+
+	if (r == NULL || route->rate_address == NULL)
+		return true;
+	len = sbd_rate_address_key(who->client, who->ipv6_prefix, key);
+	if (sbd_rate_table_take(route->rate_address, key, len, r->per_address, sbd_now_ms(),
+	    &retry))
+		return true;
+	return rate_refused(who, route, result, "this address", retry);
+}
+
+bool
+sbd_auth_rate_identity(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_admitted *result)
+{
+	const struct sb_rate *r = route->route->rate;
+	unsigned retry = 0;
+
+	if (r == NULL || route->rate_identity == NULL || result->identity[0] == '\0')
+		return true;
+	if (sbd_rate_table_take(route->rate_identity, result->identity, strlen(result->identity),
+	    r->per_identity, sbd_now_ms(), &retry))
+		return true;
+	return rate_refused(who, route, result, "this identity", retry);
 }

@@ -70,6 +70,12 @@ enum sbd_auth_state sbd_auth_identify(const struct sbd_auth_who *who, struct sbd
 /* The admission ends first: done will not run. NULL ok. */
 void sbd_auth_step_cancel(struct sbd_auth_step *step);
 
-/* The rate step: true to go on; false refused with 429 and Retry-After in result. */
-bool sbd_auth_rate(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+/*
+ * The rate steps: true to go on; false refused with 429 and Retry-After in
+ * result. The address's bucket comes before the identity step, so that every
+ * attempt counts, a refused credential too; the identity's after it.
+ */
+bool sbd_auth_rate_address(const struct sbd_auth_who *who, struct sbd_route_rt *route,
+    struct sbd_admitted *result);
+bool sbd_auth_rate_identity(const struct sbd_auth_who *who, struct sbd_route_rt *route,
     struct sbd_admitted *result);

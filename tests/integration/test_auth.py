@@ -231,6 +231,19 @@ def case_rate(t):
     works(t, port, '/rated', hdr).close()
 
 
+@suite.case('rate: per_address counts refused credentials too, so a guesser meets 429')
+def case_rate_guess(t):
+    d, port = setup(t, rate={'per_address': {'per_s': 1, 'burst': 2}})
+    for i in range(2):
+        r = answer(t, port, '/rated', [('Authorization', 'Bearer guess-%d' % i)])
+        h.check_eq(r.status, 401, 'guess %d within the burst' % i)
+    r = answer(t, port, '/rated', [('Authorization', 'Bearer guess-2')])
+    h.check_eq(r.status, 429, 'a guess past the burst')
+    h.check_eq(r.header('Retry-After'), '1', 'Retry-After')
+    time.sleep(1.1)
+    works(t, port, '/rated', [('Authorization', 'Bearer ' + ALICE)]).close()
+
+
 @suite.case('metrics: auth counted by method and result, 429s, and no identity in them')
 def case_metrics(t):
     mport = h.free_port()
@@ -254,8 +267,8 @@ def case_metrics(t):
     h.check_eq(answer(t, port, '/rated', [('Authorization', 'Bearer ' + ALICE)]).status, 429,
                'past the burst')
     got = test_metrics.scrape(mport)
-    # the 429 came after alice's token passed: auth counts it admitted
-    want = {('tokens', 'admitted'): 4, ('tokens', 'refused'): 1, ('jwt', 'admitted'): 1,
+    # the address's bucket comes before any credential is checked: the 429 is not an auth
+    want = {('tokens', 'admitted'): 3, ('tokens', 'refused'): 1, ('jwt', 'admitted'): 1,
             ('jwt', 'refused'): 1, ('basic', 'admitted'): 0, ('none', 'refused'): 1}
     for (method, result), n in sorted(want.items()):
         key = 'switchboard_auth_total{method="%s",result="%s"}' % (method, result)
