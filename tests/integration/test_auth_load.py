@@ -9,15 +9,12 @@ The cost is 9 (SB_AUTH_COST), about 30 ms a check: one check on a loop would hol
 witness longer than the limit, so the test fails when bcrypt runs on a loop; a lower cost
 with more upgrades would take as long and tell less."""
 
-import base64
 import os
-import shutil
-import subprocess
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import authload  # noqa: E402
 import harness as h  # noqa: E402
 import test_metrics  # noqa: E402
 
@@ -29,36 +26,13 @@ COST = int(os.environ.get('SB_AUTH_COST', '9'))
 WITNESS_P99_S = 0.050
 
 
-def bcrypt_line(user, password):
-    if not shutil.which('htpasswd'):
-        raise h.Skip('htpasswd is missing (apache2-utils)')
-    return subprocess.run(['htpasswd', '-nbB', '-C', str(COST), user, password], check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
-def basic(user, password):
-    return [('Authorization', 'Basic ' + base64.b64encode(
-        ('%s:%s' % (user, password)).encode()).decode())]
-
-
-def load(t, port, first, count, statuses, errors):
-    try:
-        for i in range(first, first + count):
-            conn = t.connect(port)
-            resp = h.upgrade(conn, path='/basic', headers=basic('load', 'wrong-%d' % i))
-            statuses.append(resp.status)
-            conn.close()
-    except Exception as e:  # noqa: BLE001 (reported by the case, in its thread's words)
-        errors.append('client from %d: %r' % (first, e))
-
-
 @suite.case('bcrypt upgrades from four clients; a witness echo keeps its p99 under 50 ms',
             timeout=240)
 def _(t):
     total = int(os.environ.get('SB_AUTH_LOAD', '400'))
     users = t.path('users.htpasswd')
     with open(users, 'w') as f:
-        f.write(bcrypt_line('load', PASSWORD) + '\n')
+        f.write(authload.bcrypt_line('load', PASSWORD, COST) + '\n')
     echo = t.backend(h.EchoBackend)
     port, mport = h.free_port(), h.free_port()
     d = t.daemon(h.policy([h.plain_listener('plain', port)], [
@@ -71,19 +45,13 @@ def _(t):
 
     statuses, errors = [], []
     per = total // CLIENTS
-    threads = [threading.Thread(target=load, args=(t, port, i * per, per, statuses, errors),
-                                daemon=True) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=authload.load, args=(
+        t.connect, port, '/basic', 'load', ['wrong-%d' % j for j in range(i * per, (i + 1) * per)],
+        statuses, errors), daemon=True) for i in range(CLIENTS)]
     for th in threads:
         th.start()
-    rtts = []
-    for _ in range(1000000):
-        if not any(th.is_alive() for th in threads):
-            break
-        start = time.monotonic()
-        witness.sendall(payload)
-        h.check_eq(witness.recv_exact(32), payload, 'witness echo during the load')
-        rtts.append(time.monotonic() - start)
-        time.sleep(0.002)
+    rtts = authload.witness_rtts(witness, payload, lambda: any(th.is_alive() for th in threads),
+                                 0.002)
     for th in threads:
         th.join(h.scaled(60))
     h.check_eq(errors, [], 'load clients')
@@ -95,13 +63,13 @@ def _(t):
                per * CLIENTS, 'bcrypt checks refused (none answered from the cache)')
     h.check_eq(got.get('switchboard_auth_busy_total'), 0, 'no 503 for a full check queue')
     works = t.connect(port)
-    h.check_eq(h.upgrade(works, path='/basic', headers=basic('load', PASSWORD)).status, 101,
-               'the right password after the load')
+    h.check_eq(h.upgrade(works, path='/basic', headers=authload.basic('load', PASSWORD)).status,
+               101, 'the right password after the load')
     works.close()
 
     h.check(len(rtts) >= 20, 'witness samples during the load: %d' % len(rtts))
     rtts.sort()
-    p99 = rtts[min(len(rtts) - 1, int(len(rtts) * 0.99))]
+    p99 = authload.percentile(rtts, 0.99)
     sys.stderr.write('%d bcrypt upgrades; witness: %d round trips, p50 %.1f ms, p99 %.1f ms, '
                      'max %.1f ms\n' % (per * CLIENTS, len(rtts), rtts[len(rtts) // 2] * 1000,
                                          p99 * 1000, rtts[-1] * 1000))
