@@ -393,16 +393,15 @@ out:
 	return rc;
 }
 
-static void
+/* False when there is no keyed hash: then nothing is cached, as one key would stand for all. */
+static bool
 cache_key(const struct sbd_auth_rt *rt, const struct sbd_credential *c, uint8_t out[32])
 {
 	gnutls_hmac_hd_t h;
 	uint8_t type = (uint8_t)c->type;
 
-	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, rt->cache_key, sizeof rt->cache_key) < 0) {
-		memset(out, 0, 32);
-		return;
-	}
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, rt->cache_key, sizeof rt->cache_key) < 0)
+		return false;
 	gnutls_hmac(h, &type, 1);
 	if (c->user != NULL)
 		gnutls_hmac(h, c->user, strlen(c->user) + 1);
@@ -411,6 +410,7 @@ cache_key(const struct sbd_auth_rt *rt, const struct sbd_credential *c, uint8_t 
 	if (c->forward != NULL)
 		gnutls_hmac(h, c->forward, strlen(c->forward));
 	gnutls_hmac_deinit(h, out);
+	return true;
 }
 
 static size_t
@@ -426,7 +426,8 @@ sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 	uint8_t key[32];
 	bool hit;
 
-	cache_key(rt, c, key);
+	if (!cache_key(rt, c, key))
+		return false;
 	struct cache_slot *s = &rt->cache[slot_of(key)];
 	pthread_mutex_lock(&rt->lock);
 	hit = s->expires_ms > now_ms && sbd_equal_ct(s->key, key, sizeof key);
@@ -446,9 +447,8 @@ sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 
 	if (v->method == SBD_AUTH_REQUEST)
 		ttl_ms = (uint64_t)rt->conf->request->cache_s * 1000;
-	if (ttl_ms == 0)
+	if (ttl_ms == 0 || !cache_key(rt, c, key))
 		return;
-	cache_key(rt, c, key);
 	struct cache_slot *s = &rt->cache[slot_of(key)];
 	pthread_mutex_lock(&rt->lock);
 	memcpy(s->key, key, sizeof key);

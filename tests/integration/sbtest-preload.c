@@ -3,6 +3,7 @@
  * calls fail that never fail on their own, one per variable of the environment:
  *   SBTEST_FAIL_PEERCRED=1   getsockopt(SO_PEERCRED) fails with EINVAL
  *   SBTEST_FAIL_SOCK_CHMOD=1 chmod() of a path ending in ".sock" fails with EPERM
+ *   SBTEST_FAIL_HMAC_INIT=1  gnutls_hmac_init() fails (GNUTLS_E_MEMORY_ERROR)
  * and to answer getaddrinfo from a file the test rewrites while the daemon runs:
  *   SBTEST_HOSTS=FILE        lines "NAME ADDRESS..." (numeric, v4 or v6) or "NAME fail"
  *                            (EAI_NONAME), where a word "delay:MS" first makes the
@@ -53,6 +54,22 @@ chmod(const char *path, mode_t mode)
 	if (real == NULL)
 		real = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "chmod");
 	return real(path, mode);
+}
+
+/* GnuTLS's own calls to it stay inside the library: only the daemon's are caught. */
+int gnutls_hmac_init(void **handle, int algorithm, const void *key, size_t keylen);
+
+int
+gnutls_hmac_init(void **handle, int algorithm, const void *key, size_t keylen)
+{
+	static int (*real)(void **, int, const void *, size_t);
+
+	if (wanted("SBTEST_FAIL_HMAC_INIT"))
+		return -25; /* GNUTLS_E_MEMORY_ERROR */
+	if (real == NULL)
+		real = (int (*)(void **, int, const void *, size_t))dlsym(RTLD_NEXT,
+		    "gnutls_hmac_init");
+	return real(handle, algorithm, key, keylen);
 }
 
 typedef int getaddrinfo_fn(const char *, const char *, const struct addrinfo *,

@@ -19,6 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctlutil as cu  # noqa: E402
 import harness as h  # noqa: E402
+import preload  # noqa: E402
 import test_metrics  # noqa: E402
 
 suite = h.Suite('auth')
@@ -242,6 +243,20 @@ def case_rate_guess(t):
     h.check_eq(r.header('Retry-After'), '1', 'Retry-After')
     time.sleep(1.1)
     works(t, port, '/rated', [('Authorization', 'Bearer ' + ALICE)]).close()
+
+
+@suite.case('no keyed hash for the verdict cache: nothing cached, one token never passes '
+            'for another')
+def case_cache_unkeyed(t):
+    echo = t.backend(h.EchoBackend)
+    port = h.free_port()
+    routes = [h.route('tok', echo, path='/tok', auth={'tokens': tokens_file(t)})]
+    d = t.daemon(h.policy([h.plain_listener('plain', port)], routes), start=False)
+    preload.start(d, 'hmac_init')
+    works(t, port, '/tok', [('Authorization', 'Bearer ' + ALICE)]).close()
+    r = answer(t, port, '/tok', [('Authorization', 'Bearer not-a-token')])
+    h.check_eq(r.status, 401, 'a wrong token after a good one')
+    works(t, port, '/tok', [('Authorization', 'Bearer ' + ALICE)]).close()
 
 
 @suite.case('metrics: auth counted by method and result, 429s, and no identity in them')
