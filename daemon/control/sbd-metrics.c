@@ -23,6 +23,8 @@ struct sbd_metrics {
 	struct sbd_ctx *ctx;
 	struct MHD_Daemon *mhd;
 	char *address;
+	bool adopted; /* its socket was passed: from says by whom */
+	enum sbd_inherit_from from;
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -296,7 +298,6 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, struct sb_errors *errs)
 	 */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	    MHD_USE_ITC;
-	enum sbd_inherit_from from;
 	int fd;
 
 	m->ctx = ctx;
@@ -308,9 +309,10 @@ sbd_metrics_new(struct sbd_ctx *ctx, const char *addr, struct sb_errors *errs)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* A socket passed by systemd or the daemon taken over; MHD owns it from here, as its own. */
-	fd = sbd_inherit_take((struct sockaddr *)&ss, len, &from);
+	fd = sbd_inherit_take((struct sockaddr *)&ss, len, &m->from);
+	m->adopted = fd >= 0;
 	if (fd >= 0)
-		sb_info("metrics: using socket %s passed by %s", addr, sbd_inherit_from_name(from));
+		sb_info("metrics: using socket %s passed by %s", addr, sbd_inherit_from_name(m->from));
 	struct MHD_OptionItem where[] = {
 		fd >= 0 ? (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, fd, NULL } :
 		    (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss },
@@ -357,6 +359,8 @@ sbd_metrics_free(struct sbd_metrics *m)
 {
 	if (m == NULL)
 		return;
+	if (m->adopted)
+		sbd_inherit_give_back(sbd_metrics_fd(m), m->from);
 	MHD_stop_daemon(m->mhd);
 	free(m->address);
 	free(m);

@@ -295,6 +295,8 @@ stop_on_loop(void *arg)
 void
 sbd_listener_close(struct sbd_listener *lis)
 {
+	if (lis->adopted)
+		sbd_inherit_give_back(lis->fd, lis->from);
 	if (lis->watches == NULL) {
 		free_listener(lis);
 		return;

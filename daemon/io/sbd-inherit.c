@@ -111,6 +111,22 @@ sbd_inherit_take(const struct sockaddr *addr, socklen_t len, enum sbd_inherit_fr
 	return -1;
 }
 
+void
+sbd_inherit_give_back(int fd, enum sbd_inherit_from from)
+{
+	int copy;
+
+	if (from != SBD_INHERIT_SYSTEMD)
+		return;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0) {
+		sb_log_errno(SB_LOG_WARN, "fd %d from %s: kept for a later policy: dup", fd,
+		    sbd_inherit_from_name(from));
+		return;
+	}
+	sbd_inherit_add(copy, from);
+}
+
 unsigned
 sbd_inherit_drop(enum sbd_inherit_from from)
 {

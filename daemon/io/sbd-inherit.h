@@ -25,6 +25,15 @@ int sbd_inherit_add(int fd, enum sbd_inherit_from from);
 unsigned sbd_inherit_systemd(void);
 /* The socket bound to addr (the table lets go of it), or -1; from says whose it was. */
 int sbd_inherit_take(const struct sockaddr *addr, socklen_t len, enum sbd_inherit_from *from);
+/*
+ * fd, taken from the table, is let go of by its user (a listener or the
+ * metrics the policy no longer has): a copy of it goes back into the table
+ * when systemd passed it, since systemd keeps it bound and the next user at
+ * its address could bind no socket of its own. One the daemon taken over
+ * passed is only ours: it is not kept, so that closing fd frees its address.
+ * The caller still closes fd.
+ */
+void sbd_inherit_give_back(int fd, enum sbd_inherit_from from);
 /* Closes what came from `from` and no listener took; returns how many. */
 unsigned sbd_inherit_drop(enum sbd_inherit_from from);
 /* Closes everything left. */

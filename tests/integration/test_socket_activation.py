@@ -84,6 +84,46 @@ def _(t):
     d2.stop()
 
 
+@suite.case('a passed socket outlives its listener: a policy that drops it and one that brings '
+    'it back, or a refused one that would have, leave it to the next listener at its address')
+def _(t):
+    s, m = held_socket(t), held_socket(t)
+    passed, own, mport = s.getsockname()[1], h.free_port(), m.getsockname()[1]
+    pol = ws_policy(passed, own)
+    pol['metrics'] = '127.0.0.1:%d' % mport
+    d = activated(t, pol, [s, m], 'd').start()
+    ctl = t.control(d)
+
+    def apply(p):
+        return ctl.call('policy.apply', {'policy': p, 'persist': False})['revision']
+
+    # systemd still holds both sockets bound: a daemon that let go of one could bind no other
+    without = ws_policy(passed, own)
+    without['listeners'] = [l for l in without['listeners'] if l['name'] != 'passed']
+    apply(without)
+    h.check_in('listener passed: closing 127.0.0.1:%d' % passed, d.log_text(), 'the daemon log')
+    # a policy that adopts them again beside a listener that cannot bind is refused as a whole
+    taken = held_socket(t)
+    refused = dict(pol, listeners=pol['listeners'] +
+        [h.plain_listener('taken', taken.getsockname()[1])])
+    try:
+        apply(refused)
+        h.check(False, 'a policy with a listener on a port in use was applied')
+    except h.Fail as e:
+        h.check_in('listeners[2]: listener taken: bind 127.0.0.1:%d: Address already in use'
+            % taken.getsockname()[1], str(e), 'the refusal names the listener that cannot bind')
+    apply(pol)
+    h.check_eq(d.log_text().count('listener passed: using socket 127.0.0.1:%d passed by systemd'
+        % passed), 3, 'the listener adopts the passed socket each time')
+    h.check_eq(d.log_text().count('metrics: using socket 127.0.0.1:%d passed by systemd'
+        % mport), 2, 'the metrics adopt theirs each time')
+    ws = w.open_ws(t, passed, '/ws')
+    echo(ws, b'back', 'echo on the passed socket, served again')
+    ws.close()
+    h.check(h.metric(mport, 'policy_revision') >= 3, 'GET /metrics on the passed socket again')
+    d.stop()
+
+
 @suite.case('a restart refuses nothing: connections wait in the socket for the next daemon')
 def _(t):
     s = held_socket(t)
