@@ -25,7 +25,6 @@
 #include "sbd-echo.h"
 #include "sbd-events.h"
 #include "sbd-health.h"
-#include "sbd-http.h"
 #include "sbd-inherit.h"
 #include "sbd-listener.h"
 #include "sbd-loop.h"
@@ -509,10 +508,11 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 		if (n > 0)
 			sb_info("policy: removed %u temp file(s) an interrupted save left behind", n);
 	}
-	d->ctx.http = sbd_http_new(&d->ctx, &policy->limits);
-	if (d->ctx.http == NULL) {
-		sb_policy_free(policy);
-		goto err;
+	for (unsigned i = 0; i < d->ctx.n_loops; i++) {
+		if (sbd_conn_loop_start_http(d->ctx.loops[i], &d->ctx, &policy->limits) < 0) {
+			sb_policy_free(policy);
+			goto err;
+		}
 	}
 	d->health = sbd_health_new(&d->ctx);
 	if (d->health == NULL) {
@@ -588,8 +588,6 @@ sbd_daemon_free(struct sbd_daemon *d)
 	/* A check still running posts its result to a loop: they must outlive the workers. */
 	sbd_workers_free(d->ctx.workers);
 	d->ctx.workers = NULL;
-	atomic_store(&d->ctx.http_stopped, true);
-	sbd_http_free(d->ctx.http);
 	sbd_control_free(d->control);
 	d->control = NULL;
 	sbd_metrics_free(d->metrics);
@@ -597,7 +595,7 @@ sbd_daemon_free(struct sbd_daemon *d)
 	for (unsigned i = 0; loops != NULL && i < d->ctx.n_loops; i++) {
 		if (loops[i] == NULL)
 			continue;
-		sbd_loop_run_pending(loops[i]); /* what MHD posted last */
+		sbd_loop_run_pending(loops[i]); /* what was posted after the loop stopped */
 		sbd_conn_loop_fini(loops[i]);
 		sbd_loop_free(loops[i]);
 	}

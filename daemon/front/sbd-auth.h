@@ -1,6 +1,6 @@
 /* sbd-auth.h - the identity and rate steps of the admission, on the connection's loop
  *
- * The credential was taken from the request on the HTTP thread
+ * The credential was taken from the request while MHD parsed it
  * (sbd_auth_capture); here it meets the route's methods. tokens and
  * client_cert are checked at once; basic and jwt go to the workers and come
  * back on the loop. Verdicts are cached by a keyed hash of the credential.
@@ -47,7 +47,7 @@ struct sbd_auth_headers {
 };
 
 /*
- * HTTP thread: the credential the route's auth.from finds in the request
+ * While MHD has the request: the credential the route's auth.from finds in the request
  * (the first source that has one), or type NONE; for auth "request", the
  * header lines for the auth service; for a backend token_map, its token
  * (from auth.from as written, else query:token). When a query source names

@@ -29,7 +29,7 @@ struct sbd_conn_tls {
 enum sbd_conn_state {
 	SBD_CONN_PROXY,     /* reading the PROXY header */
 	SBD_CONN_HANDSHAKE, /* TLS handshake */
-	SBD_CONN_HTTP,      /* the request goes to MHD through the socketpair */
+	SBD_CONN_HTTP,      /* the request goes to the loop's MHD through the socketpair */
 	SBD_CONN_LINGER,    /* answer sent and shut: reading the client out before close */
 	SBD_CONN_TUNNEL,    /* after the 101: the tunnel runs */
 	SBD_CONN_CLOSED,
@@ -49,7 +49,7 @@ struct sbd_conn {
 	struct sbd_flow up;      /* HTTP phase: client -> pair */
 	struct sbd_flow down;    /* HTTP phase: pair -> client */
 	struct sbd_head_scan head; /* HTTP phase: the request head on its way to MHD */
-	_Atomic(const char *) head_flaw; /* what it had wrong, for the verdict (HTTP thread) */
+	const char *head_flaw;   /* what it had wrong, for the verdict */
 	struct sbd_admission *admission; /* the steps before the 101, while they run */
 	sbd_admitted_fn *admitted;       /* the HTTP side's callback */
 	void *admitted_arg;
@@ -89,8 +89,6 @@ void sbd_proxy_in_read(struct sbd_conn *c);
 /* Sets what the loop watches an end for (nothing once the end hung up). */
 void sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events);
 void sbd_conn_post_rerun(struct sbd_conn *c);
-/* Loop thread, after the 101 (sbd-handover.c). Takes u. */
-void sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u);
 /* Registry operations of a tunnel's entry (sbd-conn-report.c). */
 extern const struct sbd_registry_ops sbd_conn_entry_ops;
 /* connection.updated, at most once a second and only when the counters moved. */

@@ -61,7 +61,7 @@ sbd_conn_info(const struct sbd_conn *c)
 const char *
 sbd_conn_head_flaw(const struct sbd_conn *c)
 {
-	return atomic_load_explicit(&((struct sbd_conn *)c)->head_flaw, memory_order_acquire);
+	return c->head_flaw;
 }
 
 static void
@@ -70,22 +70,48 @@ unref_task(void *arg)
 	sbd_conn_unref(arg);
 }
 
+/* What a worker loop holds of connections. */
+struct loop_conns {
+	struct sbd_conn *head;
+	struct sbd_http *http; /* the loop's MHD: its connections' requests */
+};
+
 static struct sbd_conn **
 list_head(struct sbd_loop *loop)
 {
-	return (struct sbd_conn **)sbd_loop_data(loop);
+	return &((struct loop_conns *)sbd_loop_data(loop))->head;
+}
+
+static struct sbd_http *
+loop_http(struct sbd_loop *loop)
+{
+	return ((struct loop_conns *)sbd_loop_data(loop))->http;
 }
 
 void
 sbd_conn_loop_init(struct sbd_loop *loop)
 {
-	sbd_loop_set_data(loop, sb_xcalloc(1, sizeof(struct sbd_conn *)));
+	sbd_loop_set_data(loop, sb_xcalloc(1, sizeof(struct loop_conns)));
+}
+
+int
+sbd_conn_loop_start_http(struct sbd_loop *loop, struct sbd_ctx *ctx,
+    const struct sb_limits *limits)
+{
+	struct loop_conns *lc = sbd_loop_data(loop);
+
+	lc->http = sbd_http_new(ctx, loop, limits);
+	return lc->http != NULL ? 0 : -1;
 }
 
 void
 sbd_conn_loop_fini(struct sbd_loop *loop)
 {
-	free(sbd_loop_data(loop));
+	struct loop_conns *lc = sbd_loop_data(loop);
+
+	if (lc != NULL)
+		sbd_http_free(lc->http);
+	free(lc);
 	sbd_loop_set_data(loop, NULL);
 }
 
@@ -225,7 +251,7 @@ scan_head(void *ctx, const uint8_t *in, size_t len, struct sb_buf *out, const ch
 
 	sbd_head_scan_feed(&c->head, in, len);
 	if (c->head.flaw != NULL)
-		atomic_store_explicit(&c->head_flaw, c->head.flaw, memory_order_release);
+		c->head_flaw = c->head.flaw;
 	sb_buf_append(out, in, len);
 	return c->head.done ? 1 : 0;
 }
@@ -249,7 +275,7 @@ start_http(struct sbd_conn *c)
 	c->up.filter = scan_head;
 	c->up.filter_ctx = c;
 	c->state = SBD_CONN_HTTP;
-	if (sbd_http_add(c->ctx->http, c, sp[1]) < 0) {
+	if (sbd_http_add(loop_http(c->loop), c, sp[1]) < 0) {
 		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_HTTP_REFUSED));
 		return;
 	}
@@ -546,6 +572,7 @@ sbd_conn_sweep(struct sbd_loop *loop, uint64_t now)
 		}
 		c = next;
 	}
+	sbd_http_tick(loop_http(loop));
 }
 
 void
@@ -579,8 +606,12 @@ sbd_conn_recheck(struct sbd_loop *loop, const struct sbd_config *config)
 void
 sbd_conn_close_all(struct sbd_loop *loop)
 {
-	struct sbd_conn **head = list_head(loop);
+	struct loop_conns *lc = sbd_loop_data(loop);
 
-	while (head != NULL && *head != NULL)
-		sbd_conn_close(*head, SBD_WHY(SBD_CLOSE_SHUTDOWN));
+	if (lc == NULL)
+		return;
+	while (lc->head != NULL)
+		sbd_conn_close(lc->head, SBD_WHY(SBD_CLOSE_SHUTDOWN));
+	/* Every admission was told: MHD has no request left waiting for one. */
+	sbd_http_stop(lc->http);
 }

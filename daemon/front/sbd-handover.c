@@ -1,4 +1,4 @@
-/* sbd-handover.c - the HTTP side's calls into the loop: admission, then the hand-over */
+/* sbd-handover.c - the HTTP side's calls into the connection: admission, then the hand-over */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +88,7 @@ conn_tls_new(gnutls_session_t session)
  * forwarded yet still goes to the client first.
  */
 void
-sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
+sbd_conn_upgraded(struct sbd_conn *c, struct sbd_upgrade *u)
 {
 	struct sbd_ctx *ctx = c->ctx;
 	struct sbd_why why;
@@ -167,16 +167,6 @@ sbd_conn_handover(struct sbd_conn *c, struct sbd_upgrade *u)
 	sbd_conn_pump(c);
 }
 
-/* The admission steps, on this connection's loop: posted by the HTTP thread. */
-struct admit_task {
-	struct sbd_conn *conn;
-	struct sbd_route_rt *route;
-	uint64_t connect_timeout_ms;
-	struct sbd_credential cred;
-	sbd_admitted_fn *done;
-	void *arg;
-};
-
 static void
 free_admission_task(void *arg)
 {
@@ -209,80 +199,37 @@ forget_if_over(struct sbd_conn *c)
 	}
 }
 
-static void
-admit_on_loop(void *arg)
+void
+sbd_conn_admit(struct sbd_conn *c, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
+    struct sbd_credential *cred, sbd_admitted_fn *done, void *arg)
 {
-	struct admit_task *t = arg;
-	struct sbd_conn *c = t->conn;
+	struct sbd_credential none = { 0 };
 
+	if (cred == NULL)
+		cred = &none;
 	if (c->state == SBD_CONN_CLOSED) {
 		struct sbd_admitted aborted = { .aborted = true, .backend_fd = -1 };
 
-		t->done(t->arg, &aborted);
+		done(arg, &aborted);
 	} else {
-		c->admitted = t->done;
-		c->admitted_arg = t->arg;
+		c->admitted = done;
+		c->admitted_arg = arg;
 		struct sbd_auth_who who = {
 			.ctx = c->ctx,
 			.loop = c->loop,
 			.tls = c->client.tls,
 			.client = (const struct sockaddr *)&c->info.addr,
-			.ipv6_prefix = t->route->config->policy->limits.ipv6_prefix,
+			.ipv6_prefix = route->config->policy->limits.ipv6_prefix,
 		};
 
-		if (t->route->route->auth != NULL || t->route->route->rate != NULL ||
-		    t->route->token_map != NULL)
-			c->admission = sbd_admission_start_auth(&who, &t->cred, c->ctx->pools,
-			    t->route, t->connect_timeout_ms, on_admitted, c);
+		if (route->route->auth != NULL || route->route->rate != NULL ||
+		    route->token_map != NULL)
+			c->admission = sbd_admission_start_auth(&who, cred, c->ctx->pools, route,
+			    connect_timeout_ms, on_admitted, c);
 		else
-			c->admission = sbd_admission_start(c->loop, c->ctx->pools, t->route,
-			    &c->info.addr, t->connect_timeout_ms, on_admitted, c);
+			c->admission = sbd_admission_start(c->loop, c->ctx->pools, route,
+			    &c->info.addr, connect_timeout_ms, on_admitted, c);
 	}
-	sbd_cred_clear(&t->cred);
+	sbd_cred_clear(cred);
 	forget_if_over(c);
-	sbd_conn_unref(c);
-	free(t);
-}
-
-void
-sbd_conn_admit(struct sbd_conn *c, struct sbd_route_rt *route, uint64_t connect_timeout_ms,
-    struct sbd_credential *cred, sbd_admitted_fn *done, void *arg)
-{
-	struct admit_task *t = sb_xcalloc(1, sizeof *t);
-
-	t->conn = sbd_conn_ref(c);
-	t->route = route;
-	t->connect_timeout_ms = connect_timeout_ms;
-	if (cred != NULL) {
-		t->cred = *cred;
-		memset(cred, 0, sizeof *cred);
-	}
-	t->done = done;
-	t->arg = arg;
-	sbd_loop_post(c->loop, admit_on_loop, t);
-}
-
-struct upgraded_task {
-	struct sbd_conn *conn;
-	struct sbd_upgrade *upgrade;
-};
-
-static void
-upgraded_on_loop(void *arg)
-{
-	struct upgraded_task *t = arg;
-
-	sbd_conn_handover(t->conn, t->upgrade);
-	sbd_conn_unref(t->conn);
-	free(t);
-}
-
-void
-sbd_conn_upgraded(struct sbd_conn *c, struct sbd_upgrade *u)
-{
-	struct upgraded_task *t = sb_xcalloc(1, sizeof *t);
-
-	t->conn = sbd_conn_ref(c);
-	t->upgrade = u;
-	sbd_loop_post(c->loop, upgraded_on_loop, t);
 }

@@ -2,7 +2,6 @@
 #include "sbd-http.h"
 #include "sbd-request-private.h"
 
-#include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +32,12 @@
 
 struct sbd_http {
 	struct sbd_ctx *ctx;
-	struct MHD_Daemon *mhd;
-	pthread_mutex_t pending_lock;
-	struct sbd_conn **pending; /* by fd: connections MHD has not announced yet */
-	size_t n_pending;
+	struct sbd_loop *loop;     /* the one thread that runs this MHD, and its connections */
+	struct MHD_Daemon *mhd;    /* NULL once stopped */
+	struct sbd_watch watch;    /* MHD's epoll fd, inside the loop's */
+	struct sbd_conn *adding;   /* during sbd_http_add: the connection MHD is told about */
+	bool run_queued;           /* a run is deferred to the end of the loop's round */
+	unsigned runs_in_round;    /* runs back to back while MHD said it had more to do */
 };
 
 static void __attribute__((format(printf, 2, 0)))
@@ -60,36 +61,73 @@ on_mhd_panic(void *cls, const char *file, unsigned line, const char *reason)
 	abort();
 }
 
-static void
-pending_put(struct sbd_http *h, int fd, struct sbd_conn *conn)
-{
-	pthread_mutex_lock(&h->pending_lock);
-	if ((size_t)fd >= h->n_pending) {
-		size_t n = (size_t)fd * 2 + 64;
+/* Runs in a row before the rest of the loop gets its turn, while MHD has work at hand. */
+#define RUNS_IN_ROUND_MAX 8
 
-		h->pending = sb_xrealloc(h->pending, n * sizeof *h->pending);
-		memset(h->pending + h->n_pending, 0, (n - h->n_pending) * sizeof *h->pending);
-		h->n_pending = n;
-	}
-	/* A stale entry means MHD dropped that connection before announcing it. */
-	if (h->pending[fd] != NULL)
-		sbd_conn_unref(h->pending[fd]);
-	h->pending[fd] = sbd_conn_ref(conn);
-	pthread_mutex_unlock(&h->pending_lock);
+static void run_mhd(struct sbd_http *h);
+
+static void
+run_task(void *arg)
+{
+	struct sbd_http *h = arg;
+
+	h->run_queued = false;
+	run_mhd(h);
 }
 
-static struct sbd_conn *
-pending_take(struct sbd_http *h, int fd)
+static void
+run_next_round(void *arg)
 {
-	struct sbd_conn *conn = NULL;
+	struct sbd_http *h = arg;
 
-	pthread_mutex_lock(&h->pending_lock);
-	if (fd >= 0 && (size_t)fd < h->n_pending) {
-		conn = h->pending[fd];
-		h->pending[fd] = NULL;
+	h->runs_in_round = 0;
+	run_task(h);
+}
+
+/*
+ * MHD runs again after the current round of events: for what MHD cannot see
+ * in its epoll set (a resumed request, an upgrade let go of), and never from
+ * inside one of its own callbacks.
+ */
+static void
+run_soon(struct sbd_http *h)
+{
+	if (h->mhd == NULL || h->run_queued)
+		return;
+	h->run_queued = true;
+	sbd_loop_defer(h->loop, run_task, h);
+}
+
+static void
+run_mhd(struct sbd_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (h->mhd == NULL)
+		return;
+	MHD_run(h->mhd);
+	/* Bytes MHD read but did not parse yet raise no event: it says so with a 0 timeout. */
+	if (h->mhd == NULL || MHD_get_timeout(h->mhd, &ms) != MHD_YES || ms != 0) {
+		h->runs_in_round = 0;
+		return;
 	}
-	pthread_mutex_unlock(&h->pending_lock);
-	return conn;
+	if (h->run_queued)
+		return;
+	if (++h->runs_in_round < RUNS_IN_ROUND_MAX) {
+		run_soon(h);
+		return;
+	}
+	h->run_queued = true;
+	sbd_loop_post(h->loop, run_next_round, h); /* after the others' events */
+}
+
+static void
+on_mhd_ready(struct sbd_watch *w, unsigned events)
+{
+	struct sbd_http *h = w->arg;
+
+	if (!h->run_queued) /* else a run comes at the end of this round anyway */
+		run_mhd(h);
 }
 
 static void
@@ -99,10 +137,8 @@ on_mhd_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	struct sbd_http *h = cls;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		*socket_context = ci ? pending_take(h, ci->connect_fd) : NULL;
+		/* MHD_add_connection announces it before it returns: no MHD thread here. */
+		*socket_context = h->adding ? sbd_conn_ref(h->adding) : NULL;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		sbd_conn_unref(*socket_context);
 		*socket_context = NULL;
@@ -112,15 +148,13 @@ on_mhd_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 int
 sbd_http_add(struct sbd_http *h, struct sbd_conn *conn, int fd)
 {
-	pending_put(h, fd, conn);
 	const struct sbd_conn_info *ci = sbd_conn_info(conn);
+	enum MHD_Result ok;
 
-	if (MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&ci->addr,
-	    ci->addr_len) != MHD_YES) {
-		sbd_conn_unref(pending_take(h, fd));
-		return -1;
-	}
-	return 0;
+	h->adding = conn;
+	ok = MHD_add_connection(h->mhd, fd, (const struct sockaddr *)&ci->addr, ci->addr_len);
+	h->adding = NULL;
+	return ok == MHD_YES ? 0 : -1;
 }
 
 static void
@@ -264,14 +298,13 @@ answer_upgrade(struct sbd_request *r)
 	return ret;
 }
 
-/* Loop thread of the connection: the admission steps are over. */
+/* The admission steps are over: at once, inside admit(), or later from the loop. */
 static void
 on_admitted(void *arg, struct sbd_admitted *result)
 {
 	struct sbd_request *r = arg;
 
-	if (atomic_load(&r->http->ctx->http_stopped))
-		return; /* MHD and its requests are gone */
+	r->admitted = true;
 	r->admitted_status = result->status;
 	r->aborted = result->aborted;
 	r->backend_fd = result->backend_fd;
@@ -285,7 +318,21 @@ on_admitted(void *arg, struct sbd_admitted *result)
 	r->auth_method = result->auth_method;
 	memcpy(r->challenge, result->challenge, sizeof r->challenge);
 	r->retry_after_s = result->retry_after_s;
-	MHD_resume_connection(r->mhd);
+	if (r->suspended) {
+		r->suspended = false;
+		MHD_resume_connection(r->mhd);
+		run_soon(r->http);
+	}
+}
+
+static enum MHD_Result
+answer_admitted(struct sbd_request *r)
+{
+	if (r->aborted)
+		return MHD_NO; /* the client went away meanwhile */
+	if (r->admitted_status == 101)
+		return answer_upgrade(r);
+	return refuse(r, r->admitted_status, r->verdict.reason);
 }
 
 /* The mode has what it needs: the admission steps run on the connection's loop. */
@@ -302,9 +349,12 @@ admit(struct sbd_request *r)
 	if (r->ops->ready != NULL && !r->ops->ready(r, r->prep, &r->verdict))
 		return refuse(r, r->verdict.status, r->verdict.reason);
 	r->phase = SBD_REQUEST_ADMITTING;
-	MHD_suspend_connection(r->mhd);
 	sbd_conn_admit(r->conn, r->route, r->config->policy->limits.connect_timeout_ms,
 	    &r->cred, on_admitted, r);
+	if (r->admitted)
+		return answer_admitted(r); /* the steps ended at once */
+	r->suspended = true;
+	MHD_suspend_connection(r->mhd);
 	return MHD_YES;
 }
 
@@ -319,7 +369,7 @@ check_field(void *arg, const char *name, const char *value)
 }
 
 /*
- * Route auth: the credential is taken here, on MHD's thread, while the
+ * Route auth: the credential is taken here, inside MHD's run, while the
  * headers are at hand; no credential source stays in the target and the
  * headers that the modes replay to a backend.
  */
@@ -461,13 +511,9 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		*upload_size = 0; /* the body of a request already answered */
 		return MHD_YES;
 	}
-	if (r->phase != SBD_REQUEST_ADMITTING)
+	if (r->phase != SBD_REQUEST_ADMITTING || !r->admitted)
 		return MHD_YES;
-	if (r->aborted)
-		return MHD_NO; /* the client went away meanwhile */
-	if (r->admitted_status == 101)
-		return answer_upgrade(r);
-	return refuse(r, r->admitted_status, r->verdict.reason);
+	return answer_admitted(r);
 }
 
 void
@@ -475,9 +521,9 @@ sbd_upgrade_release_mhd(struct sbd_upgrade *u)
 {
 	if (u->urh == NULL)
 		return;
-	if (!atomic_load(&u->http->ctx->http_stopped))
-		MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE); /* MHD closes its end, later */
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE); /* MHD closes its end, later */
 	u->urh = NULL;
+	run_soon(u->http); /* MHD sees the close when it runs, not in its epoll set */
 }
 
 void
@@ -501,18 +547,22 @@ sbd_upgrade_free(struct sbd_upgrade *u)
 }
 
 struct sbd_http *
-sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits)
+sbd_http_new(struct sbd_ctx *ctx, struct sbd_loop *loop, const struct sb_limits *limits)
 {
 	struct sbd_http *h = sb_xcalloc(1, sizeof *h);
-	unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+	/* No MHD thread: the loop that owns the connections drives MHD from its epoll. */
+	unsigned flags = MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
+	    MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
 
 	h->ctx = ctx;
-	pthread_mutex_init(&h->pending_lock, NULL);
+	h->loop = loop;
+	h->watch.fd = -1;
 	MHD_set_panic_func(on_mhd_panic, NULL);
 	struct MHD_OptionItem ops[] = {
 		/* The logger must come first, or MHD's earliest messages go to stderr. */
 		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL },
+		/* The listeners' own count is the limit: each loop's MHD must never refuse first. */
 		{ MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(limits->max_connections + 64), NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)limits->handshake_timeout_s, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(32 * 1024), NULL },
@@ -525,11 +575,34 @@ sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits)
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		sb_error("http: cannot start libmicrohttpd");
-		pthread_mutex_destroy(&h->pending_lock);
 		free(h);
 		return NULL;
 	}
+	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL ||
+	    sbd_loop_watch_add(loop, &h->watch, info->epoll_fd, EPOLLIN, on_mhd_ready, h) < 0) {
+		sb_log_errno(SB_LOG_ERROR, "http: watch libmicrohttpd's epoll fd");
+		sbd_http_free(h);
+		return NULL;
+	}
 	return h;
+}
+
+void
+sbd_http_tick(struct sbd_http *h)
+{
+	if (h != NULL)
+		run_mhd(h); /* MHD's own timeouts */
+}
+
+void
+sbd_http_stop(struct sbd_http *h)
+{
+	if (h == NULL || h->mhd == NULL)
+		return;
+	sbd_loop_watch_del(&h->watch);
+	MHD_stop_daemon(h->mhd);
+	h->mhd = NULL;
 }
 
 void
@@ -537,10 +610,6 @@ sbd_http_free(struct sbd_http *h)
 {
 	if (h == NULL)
 		return;
-	MHD_stop_daemon(h->mhd);
-	for (size_t i = 0; i < h->n_pending; i++)
-		sbd_conn_unref(h->pending[i]);
-	free(h->pending);
-	pthread_mutex_destroy(&h->pending_lock);
+	sbd_http_stop(h);
 	free(h);
 }

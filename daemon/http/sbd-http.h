@@ -11,12 +11,23 @@ struct MHD_UpgradeResponseHandle;
 struct sbd_conn;
 struct sbd_ctx;
 struct sbd_http;
+struct sbd_loop;
 struct sbd_route_rt;
 struct sbd_route_stats;
 struct sbd_target;
 
-struct sbd_http *sbd_http_new(struct sbd_ctx *ctx, const struct sb_limits *limits);
-/* After every upgraded connection was handed over or closed. */
+/*
+ * One per worker loop, run by that loop alone (MHD's epoll fd in the loop's):
+ * a connection stays on its loop from accept to close. Every call below is
+ * for the loop's thread (or before it runs, or after it stopped).
+ */
+struct sbd_http *sbd_http_new(struct sbd_ctx *ctx, struct sbd_loop *loop,
+    const struct sb_limits *limits);
+/* Once a second: MHD's own timeouts. NULL ok. */
+void sbd_http_tick(struct sbd_http *h);
+/* After the loop's connections closed: MHD stops and frees its requests. NULL ok. */
+void sbd_http_stop(struct sbd_http *h);
+/* Stops it if needed; after the loop's pending tasks ran. NULL ok. */
 void sbd_http_free(struct sbd_http *h);
 /*
  * Gives MHD its end of conn's socketpair. Returns -1 when MHD refused it
@@ -43,7 +54,7 @@ struct sbd_upgrade {
 	char *path;
 };
 
-/* Tells MHD it may close its end of the pair; once per upgrade, never after MHD stopped. */
+/* Tells MHD it may close its end of the pair; once per upgrade, before MHD stops. */
 void sbd_upgrade_release_mhd(struct sbd_upgrade *u);
 /* Frees what was not taken (fields set to NULL or -1 were). */
 void sbd_upgrade_free(struct sbd_upgrade *u);

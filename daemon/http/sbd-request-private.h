@@ -43,6 +43,8 @@ struct sbd_request {
 	struct sb_buf body;        /* modes that want it: the request body */
 	bool body_too_big;
 	/* what the admission steps answered */
+	bool admitted;             /* they did */
+	bool suspended;            /* MHD waits for them */
 	int admitted_status;       /* 101, or a refusal */
 	bool aborted;              /* the connection went away meanwhile */
 	int backend_fd;

@@ -14,7 +14,6 @@
 
 struct sbd_config;
 struct sbd_events;
-struct sbd_http;
 struct sbd_loop;
 struct sbd_peers;
 struct sbd_pools;
@@ -64,7 +63,6 @@ struct sbd_ctx {
 	struct sbd_events *events;
 	struct sbd_registry *registry;
 	struct sbd_pools *pools;  /* backend servers by route, kept across revisions */
-	struct sbd_http *http;
 	struct sbd_tls_tickets *tickets; /* the daemon's one ticket key: reloads keep it */
 	struct sbd_loop **loops; /* the worker loops, which own connections */
 	unsigned n_loops;
@@ -72,7 +70,6 @@ struct sbd_ctx {
 	atomic_bool draining;     /* refuse new upgrades */
 	/* draining, but the listening sockets live on (systemd, a new daemon): serve what was accepted */
 	atomic_bool serve_accepted;
-	atomic_bool http_stopped; /* MHD is gone: upgrade handles must not be touched */
 	uint64_t started_ms;      /* when the daemon started (monotonic) */
 
 	pthread_mutex_t config_lock;

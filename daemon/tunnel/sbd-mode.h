@@ -35,13 +35,13 @@ struct sbd_mode_ops {
 	/* The request body belongs to the upgrade (h2c): read it before ready(). */
 	bool wants_body;
 	/*
-	 * HTTP thread, before the backend is chosen: what the mode asks of the
+	 * While MHD has the request, before the backend is chosen: what the mode asks of the
 	 * request. True, with the mode's own state in *prep (may stay NULL), or
 	 * false with the refusal in v (status, reason, upgrade_hint).
 	 */
 	bool (*check)(const struct sbd_request *r, const struct sbd_route_rt *route, void **prep,
 	    struct sbd_verdict *v);
-	/* HTTP thread, after the body (NULL: nothing to do). False with the refusal in v. */
+	/* While MHD has the request, after the body (NULL: nothing to do). False with the refusal in v. */
 	bool (*ready)(const struct sbd_request *r, void *prep, struct sbd_verdict *v);
 	/* The 101's headers besides Connection, which MHD adds itself. token: the chosen one. */
 	void (*answer)(const void *prep, const char *token, sbd_add_header_fn *add, void *arg);

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Tunnel mode moves bytes exactly: 64 MiB echoed on one tunnel, 50 tunnels at once, an upload."""
+"""Tunnel mode moves bytes exactly: 64 MiB echoed on one tunnel, 50 tunnels at once, an upload;
+each worker loop parses its own requests."""
 
 import os
 import sys
@@ -14,13 +15,13 @@ PARALLEL = 50
 suite = h.Suite('tunnel echo')
 
 
-def echo_daemon(t):
+def echo_daemon(t, args=()):
     echo = t.backend(h.EchoBackend)
     tls_port, plain_port = h.free_port(), h.free_port()
     d = t.daemon(h.policy(
         [h.tls_listener('tls', tls_port, h.localhost_pair()),
          h.plain_listener('plain', plain_port)],
-        [h.route('echo', echo, path='/echo', upgrade='sb-echo')]))
+        [h.route('echo', echo, path='/echo', upgrade='sb-echo')]), args=args)
     return d, echo, tls_port, plain_port
 
 
@@ -77,6 +78,31 @@ def _(t):
 @suite.case('%d concurrent tunnels x %d MiB echo, TLS' % (PARALLEL, EACH >> 20), timeout=180)
 def _(t):
     parallel_echo(t, tls=True)
+
+
+def thread_names(pid):
+    names = []
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return sorted(names)
+
+
+@suite.case('two worker loops, each runs its own libmicrohttpd: no MHD thread, 40 tunnels at once',
+    timeout=180)
+def _(t):
+    d, echo, tls_port, plain_port = echo_daemon(t, args=['--threads', '2'])
+    h.run_threads(one_tunnel, [(plain_port if i % 2 else tls_port, None if i % 2 else True,
+        64 << 10, 300 + i) for i in range(40)], 150)
+    names = thread_names(d.proc.pid)
+    h.check('sbd-worker-0' in names and 'sbd-worker-1' in names, 'two worker loops: %r' % names)
+    h.check(not [n for n in names if n.startswith('MHD')],
+        'no libmicrohttpd thread (requests are parsed on their loops): %r' % names)
+    h.wait_for(lambda: echo.accepted() == 40, 5, '40 backend connections')
+    d.stop()
 
 
 @suite.case('16 MiB upload to a hashing sink, TLS and plain', timeout=120)
