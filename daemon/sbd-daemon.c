@@ -447,6 +447,14 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	*exit_code = 2;
+	/*
+	 * systemd's sockets before the daemon opens a descriptor of its own, which
+	 * a LISTEN_FDS counting more than were passed would name, and before any
+	 * thread runs (it leaves the environment). The policy's listeners take them
+	 * by address.
+	 */
+	if (sbd_inherit_systemd() > 0)
+		sb_info("systemd: passed listening sockets (LISTEN_FDS)");
 	d->opts = *opts;
 	d->ctx.started_ms = sbd_now_ms();
 	sbd_ctx_init(&d->ctx);
@@ -526,9 +534,6 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 			goto err;
 		}
 	}
-	/* Sockets handed to us first: the policy's listeners take them by address. */
-	if (sbd_inherit_systemd() > 0)
-		sb_info("systemd: passed listening sockets (LISTEN_FDS)");
 	if (opts->takeover != NULL &&
 	    (d->takeover = sbd_takeover_begin(opts->takeover, &errs)) == NULL) {
 		log_errors("cannot take over", opts->policy_file, &errs);

@@ -84,6 +84,28 @@ def _(t):
     d2.stop()
 
 
+@suite.case('LISTEN_FDS counting more sockets than were passed: the daemon\'s own descriptors '
+    'are none of them')
+def _(t):
+    s = held_socket(t)
+    passed, mport = s.getsockname()[1], h.free_port()
+    pol = ws_policy(passed, h.free_port())
+    pol['metrics'] = '127.0.0.1:%d' % mport
+    d = activated(t, pol, [s], 'd')
+    d.launcher.insert(-1, '40')
+    d.start()
+    h.check_in('listener passed: using socket 127.0.0.1:%d passed by systemd' % passed,
+        d.log_text(), 'the daemon log')
+    h.check('epoll' not in d.log_text(), 'no descriptor of the daemon was closed under it')
+    for port in d.ports():
+        ws = w.open_ws(t, port, '/ws')
+        echo(ws, b'port %d' % port, 'echo on port %d' % port)
+        ws.close()
+    h.check(h.metric(mport, 'uptime_seconds') >= 0, 'GET /metrics')
+    h.check_eq(t.control(d).call('status')['draining'], False, 'status on the control socket')
+    d.stop()
+
+
 @suite.case('a passed socket outlives its listener: a policy that drops it and one that brings '
     'it back, or a refused one that would have, leave it to the next listener at its address')
 def _(t):
