@@ -76,10 +76,13 @@ attempt_failed(struct sbd_admission *a, struct sbd_target *tg, const char *why)
 	size_t used = strlen(a->tried_log);
 
 	sbd_pools_report(a->pools, tg, false, why, a->route->rise, a->route->fall);
-	snprintf(a->tried_log + used, sizeof a->tried_log - used, "%s%s (%s)", used ? ", " : "",
-	    tg->text, why);
-	snprintf(a->result.reason, sizeof a->result.reason, "backend %s unreachable: %s", tg->text,
-	    why);
+	/* both are cut when long: the log names the first servers tried, the reason its start */
+	if (snprintf(a->tried_log + used, sizeof a->tried_log - used, "%s%s (%s)",
+	    used ? ", " : "", tg->text, why) < 0)
+		a->tried_log[used] = '\0';
+	if (snprintf(a->result.reason, sizeof a->result.reason, "backend %s unreachable: %s",
+	    tg->text, why) < 0)
+		a->result.reason[0] = '\0';
 }
 
 /* Every server tried (or none up): a 502, with what was tried in the log only. */
