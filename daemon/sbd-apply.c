@@ -225,7 +225,7 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	sbd_resolver_follow(d->resolver, c); /* names are resolved again from now on */
 	sbd_health_kick(d->health); /* servers that stay keep their checks; new ones get theirs */
 	/* New listeners accept only now: a connection must always find a policy. */
-	for (size_t i = 0; i < d->n_listeners; i++)
+	for (size_t i = 0; d->accepting && i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);
 	apply_metrics(d, policy->metrics);
 	sbd_access_log_use(d->access_log, log_path, log_fd);

@@ -548,6 +548,14 @@ sbd_daemon_new(const struct sbd_options *opts, int *exit_code)
 	sbd_inherit_drop(SBD_INHERIT_TAKEOVER); /* the old daemon closes its copies as it drains */
 	if (start_control(d) < 0)
 		goto err;
+	/*
+	 * Only now, when nothing can fail: a daemon that stops during start-up
+	 * takes no connection out of a socket that systemd or the daemon taken
+	 * over still holds, where the next daemon or the old one answers it.
+	 */
+	d->accepting = true;
+	for (size_t i = 0; i < d->n_listeners; i++)
+		sbd_listener_start(d->listeners[i]);
 	if (d->takeover != NULL)
 		finish_takeover(d);
 	notify_systemd("READY=1");

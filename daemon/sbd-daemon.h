@@ -37,6 +37,7 @@ struct sbd_daemon {
 
 	struct sbd_listener **listeners; /* main thread only */
 	size_t n_listeners;
+	bool accepting; /* listeners accept: not before the start-up that could still fail is done */
 
 	struct sbd_control *control; /* main thread */
 	struct sbd_metrics *metrics; /* main thread; NULL when the policy names no address */

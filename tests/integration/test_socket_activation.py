@@ -6,6 +6,7 @@ refuses nothing, because the socket and the connections waiting in it outlive th
 import os
 import signal
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +39,27 @@ def activated(t, pol, sockets, name):
 def echo(ws, data, what):
     ws.sendall(data)
     h.check_eq(ws.recv_exact(len(data)), data, what)
+
+
+def queue_upgrades(t, port, n):
+    """n clients that connect and send their upgrade request, to wait in the socket."""
+    waiting = []
+    for _ in range(n):
+        c = t.connect(port)
+        c.sendall(h.upgrade_request('/ws', 'websocket',
+            headers=w.handshake_headers(key=w.new_key())))
+        waiting.append(c)
+    return waiting
+
+
+def answered(waiting, who):
+    """Each waiting client gets its 101 and an echo."""
+    for i, c in enumerate(waiting):
+        resp = h.read_response(c)
+        h.check_eq(resp.status, 101, 'client %d, %s' % (i, who))
+        ws = w.WsConn(c)
+        echo(ws, b'waited %d' % i, 'echo for client %d' % i)
+        ws.close()
 
 
 def ws_policy(passed, own, drain_timeout=30):
@@ -146,6 +168,30 @@ def _(t):
     d.stop()
 
 
+@suite.case('a daemon that cannot start takes no connection out of the socket')
+def _(t):
+    s = held_socket(t)
+    passed = s.getsockname()[1]
+    pol = ws_policy(passed, h.free_port())
+    waiting = queue_upgrades(t, passed, 3)
+    # its control socket's folder is writable by others: it stops after the policy is in place
+    bad = activated(t, pol, [s], 'bad')
+    loose = t.path('loose')
+    os.makedirs(loose)
+    os.chmod(loose, 0o777)
+    bad.control = os.path.join(loose, 'control.sock')
+    bad._log = open(bad.log_path, 'ab')
+    t.on_cleanup(bad._log.close)
+    bad.proc = subprocess.Popen(bad.launcher + bad.argv(), stdin=subprocess.DEVNULL,
+        stdout=bad._log, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=bad.pass_fds)
+    bad.expect_exit(2, 15)
+    h.check_in('writable by others', bad.log_text(), 'the daemon\'s reason')
+    h.check_in('policy revision 1 applied', bad.log_text(), 'it got as far as the policy')
+    good = activated(t, pol, [s], 'good').start()
+    answered(waiting, 'which waited through the daemon that failed')
+    good.stop()
+
+
 @suite.case('a restart refuses nothing: connections wait in the socket for the next daemon')
 def _(t):
     s = held_socket(t)
@@ -162,24 +208,14 @@ def _(t):
     half = half.finish('the request accepted before SIGTERM')
 
     # While the first daemon drains and until the next one runs, new clients wait.
-    waiting = []
-    for i in range(5):
-        c = t.connect(passed)
-        c.sendall(h.upgrade_request('/ws', 'websocket',
-            headers=w.handshake_headers(key=w.new_key())))
-        waiting.append(c)
+    waiting = queue_upgrades(t, passed, 5)
     echo(live, b'draining', 'echo on the first daemon while it drains')
     live.close()
     half.close()
     a.expect_exit(0, 10)
 
     b = activated(t, pol, [s], 'b').start()
-    for i, c in enumerate(waiting):
-        resp = h.read_response(c)
-        h.check_eq(resp.status, 101, 'client %d, which connected between the daemons' % i)
-        ws = w.WsConn(c)
-        echo(ws, b'waited %d' % i, 'echo for client %d' % i)
-        ws.close()
+    answered(waiting, 'which connected between the daemons')
     h.check_in('using socket 127.0.0.1:%d passed by systemd' % passed, b.log_text(),
         'the second daemon\'s log')
     b.stop()
