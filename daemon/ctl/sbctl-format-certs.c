@@ -1,6 +1,7 @@
 /* sbctl-format-certs.c - status: the listeners' certificates, expiry and OCSP, with warnings */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sb-control.h"
@@ -66,27 +67,41 @@ add_row(void *arg, const char *listener, const char *sni, json_object *cert)
 	sbctl_table_add(arg, cells);
 }
 
+/* What the daemon sent, as printable text ("-" when absent): free() it. */
+static char *
+printable(const char *s)
+{
+	return sbctl_printable(s != NULL ? s : "-", s != NULL ? strlen(s) : 1);
+}
+
 static void
 print_warning(void *arg, const char *listener, const char *sni, json_object *cert)
 {
 	FILE *out = arg;
-	const char *subject = sbctl_json_str(cert, SB_FIELD_SUBJECT);
 	const char *ocsp = sbctl_json_str(cert, SB_FIELD_OCSP);
+	char *l = printable(listener), *names = printable(sni);
 	char expires[64];
 	int64_t in_s;
 
 	if (sbctl_json_int(cert, SB_FIELD_EXPIRES_IN_S, &in_s) && in_s < SB_CERT_WARN_S) {
+		char *subject = printable(sbctl_json_str(cert, SB_FIELD_SUBJECT));
+		char *not_after = printable(sbctl_json_str(cert, SB_FIELD_NOT_AFTER));
+
 		expiry_text(in_s, expires, sizeof expires);
 		fprintf(out, "warning: listener %s, certificate %s (%s): %s%s, notAfter %s\n",
-		    listener, sni, subject ? subject : "-", in_s < 0 ? "" : "expires ", expires,
-		    sbctl_json_str(cert, SB_FIELD_NOT_AFTER) ? sbctl_json_str(cert, SB_FIELD_NOT_AFTER) :
-		    "-");
+		    l, names, subject, in_s < 0 ? "" : "expires ", expires, not_after);
+		free(subject);
+		free(not_after);
 	}
-	if (ocsp != NULL && strcmp(ocsp, "stale") == 0)
+	if (ocsp != NULL && strcmp(ocsp, "stale") == 0) {
+		char *next = printable(sbctl_json_str(cert, SB_FIELD_OCSP_NEXT_UPDATE));
+
 		fprintf(out, "warning: listener %s, certificate %s: the stapled OCSP response went "
-		    "stale at %s and is no longer sent; refresh the file and reload\n", listener, sni,
-		    sbctl_json_str(cert, SB_FIELD_OCSP_NEXT_UPDATE) ?
-		    sbctl_json_str(cert, SB_FIELD_OCSP_NEXT_UPDATE) : "-");
+		    "stale at %s and is no longer sent; refresh the file and reload\n", l, names, next);
+		free(next);
+	}
+	free(l);
+	free(names);
 }
 
 void

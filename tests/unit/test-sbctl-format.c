@@ -343,6 +343,30 @@ test_status_certificates(void)
 	json_object_put(st);
 }
 
+/* The warnings, like the table, write what the daemon sent as printable text: no escapes. */
+static void
+test_status_certificates_printable(void)
+{
+	json_object *st = parse("{\"version\":\"0.1.0\",\"listeners\":["
+	    "{\"name\":\"pub\\u001b]0;x\\u0007\",\"bind\":\"0.0.0.0:8443\",\"tls\":true,"
+	    "\"certificates\":[{\"sni\":[\"a\\u001b[2J\"],\"subject\":\"CN=\\u001b[31mred\","
+	    "\"not_after\":\"2029\\r01\",\"expires_in_s\":3600,\"ocsp\":\"stale\","
+	    "\"ocsp_next_update\":\"2029\\u009b01\"}]}]}");
+	struct sbctl_view view = { 200, false, 0 };
+	char *text;
+
+	CAPTURE(text, sbctl_print_status(out, st, &view));
+	g_assert_null(strchr(text, '\x1b'));
+	g_assert_null(strchr(text, '\a'));
+	g_assert_null(strchr(text, '\r'));
+	g_assert_null(strstr(text, "\xc2\x9b"));
+	g_assert_nonnull(strstr(text, "warning: listener pub\\x1b]0;x\\x07, certificate "
+	    "a\\x1b[2J (CN=\\x1b[31mred): expires in 1h00m, notAfter 2029\\x0d01\n"));
+	g_assert_nonnull(strstr(text, "went stale at 2029\\xc2\\x9b01 and"));
+	free(text);
+	json_object_put(st);
+}
+
 static void
 test_events(void)
 {
@@ -426,6 +450,8 @@ main(int argc, char **argv)
 	g_test_add_func("/sbctl-format/connection", test_connection);
 	g_test_add_func("/sbctl-format/status", test_status);
 	g_test_add_func("/sbctl-format/status-certificates", test_status_certificates);
+	g_test_add_func("/sbctl-format/status-certificates-printable",
+	    test_status_certificates_printable);
 	g_test_add_func("/sbctl-format/events", test_events);
 	g_test_add_func("/sbctl-format/policy-errors", test_policy_errors);
 	return g_test_run();
