@@ -26,6 +26,18 @@ struct sbd_conn_tls {
 	char text[];
 };
 
+/*
+ * The HTTP phase: our end of the socketpair into MHD and the two flows through
+ * it. Allocated when the request starts, freed (deferred: the pair's watch)
+ * at the hand-over or the close, so that a tunnel holds none of it.
+ */
+struct sbd_conn_http {
+	struct sbd_end pair;     /* our end of the socketpair to MHD */
+	struct sbd_flow up;      /* client -> pair */
+	struct sbd_flow down;    /* pair -> client */
+	struct sbd_head_scan head; /* the request head on its way to MHD */
+};
+
 enum sbd_conn_state {
 	SBD_CONN_PROXY,     /* reading the PROXY header */
 	SBD_CONN_HANDSHAKE, /* TLS handshake */
@@ -45,10 +57,7 @@ struct sbd_conn {
 	struct sbd_listener_conf *lconf; /* a reference */
 
 	struct sbd_end client;
-	struct sbd_end pair;     /* our end of the socketpair to MHD (HTTP phase) */
-	struct sbd_flow up;      /* HTTP phase: client -> pair */
-	struct sbd_flow down;    /* HTTP phase: pair -> client */
-	struct sbd_head_scan head; /* HTTP phase: the request head on its way to MHD */
+	struct sbd_conn_http *http; /* the HTTP phase's state while it runs, else NULL */
 	const char *head_flaw;   /* what it had wrong, for the verdict */
 	struct sbd_admission *admission; /* the steps before the 101, while they run */
 	sbd_admitted_fn *admitted;       /* the HTTP side's callback */
@@ -89,6 +98,8 @@ void sbd_proxy_in_read(struct sbd_conn *c);
 /* Sets what the loop watches an end for (nothing once the end hung up). */
 void sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events);
 void sbd_conn_post_rerun(struct sbd_conn *c);
+/* Ends the HTTP phase: closes the pair, clears the flows, frees them after this round. */
+void sbd_conn_http_end(struct sbd_conn *c);
 /* Registry operations of a tunnel's entry (sbd-conn-report.c). */
 extern const struct sbd_registry_ops sbd_conn_entry_ops;
 /* connection.updated, at most once a second and only when the counters moved. */

@@ -158,10 +158,11 @@ sbd_conn_watch(struct sbd_conn *c, struct sbd_end *e, unsigned events)
 static void
 update_interest(struct sbd_conn *c)
 {
-	struct sbd_end *ends[] = { &c->client, &c->pair };
+	struct sbd_conn_http *h = c->http;
+	struct sbd_end *ends[] = { &c->client, &h->pair };
 
 	for (size_t i = 0; i < 2; i++) {
-		unsigned ev = sbd_flows_interest(&c->up, &c->down, ends[i]);
+		unsigned ev = sbd_flows_interest(&h->up, &h->down, ends[i]);
 
 		if (ends[i]->fd < 0)
 			continue;
@@ -229,9 +230,7 @@ sbd_conn_close(struct sbd_conn *c, struct sbd_why why)
 		sb_debug("conn %llu %s: closed: %s", (unsigned long long)c->info.id, c->info.text,
 		    reason);
 	sbd_end_close(&c->client);
-	sbd_end_close(&c->pair);
-	sbd_flow_clear(&c->up);
-	sbd_flow_clear(&c->down);
+	sbd_conn_http_end(c);
 	sb_buf_free(&c->proxy_in);
 	sbd_stats_release(c->lconf->stats);
 	if (c->peer_counted)
@@ -249,11 +248,33 @@ scan_head(void *ctx, const uint8_t *in, size_t len, struct sb_buf *out, const ch
 {
 	struct sbd_conn *c = ctx;
 
-	sbd_head_scan_feed(&c->head, in, len);
-	if (c->head.flaw != NULL)
-		c->head_flaw = c->head.flaw;
+	struct sbd_head_scan *head = &c->http->head;
+
+	sbd_head_scan_feed(head, in, len);
+	if (head->flaw != NULL)
+		c->head_flaw = head->flaw;
 	sb_buf_append(out, in, len);
-	return c->head.done ? 1 : 0;
+	return head->done ? 1 : 0;
+}
+
+static void
+http_free_task(void *arg)
+{
+	free(arg);
+}
+
+void
+sbd_conn_http_end(struct sbd_conn *c)
+{
+	struct sbd_conn_http *h = c->http;
+
+	if (h == NULL)
+		return;
+	sbd_end_close(&h->pair);
+	sbd_flow_clear(&h->up);
+	sbd_flow_clear(&h->down);
+	c->http = NULL;
+	sbd_loop_defer(c->loop, http_free_task, h); /* the pair's watch may still be named */
 }
 
 static void
@@ -266,14 +287,15 @@ start_http(struct sbd_conn *c)
 		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_NO_DESCRIPTORS));
 		return;
 	}
-	sbd_end_init(&c->pair, sp[0], NULL);
-	sbd_flow_init(&c->up, &c->client, &c->pair);
-	sbd_flow_init(&c->down, &c->pair, &c->client);
-	c->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
-	c->up.no_splice = c->down.no_splice = true; /* the hand-over drains our buffers */
-	sbd_head_scan_init(&c->head);
-	c->up.filter = scan_head;
-	c->up.filter_ctx = c;
+	struct sbd_conn_http *h = c->http = sb_xcalloc(1, sizeof *h);
+	sbd_end_init(&h->pair, sp[0], NULL);
+	sbd_flow_init(&h->up, &c->client, &h->pair);
+	sbd_flow_init(&h->down, &h->pair, &c->client);
+	h->down.shut_dst = false; /* MHD closing its end ends the answer: then we linger */
+	h->up.no_splice = h->down.no_splice = true; /* the hand-over drains our buffers */
+	sbd_head_scan_init(&h->head);
+	h->up.filter = scan_head;
+	h->up.filter_ctx = c;
 	c->state = SBD_CONN_HTTP;
 	if (sbd_http_add(loop_http(c->loop), c, sp[1]) < 0) {
 		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_HTTP_REFUSED));
@@ -285,7 +307,7 @@ start_http(struct sbd_conn *c)
 static void
 begin_linger(struct sbd_conn *c)
 {
-	sbd_end_close(&c->pair);
+	sbd_conn_http_end(c);
 	c->state = SBD_CONN_LINGER;
 	c->deadline_ms = sbd_now_ms() + LINGER_MS;
 }
@@ -323,9 +345,10 @@ linger(struct sbd_conn *c)
 static void
 pump_http(struct sbd_conn *c)
 {
+	struct sbd_conn_http *h = c->http;
 	uint64_t moved = 0;
-	enum sbd_flow_result up = sbd_flow_run(&c->up, &moved);
-	enum sbd_flow_result down = sbd_flow_run(&c->down, &moved);
+	enum sbd_flow_result up = sbd_flow_run(&h->up, &moved);
+	enum sbd_flow_result down = sbd_flow_run(&h->down, &moved);
 
 	if (up == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DST_ERROR) {
 		sbd_conn_close(c, SBD_WHY_DETAIL(SBD_CLOSE_CLIENT_ERROR, c->client.error));
@@ -333,8 +356,8 @@ pump_http(struct sbd_conn *c)
 	}
 	if (up == SBD_FLOW_DST_ERROR) {
 		/* MHD closed its end while the client still sent: the answer decides. */
-		c->up.done = true;
-		sbd_flow_clear(&c->up);
+		h->up.done = true;
+		sbd_flow_clear(&h->up);
 	}
 	if (down == SBD_FLOW_SRC_ERROR || down == SBD_FLOW_DONE) {
 		begin_linger(c);
@@ -472,10 +495,6 @@ sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_c
 	c->entry.loop = loop;
 	c->entry.ops = &sbd_conn_entry_ops;
 	sbd_end_init(&c->client, fd, NULL);
-	sbd_end_init(&c->pair, -1, NULL);
-	/* Flows own pipe fds: a zeroed flow would "own" fd 0. */
-	sbd_flow_init(&c->up, NULL, NULL);
-	sbd_flow_init(&c->down, NULL, NULL);
 	c->started_ms = sbd_now_ms();
 	c->info.accepted_ms = c->started_ms;
 	c->handshake_timeout_ms = cfg->policy->limits.handshake_timeout_s * 1000ull;

@@ -115,16 +115,15 @@ sbd_conn_upgraded(struct sbd_conn *c, struct sbd_upgrade *u)
 	u->route = NULL;
 	u->prep = NULL;
 
-	drain_into(c->pair.fd, &c->down.buf);
+	struct sbd_conn_http *h = c->http;
+	drain_into(h->pair.fd, &h->down.buf);
 	sb_buf_append(&st.early, u->extra, u->extra_len);
 	drain_into(u->mhd_fd, &st.early);
-	sb_buf_move(&st.early, &c->up.buf);
-	st.client_eof = c->up.src_eof;
-	sb_buf_move(&st.to_client, &c->down.buf);
+	sb_buf_move(&st.early, &h->up.buf);
+	st.client_eof = h->up.src_eof;
+	sb_buf_move(&st.to_client, &h->down.buf);
 	sbd_upgrade_release_mhd(u);
-	sbd_end_close(&c->pair);
-	sbd_flow_clear(&c->up);
-	sbd_flow_clear(&c->down);
+	sbd_conn_http_end(c);
 	c->route_slot = u->stats;
 	u->stats = NULL;
 	c->method = u->method;
