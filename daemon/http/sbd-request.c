@@ -97,16 +97,20 @@ sbd_request_foreach_replayed(const struct sbd_request *r,
 	each(r, NULL, replayed_one, &e);
 }
 
-/* All values of a header, joined with ", " as RFC 9110 §5.3 allows. */
+/*
+ * All values of a header, joined with ", " as RFC 9110 §5.3 allows; Cookie's
+ * with "; ", the one separator a cookie header knows (RFC 6265 §5.4).
+ */
 static void
 join_one(void *arg, const char *name, const char *value)
 {
 	char **out = arg;
+	const char *sep = strcasecmp(name, "Cookie") == 0 ? "; " : ", ";
 	char *s;
 
 	if (value == NULL)
 		return;
-	s = *out ? sb_xasprintf("%s, %s", *out, value) : sb_xstrdup(value);
+	s = *out ? sb_xasprintf("%s%s%s", *out, sep, value) : sb_xstrdup(value);
 	free(*out);
 	*out = s;
 }

@@ -11,7 +11,10 @@ const char *sbd_request_method(const struct sbd_request *r);
 const char *sbd_request_uri(const struct sbd_request *r);
 /* The first value of a header, or NULL. */
 const char *sbd_request_header(const struct sbd_request *r, const char *name);
-/* All values of a header joined with ", " (RFC 9110 §5.3); free() it. NULL when absent. */
+/*
+ * All values of a header joined with ", " (RFC 9110 §5.3), Cookie's with "; "
+ * (RFC 6265 §5.4); free() it. NULL when absent.
+ */
 char *sbd_request_header_joined(const struct sbd_request *r, const char *name);
 unsigned sbd_request_header_count(const struct sbd_request *r, const char *name);
 /* Every header in order, names as received. */

@@ -161,6 +161,17 @@ def case_allow(t):
     no_secret(d.log_text(), 'the log')
 
 
+@suite.case('several Cookie fields reach the service as one, joined with "; "')
+def case_cookies_joined(t):
+    d, port, svc = setup(t)
+    r = answer(t, port, '/svc', [('Cookie', 'theme=dark'), ('Cookie', COOKIE),
+                                 ('Cookie', 'lang=en')])
+    h.check_eq(r.status, 101, 'the session cookie in the second field')
+    h.check_eq(svc.count(), 1, 'calls to the service')
+    h.check_eq(svc.calls[0]['headers'].get('Cookie'), 'theme=dark; %s; lang=en' % COOKIE,
+               'the Cookie forwarded (RFC 6265 5.4: "; " between cookie pairs)')
+
+
 @suite.case('an answer stands for the request it answered: another path asks again')
 def case_cache_key(t):
     d, port, svc = setup(t)
