@@ -35,6 +35,7 @@ struct sbd_access_log {
 	char *path;          /* NULL: stderr; the writer reads it under the lock */
 	int next_fd;         /* a target the writer takes after its batch; NO_FD: none */
 	bool reopen;
+	size_t switch_at;    /* with next_fd or reopen: the bytes queued before the change */
 	bool stop;
 
 	/* the writer's own */
@@ -331,6 +332,7 @@ writer_main(void *arg)
 	struct sbd_access_log *a = arg;
 	struct sb_buf batch = SB_BUF_INIT;
 	char *reopen_path;
+	size_t before;
 	int next_fd;
 	bool stop;
 
@@ -343,12 +345,13 @@ writer_main(void *arg)
 		a->next_fd = NO_FD;
 		reopen_path = a->reopen && a->path != NULL ? sb_xstrdup(a->path) : NULL;
 		a->reopen = false;
+		before = next_fd != NO_FD || reopen_path != NULL ? a->switch_at : batch.len;
 		stop = a->stop && sb_buf_is_empty(&a->queue);
 		pthread_mutex_unlock(&a->lock);
 
 		/* what was queued before the change goes where it was meant to */
-		write_batch(a, sb_buf_head(&batch), batch.len);
-		sb_buf_consume(&batch, batch.len);
+		write_batch(a, sb_buf_head(&batch), before);
+		sb_buf_consume(&batch, before);
 		if (next_fd != NO_FD)
 			set_fd(a, next_fd);
 		if (reopen_path != NULL) {
@@ -361,6 +364,9 @@ writer_main(void *arg)
 				set_fd(a, fd);
 			free(reopen_path);
 		}
+		/* and what came after it, to the new target */
+		write_batch(a, sb_buf_head(&batch), batch.len);
+		sb_buf_consume(&batch, batch.len);
 		if (stop)
 			break;
 	}
@@ -449,6 +455,8 @@ sbd_access_log_use(struct sbd_access_log *a, const char *path, int fd)
 	}
 	if (a->next_fd >= 0 && a->next_fd != STDERR_FILENO)
 		close(a->next_fd);
+	if (a->next_fd == NO_FD && !a->reopen)
+		a->switch_at = a->queue.len;
 	a->next_fd = path != NULL ? fd : STDERR_FILENO;
 	free(a->path);
 	a->path = path ? sb_xstrdup(path) : NULL;
@@ -462,6 +470,8 @@ sbd_access_log_reopen(struct sbd_access_log *a)
 {
 	pthread_mutex_lock(&a->lock);
 	if (a->path != NULL) {
+		if (a->next_fd == NO_FD && !a->reopen)
+			a->switch_at = a->queue.len;
 		a->reopen = true;
 		pthread_cond_signal(&a->wake);
 	}

@@ -219,6 +219,9 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	}
 	for (size_t i = 0; i < d->n_listeners; i++)
 		c->listener_tls[i] = sbd_listener_tls(d->listeners[i]);
+	/* Before the swap: every line made under the new policy goes to its log. */
+	sbd_access_log_use(d->access_log, log_path, log_fd);
+	free(log_path);
 	sbd_ctx_set_config(&d->ctx, c); /* c stays valid: only this thread swaps */
 	sbd_fd_limit_raise(policy->limits.max_connections);
 	sbd_pools_commit(d->ctx.pools, gen);
@@ -228,8 +231,6 @@ sbd_daemon_apply(struct sbd_daemon *d, struct sb_policy *policy, const char *by,
 	for (size_t i = 0; d->accepting && i < d->n_listeners; i++)
 		sbd_listener_start(d->listeners[i]);
 	apply_metrics(d, policy->metrics);
-	sbd_access_log_use(d->access_log, log_path, log_fd);
-	free(log_path);
 	sb_info("policy revision %llu applied by %s: %zu listeners, %zu routes",
 	    (unsigned long long)c->revision, by, policy->n_listeners, policy->n_routes);
 	sbd_events_policy_applied(d->ctx.events, c->revision, by);
