@@ -2,6 +2,7 @@
 #include "sbd-workers.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sb-alloc.h"
@@ -13,6 +14,7 @@ struct sbd_workers {
 	pthread_cond_t ready;
 	struct sbd_job *queue;   /* a ring of queue_max */
 	unsigned queue_max, head, count;
+	unsigned started;        /* workers that took their number (sbd-check-N) */
 	bool stopping;
 	pthread_t *threads;
 	unsigned n_threads;
@@ -22,7 +24,12 @@ static void *
 worker_main(void *arg)
 {
 	struct sbd_workers *w = arg;
+	char name[16];
 
+	pthread_mutex_lock(&w->lock);
+	snprintf(name, sizeof name, "sbd-check-%u", w->started++); /* for top and perf */
+	pthread_mutex_unlock(&w->lock);
+	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		struct sbd_job job;
 
