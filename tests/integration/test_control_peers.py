@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Who may use the control socket: a client whose SO_PEERCRED cannot be read is refused (it
-used to pass as uid 0), and another user who fills every client slot does not lock out root
-or the daemon's own uid. Run as root (CI does): the slots are filled as uid 65534."""
+used to pass as uid 0), descriptors a client sends (SCM_RIGHTS) never reach the daemon, and
+another user who fills every client slot does not lock out root or the daemon's own uid. Run
+as root (CI does): the slots are filled as uid 65534."""
 
+import array
 import os
 import socket
 import subprocess
@@ -56,6 +58,35 @@ def _(t):
     h.check(b'"result"' not in line, 'a client with unknown credentials was served: %r' % line)
     h.check_in(b'credentials cannot be read', line, 'the refusal')
     d.wait_log(r'control: refused a client: SO_PEERCRED')
+    d.stop()
+
+
+def open_files(pid):
+    """What each of a process's descriptors stands for."""
+    return [os.readlink('/proc/%d/fd/%s' % (pid, fd)) for fd in os.listdir('/proc/%d/fd' % pid)]
+
+
+@suite.case('descriptors a client sends with its requests are not received: none stays open')
+def _(t):
+    d = t.daemon(plain_policy())
+    t.control(d).call('status')
+    before = open_files(d.proc.pid)
+    passed = [os.open(os.devnull, os.O_RDONLY) for _ in range(64)]
+    t.on_cleanup(lambda: [os.close(fd) for fd in passed])
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    t.on_cleanup(s.close)
+    s.settimeout(h.scaled(10))
+    s.connect(d.control)
+    for i in range(20):
+        s.sendmsg([b'{"jsonrpc": "2.0", "id": %d, "method": "status"}\n' % i],
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', passed))])
+    answers = s.makefile('rb')
+    for i in range(20):
+        h.check_in(b'"result"', answers.readline(), 'answer %d' % i)
+    after = open_files(d.proc.pid)
+    h.check_eq(after.count(os.devnull), before.count(os.devnull), 'copies of /dev/null held')
+    h.check_eq(len(after), len(before) + 1, 'descriptors: those before and this client\'s')
+    answers.close()
     d.stop()
 
 
