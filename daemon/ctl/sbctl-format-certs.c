@@ -1,5 +1,6 @@
 /* sbctl-format-certs.c - status: the listeners' certificates, expiry and OCSP, with warnings */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,8 @@ expiry_text(int64_t in_s, char *out, size_t outlen)
 {
 	char d[SBCTL_DURATION_MAX];
 
-	sbctl_format_duration(in_s < 0 ? -in_s : in_s, d);
+	/* INT64_MIN has no negative: the most a daemon can say is INT64_MAX seconds ago */
+	sbctl_format_duration(in_s >= 0 ? in_s : in_s == INT64_MIN ? INT64_MAX : -in_s, d);
 	snprintf(out, outlen, in_s < 0 ? "expired %s ago" : "in %s", d);
 }
 

@@ -351,7 +351,8 @@ test_status_certificates_printable(void)
 	    "{\"name\":\"pub\\u001b]0;x\\u0007\",\"bind\":\"0.0.0.0:8443\",\"tls\":true,"
 	    "\"certificates\":[{\"sni\":[\"a\\u001b[2J\"],\"subject\":\"CN=\\u001b[31mred\","
 	    "\"not_after\":\"2029\\r01\",\"expires_in_s\":3600,\"ocsp\":\"stale\","
-	    "\"ocsp_next_update\":\"2029\\u009b01\"}]}]}");
+	    "\"ocsp_next_update\":\"2029\\u009b01\"},"
+	    "{\"sni\":null,\"subject\":\"CN=min\",\"expires_in_s\":-9223372036854775808}]}]}");
 	struct sbctl_view view = { 200, false, 0 };
 	char *text;
 
@@ -363,6 +364,9 @@ test_status_certificates_printable(void)
 	g_assert_nonnull(strstr(text, "warning: listener pub\\x1b]0;x\\x07, certificate "
 	    "a\\x1b[2J (CN=\\x1b[31mred): expires in 1h00m, notAfter 2029\\x0d01\n"));
 	g_assert_nonnull(strstr(text, "went stale at 2029\\xc2\\x9b01 and"));
+	/* the most negative expiry a daemon can send is still a time ago, not an overflow */
+	g_assert_nonnull(strstr(text, "certificate default (CN=min): expired 106751991167300d15h "
+	    "ago, notAfter -\n"));
 	free(text);
 	json_object_put(st);
 }
