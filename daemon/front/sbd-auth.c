@@ -208,13 +208,20 @@ apply_verdict(const struct sbd_auth_who *who, const struct sbd_route_rt *route,
 	return false;
 }
 
-/* What the auth service said, as a verdict; false when it failed (a 503, nothing cached). */
-static bool
-answer_verdict(const struct sbd_auth_answer *ans, struct sbd_auth_verdict *v)
+/*
+ * What the auth service said, as a verdict: NULL, or what failed (static, for
+ * a 503; nothing cached). A 2xx without the identity_header asked for names no
+ * one: admitting it would skip the identity's rate too.
+ */
+static const char *
+answer_verdict(const struct sb_auth_request *conf, const struct sbd_auth_answer *ans,
+    struct sbd_auth_verdict *v)
 {
 	memset(v, 0, sizeof *v);
 	v->method = SBD_AUTH_REQUEST;
 	if (ans->status >= 200 && ans->status < 300) {
+		if (conf->identity_header != NULL && ans->identity[0] == '\0')
+			return "the auth service named no identity";
 		v->accepted = true;
 		snprintf(v->identity, sizeof v->identity, "%s", ans->identity);
 	} else if (ans->status == 401 || ans->status == 403) {
@@ -223,9 +230,9 @@ answer_verdict(const struct sbd_auth_answer *ans, struct sbd_auth_verdict *v)
 		    "the auth service refused";
 		snprintf(v->challenge, sizeof v->challenge, "%s", ans->challenge);
 	} else {
-		return false;
+		return "the auth service is not available";
 	}
-	return true;
+	return NULL;
 }
 
 static void
@@ -234,23 +241,27 @@ on_answer(void *arg, const struct sbd_auth_answer *ans)
 	struct sbd_auth_step *s = arg;
 	sbd_auth_done_fn *done = s->done;
 	void *done_arg = s->arg;
+	const struct sb_auth_request *conf = sbd_auth_rt_service(s->route->auth)->conf;
+	const char *failed = answer_verdict(conf, ans, &s->verdict);
 	bool passed = false;
 
 	s->call = NULL; /* it frees itself */
-	if (answer_verdict(ans, &s->verdict)) {
+	if (failed == NULL) {
 		sbd_auth_cache_put(s->route->auth, &s->cred, sbd_now_ms(), &s->verdict);
 		passed = apply_verdict(&s->who, s->route, &s->verdict, s->result);
 	} else {
 		const char *route = s->route->route->name;
 
 		atomic_fetch_add(&s->who.ctx->auth.service_failed, 1);
-		if (ans->status != 0)
+		if (ans->status >= 200 && ans->status < 300)
+			sb_warn("route %s: the auth service answered %d without a valid %s", route,
+			    ans->status, conf->identity_header);
+		else if (ans->status != 0)
 			sb_warn("route %s: the auth service answered %d", route, ans->status);
 		else
 			sb_warn("route %s: the auth service: %s", route, ans->why);
 		s->result->status = 503;
-		snprintf(s->result->reason, sizeof s->result->reason,
-		    "route %s: the auth service is not available", route);
+		snprintf(s->result->reason, sizeof s->result->reason, "route %s: %s", route, failed);
 	}
 	step_free(s);
 	done(done_arg, passed ? SBD_AUTH_PASSED : SBD_AUTH_REFUSED);

@@ -25,7 +25,9 @@ COOKIE = 'session=cookie-secret-42aa'
 class AuthService:
     """
     An HTTP auth service on 127.0.0.1: "Bearer svc-good-..." or the cookie is 200 with
-    X-User, "Bearer svc-only-a-..." 200 for /svc/a only (403 elsewhere), "Bearer forbidden" 403, "Bearer hang" never answers, "Bearer boom" 500,
+    X-User, "Bearer svc-only-a-..." 200 for /svc/a only (403 elsewhere), "Bearer noid" 200
+    without X-User, "Bearer badid" 200 with an X-User that is no identity, "Bearer forbidden"
+    403, "Bearer hang" never answers, "Bearer boom" 500,
     anything else 401 with its own challenge. Counts the calls and keeps their headers.
     """
 
@@ -54,6 +56,10 @@ class AuthService:
                     self.answer(200, [('X-User', 'alice')])
                 elif auth == 'Bearer ' + ONLY_A:
                     self.answer(200 if uri.startswith('/svc/a') else 403, [('X-User', 'bob')])
+                elif auth == 'Bearer noid':
+                    self.answer(200)
+                elif auth == 'Bearer badid':
+                    self.answer(200, [('X-User', 'two words')])
                 elif auth == 'Bearer forbidden':
                     self.answer(403)
                 elif auth == 'Bearer boom':
@@ -100,6 +106,7 @@ def setup(t, timeout_ms=500):
     routes = [
         h.route('svc', echo, path='/svc', auth={'request': req()}),
         h.route('nocache', echo, path='/nocache', auth={'request': req(cache_s=0)}),
+        h.route('anon', echo, path='/anon', auth={'request': {'url': url}}),
         h.route('down', echo, path='/down', auth={'request': req(
             url='http://127.0.0.1:%d/check' % down)}),
     ]
@@ -170,6 +177,26 @@ def case_cookies_joined(t):
     h.check_eq(svc.count(), 1, 'calls to the service')
     h.check_eq(svc.calls[0]['headers'].get('Cookie'), 'theme=dark; %s; lang=en' % COOKIE,
                'the Cookie forwarded (RFC 6265 5.4: "; " between cookie pairs)')
+
+
+@suite.case('a 2xx that names no identity when identity_header asks for one is a 503')
+def case_no_identity(t):
+    d, port, svc = setup(t)
+    ctl = t.control(d)
+    ctl.call('events.subscribe')
+    for token in ('noid', 'badid'):
+        r = answer(t, port, '/svc', bearer(token))
+        h.check_eq(r.status, 503, '200 from the service with %s' % token)
+        h.check_in('the auth service named no identity', r.body.decode(errors='replace'),
+                   'the 503 body for %s' % token)
+        ev = ctl.wait_event('upgrade.rejected', status=503)
+        h.check_in('named no identity', json.dumps(ev), 'the event has the reason')
+    before = svc.count()
+    h.check_eq(answer(t, port, '/svc', bearer('noid')).status, 503, 'again')
+    h.check_eq(svc.count(), before + 1, 'such an answer is never cached')
+    h.check_in('without a valid X-User', d.log_text(), 'the log says why')
+    # no identity_header configured: a 2xx admits without an identity, as before
+    h.check_eq(answer(t, port, '/anon', bearer('noid')).status, 101, 'no identity asked for')
 
 
 @suite.case('an answer stands for the request it answered: another path asks again')
