@@ -408,9 +408,10 @@ audience_has(json_object *claims, const char *want)
 	return false;
 }
 
+/* The header and claims; *exp: the token's exp, INT64_MAX when it has none. */
 static int
 check_parts(const struct jws *j, const struct sbd_jwt_expect *ex,
-    char identity[SBD_IDENTITY_MAX + 1], const char **why)
+    char identity[SBD_IDENTITY_MAX + 1], int64_t *exp, const char **why)
 {
 	json_object *v;
 	const char *alg = member_string(j->header, "alg");
@@ -426,11 +427,13 @@ check_parts(const struct jws *j, const struct sbd_jwt_expect *ex,
 		*why = "the token has critical header extensions";
 		return -1;
 	}
+	/* now - leeway, not exp + leeway: an exp near INT64_MAX must not overflow */
 	if ((r = member_time(j->claims, "exp", &t)) == -2 ||
-	    (r == 0 && ex->now >= t + (int64_t)ex->leeway_s)) {
+	    (r == 0 && ex->now - (int64_t)ex->leeway_s >= t)) {
 		*why = r == -2 ? "the token's exp is not a date" : "the token has expired";
 		return -1;
 	}
+	*exp = r == 0 ? t : INT64_MAX;
 	if ((r = member_time(j->claims, "nbf", &t)) == -2 ||
 	    (r == 0 && ex->now + (int64_t)ex->leeway_s < t)) {
 		*why = r == -2 ? "the token's nbf is not a date" : "the token is not valid yet";
@@ -459,12 +462,13 @@ sbd_jwt_check_claims(const char *token, const struct sbd_jwt_expect *ex,
     char identity[SBD_IDENTITY_MAX + 1], const char **why)
 {
 	struct jws j;
+	int64_t exp;
 	int rc;
 
 	identity[0] = '\0';
 	if (jws_split(token, &j, why) < 0)
 		return -1;
-	rc = check_parts(&j, ex, identity, why);
+	rc = check_parts(&j, ex, identity, &exp, why);
 	if (rc < 0)
 		identity[0] = '\0';
 	jws_clear(&j);
@@ -528,7 +532,8 @@ signature_ok(const struct jwt_key *k, const struct jws *j)
 
 int
 sbd_jwt_verify(const struct sbd_jwt_keys *keys, const char *token,
-    const struct sbd_jwt_expect *ex, char identity[SBD_IDENTITY_MAX + 1], const char **why)
+    const struct sbd_jwt_expect *ex, char identity[SBD_IDENTITY_MAX + 1], int64_t *exp,
+    const char **why)
 {
 	struct jws j;
 	const char *alg, *kid;
@@ -538,7 +543,7 @@ sbd_jwt_verify(const struct sbd_jwt_keys *keys, const char *token,
 	identity[0] = '\0';
 	if (jws_split(token, &j, why) < 0)
 		return -1;
-	if (check_parts(&j, ex, identity, why) < 0)
+	if (check_parts(&j, ex, identity, exp, why) < 0)
 		goto out;
 	alg = member_string(j.header, "alg");
 	kid = member_string(j.header, "kid");

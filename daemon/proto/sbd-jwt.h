@@ -46,6 +46,12 @@ bool sbd_jwt_looks_like(const char *token);
  */
 int sbd_jwt_check_claims(const char *token, const struct sbd_jwt_expect *ex,
     char identity[SBD_IDENTITY_MAX + 1], const char **why);
-/* sbd_jwt_check_claims, and the signature by one of keys. */
+/*
+ * sbd_jwt_check_claims, and the signature by one of keys. On success *exp is
+ * the token's exp (seconds since the epoch), INT64_MAX when it has none: past
+ * exp + leeway_s it would be refused, so whoever keeps the verdict keeps it
+ * no longer.
+ */
 int sbd_jwt_verify(const struct sbd_jwt_keys *keys, const char *token,
-    const struct sbd_jwt_expect *ex, char identity[SBD_IDENTITY_MAX + 1], const char **why);
+    const struct sbd_jwt_expect *ex, char identity[SBD_IDENTITY_MAX + 1], int64_t *exp,
+    const char **why);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sb-alloc.h"
@@ -305,11 +306,15 @@ sbd_auth_check_jwt(const struct sbd_auth_rt *rt, const char *token, int64_t now,
 	};
 	char identity[SBD_IDENTITY_MAX + 1];
 	const char *why = NULL;
+	int64_t exp;
 
-	if (sbd_jwt_verify(rt->keys, token, &ex, identity, &why) == 0)
-		accepted(v, SBD_AUTH_JWT, identity);
-	else
+	if (sbd_jwt_verify(rt->keys, token, &ex, identity, &exp, &why) < 0) {
 		refused(v, SBD_AUTH_JWT, why);
+		return;
+	}
+	accepted(v, SBD_AUTH_JWT, identity);
+	if (exp <= INT64_MAX - (int64_t)j->leeway_s)
+		v->until_s = exp + (int64_t)j->leeway_s;
 }
 
 static bool
@@ -437,6 +442,25 @@ sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 	return hit;
 }
 
+/* ttl_ms, or less: the milliseconds until until_s (a wall-clock second; 0: no end) */
+static uint64_t
+ttl_until(uint64_t ttl_ms, int64_t until_s)
+{
+	struct timespec ts;
+	int64_t left_s;
+
+	if (until_s == 0)
+		return ttl_ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	left_s = until_s - (int64_t)ts.tv_sec;
+	if (left_s <= 0)
+		return 0;
+	if ((uint64_t)left_s > ttl_ms / 1000 + 1)
+		return ttl_ms;
+	uint64_t left_ms = (uint64_t)left_s * 1000 - (uint64_t)ts.tv_nsec / 1000000;
+	return left_ms < ttl_ms ? left_ms : ttl_ms;
+}
+
 void
 sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
     const struct sbd_auth_verdict *v)
@@ -447,6 +471,8 @@ sbd_auth_cache_put(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint6
 
 	if (v->method == SBD_AUTH_REQUEST)
 		ttl_ms = (uint64_t)rt->conf->request->cache_s * 1000;
+	if (v->accepted)
+		ttl_ms = ttl_until(ttl_ms, v->until_s);
 	if (ttl_ms == 0 || !cache_key(rt, c, key))
 		return;
 	struct cache_slot *s = &rt->cache[slot_of(key)];

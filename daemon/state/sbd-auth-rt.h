@@ -36,6 +36,8 @@ struct sbd_auth_verdict {
 	const char *why;                      /* static; when refused: says nothing secret */
 	int status;                           /* request: the service's 401 or 403; else 0 */
 	char challenge[192];                  /* request: the service's WWW-Authenticate, or "" */
+	int64_t until_s;                      /* jwt: refused from this second on (exp + leeway,
+	                                         seconds since the epoch); 0: no end */
 };
 
 /* Reads the route's files; NULL with errors at path ("routes[2].auth") when one is wrong. */
@@ -69,7 +71,8 @@ int sbd_auth_check_cert(const struct sbd_auth_rt *rt, gnutls_session_t session,
  * The cache: by a keyed hash of the credential, never the credential. A
  * verdict of "request" stands for its cache_s (0: not kept) and is keyed by
  * every line sent to the service too (the path, the address), not only
- * the credential.
+ * the credential. An accepted verdict with until_s is kept no later than
+ * until_s (the wall clock's), whatever the cache's lifetime.
  */
 bool sbd_auth_cache_get(struct sbd_auth_rt *rt, const struct sbd_credential *c, uint64_t now_ms,
     struct sbd_auth_verdict *v);

@@ -151,6 +151,7 @@ fuzz_jwt(const char *text)
 		.issuer = "https://id.test", .audience = "sb", .claim = "sub", .leeway_s = 30,
 		.now = 1700000000,
 	};
+	int64_t exp = 0;
 	int claims, verified;
 
 	if (keys == NULL) {
@@ -161,8 +162,9 @@ fuzz_jwt(const char *text)
 	check(claims == 0 || why != NULL, "a refusal says why");
 	if (claims == 0)
 		check(sbd_identity_is_valid(id, strlen(id)), "identity from the claims");
-	verified = sbd_jwt_verify(keys, text, &ex, id2, &why);
+	verified = sbd_jwt_verify(keys, text, &ex, id2, &exp, &why);
 	if (verified == 0) {
+		check(exp > ex.now - (int64_t)ex.leeway_s, "verified past its exp and leeway");
 		check(claims == 0 && strcmp(id, id2) == 0, "verified without passing the claims");
 		check(header_names_hs256(text), "verified with another algorithm than the key's");
 	} else {

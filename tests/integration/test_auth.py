@@ -219,6 +219,29 @@ def case_jwt(t):
     h.check('erin' in d.log_text(), 'the identity is in the log')
 
 
+@suite.case('jwt: a cached verdict ends at exp + leeway_s, not at the cache\'s lifetime')
+def case_jwt_cache_exp(t):
+    echo = t.backend(h.EchoBackend)
+    port = h.free_port()
+    jwks = write(t, 'jwks.json', json.dumps({'keys': [{'kty': 'oct', 'alg': 'HS256',
+                                                'k': b64u(HS_KEY)}]}))
+    routes = [h.route('jwt', echo, path='/jwt', auth={'jwt': {'keys': jwks, 'leeway_s': 1}})]
+    d = t.daemon(h.policy([h.plain_listener('plain', port)], routes))
+    # the verdict cache keeps an accepted credential 10 s: exp + leeway comes well before
+    ahead = min(h.scaled(2), 5)
+    exp = int(time.time() + ahead) + 1
+    hdr = [('Authorization', 'Bearer ' + jwt_hs256({'sub': 'erin', 'exp': exp}))]
+    start = time.monotonic()
+    works(t, port, '/jwt', hdr).close()
+    works(t, port, '/jwt', hdr).close()  # from the cache
+    # refused from exp + leeway_s on (whole seconds of the wall clock)
+    time.sleep(max(0.0, exp + 1 - time.time()) + 0.2)
+    r = answer(t, port, '/jwt', hdr)
+    h.check(time.monotonic() - start < 9.5, 'asked again within the cache\'s 10 s')
+    h.check_eq(r.status, 401, 'the token past exp + leeway_s')
+    h.check_in('the token has expired', r.body.decode(errors='replace'), 'the reason')
+
+
 @suite.case('rate: the burst passes, then 429 with Retry-After, then a refill admits')
 def case_rate(t):
     d, port = setup(t, rate={'per_address': {'per_s': 1, 'burst': 2}})

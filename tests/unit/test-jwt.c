@@ -61,8 +61,9 @@ verify(const struct sbd_jwt_keys *k, const char *token, const struct sbd_jwt_exp
     char id[SBD_IDENTITY_MAX + 1])
 {
 	const char *why = NULL;
+	int64_t exp = 0;
 
-	if (sbd_jwt_verify(k, token, ex, id, &why) == 0)
+	if (sbd_jwt_verify(k, token, ex, id, &exp, &why) == 0)
 		return NULL;
 	g_assert_nonnull(why);
 	g_assert_cmpstr(id, ==, "");
@@ -94,6 +95,15 @@ test_hs256(void)
 	/* a kid that names another key finds none */
 	g_assert_cmpstr(verify(k, kid, &EXPECT, id), ==,
 	    "no configured key serves the token's algorithm");
+	/* exp is handed back, for whoever keeps the verdict; none: INT64_MAX */
+	int64_t exp = 0;
+	const char *why = NULL;
+	g_autofree char *no_exp = hs256(HS, "{\"sub\":\"erin\",\"iss\":\"https://id.test\","
+	    "\"aud\":\"sb\"}", HS_KEY);
+	g_assert_cmpint(sbd_jwt_verify(k, good, &EXPECT, id, &exp, &why), ==, 0);
+	g_assert_cmpint(exp, ==, 1700000060);
+	g_assert_cmpint(sbd_jwt_verify(k, no_exp, &EXPECT, id, &exp, &why), ==, 0);
+	g_assert_cmpint(exp, ==, INT64_MAX);
 	/* one changed byte of the signature */
 	good[strlen(good) - 2] = good[strlen(good) - 2] == 'A' ? 'B' : 'A';
 	g_assert_nonnull(verify(k, good, &EXPECT, id));
@@ -245,6 +255,8 @@ test_times(void)
 	g_assert_null(claims_why("{" BASE ",\"exp\":1700000000}"));
 	g_assert_null(claims_why("{" BASE ",\"exp\":1699999971}"));
 	g_assert_cmpstr(claims_why("{" BASE ",\"exp\":1699999970}"), ==, "the token has expired");
+	/* an exp near the end of int64_t is far off, not an overflow */
+	g_assert_null(claims_why("{" BASE ",\"exp\":9223372036854775807}"));
 	g_assert_cmpstr(claims_why("{" BASE ",\"exp\":\"tomorrow\"}"), ==,
 	    "the token's exp is not a date");
 	/* a fractional NumericDate counts by its whole seconds */
