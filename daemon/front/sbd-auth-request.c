@@ -24,6 +24,7 @@ struct sbd_auth_call {
 	size_t request_len, sent;
 	char head[SBD_REPLY_HEAD_MAX];
 	size_t got;
+	size_t scanned;                     /* of head: where the search for its end goes on */
 	sbd_auth_answer_fn *done;           /* NULL once cancelled or done */
 	void *arg;
 	bool started;                       /* sbd_auth_call_start has returned */
@@ -170,7 +171,7 @@ on_io(struct sbd_watch *w, unsigned events)
 			return;
 		}
 		c->got += (size_t)n;
-		head_len = sbd_http_reply_head(c->head, c->got, &status, &why);
+		head_len = sbd_http_reply_head(c->head, c->got, &c->scanned, &status, &why);
 		if (head_len < 0) {
 			fail(c, why, NULL);
 			return;

@@ -5,13 +5,14 @@
 #include <strings.h>
 
 long
-sbd_http_reply_head(const char *buf, size_t len, int *status, const char **why)
+sbd_http_reply_head(const char *buf, size_t len, size_t *scanned, int *status,
+    const char **why)
 {
 	size_t scan = len < SBD_REPLY_HEAD_MAX ? len : SBD_REPLY_HEAD_MAX;
-	size_t end = 0;
+	size_t end = 0, i;
 
 	*status = 0;
-	for (size_t i = 0; i < scan; i++) {
+	for (i = *scanned < scan ? *scanned : scan; i < scan; i++) {
 		if (buf[i] == '\0' || (buf[i] == '\r' && i + 1 < len && buf[i + 1] != '\n')) {
 			*why = "the answer holds a NUL or a bare CR";
 			return -1;
@@ -25,6 +26,8 @@ sbd_http_reply_head(const char *buf, size_t len, int *status, const char **why)
 			break;
 		}
 	}
+	/* a CR last is judged (bare or not) once the byte after it is read */
+	*scanned = i > 0 && i == len && buf[i - 1] == '\r' ? i - 1 : i;
 	if (end == 0) {
 		if (len >= SBD_REPLY_HEAD_MAX) {
 			*why = "the answer's head is longer than 16 KiB";

@@ -14,8 +14,14 @@
  * 0 while it is not complete, or -1 with *why (static) when it cannot be one:
  * no "HTTP/1.x NNN" status line, a NUL or bare CR, a head over
  * SBD_REPLY_HEAD_MAX.
+ *
+ * Incremental: buf is what was read so far, only ever appended to, and
+ * *scanned where the previous call left off (0 the first time); the search
+ * goes on from there, so a head that comes a byte at a time costs its length,
+ * not its square. The answer is the one a single call over buf would give.
  */
-long sbd_http_reply_head(const char *buf, size_t len, int *status, const char **why);
+long sbd_http_reply_head(const char *buf, size_t len, size_t *scanned, int *status,
+    const char **why);
 
 /*
  * The value of the first header field name (case-insensitive) in a complete

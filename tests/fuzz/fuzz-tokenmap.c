@@ -9,7 +9,9 @@
  * once, and targets without spaces; a refusal names a line within the file and
  * leaves nothing allocated. An answer head is found at the same length
  * whatever follows it, never past what was given, and has a status of
- * 100..599; a header value found fits its buffer and holds no control byte.
+ * 100..599; read in pieces (the sizes taken from the bytes) the answer is the
+ * one of a single call; a header value found fits its buffer and holds no
+ * control byte.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,15 +57,45 @@ fuzz_map(const char *text, size_t len)
 	sbd_tokenmap_entries_free(e, n);
 }
 
+/*
+ * buf read in pieces of 1..8 bytes, as a service may send it: the last call
+ * answers as a single one over the same bytes, and as the one over all of
+ * them but for a refusal's reason (a start that is not HTTP may be refused
+ * before a NUL further on is read).
+ */
+static void
+fuzz_reply_pieces(const char *buf, size_t len, long head, int status)
+{
+	const char *why = NULL, *why_once = NULL;
+	int got_status = 0, once_status = 0;
+	size_t scanned = 0, once_scanned = 0, got = 0;
+	long r = 0, once;
+
+	while (r == 0 && got < len) {
+		got += 1 + (size_t)((unsigned char)buf[got] % 8);
+		if (got > len)
+			got = len;
+		r = sbd_http_reply_head(buf, got, &scanned, &got_status, &why);
+		check(scanned <= got, "the search stops within what was read");
+	}
+	once = sbd_http_reply_head(buf, got, &once_scanned, &once_status, &why_once);
+	check(r == once && got_status == once_status && (r >= 0 || strcmp(why, why_once) == 0),
+	    "read in pieces, the answer of a single call over the same bytes");
+	check(r < 0 ? head < 0 : r == head && got_status == status,
+	    "read in pieces, the answer over all of the bytes");
+}
+
 static void
 fuzz_reply(const char *buf, size_t len)
 {
 	const char *why = NULL;
 	int status = 0, again = 0;
-	long head = sbd_http_reply_head(buf, len, &status, &why);
+	size_t scanned = 0, scanned_again = 0;
+	long head = sbd_http_reply_head(buf, len, &scanned, &status, &why);
 	char out[64];
 
 	check(head <= (long)len, "the head ends within the bytes");
+	fuzz_reply_pieces(buf, len, head, status);
 	if (head < 0) {
 		check(why != NULL, "a refusal says why");
 		return;
@@ -71,7 +103,8 @@ fuzz_reply(const char *buf, size_t len)
 	if (head == 0)
 		return;
 	check(status >= 100 && status <= 599, "a status of 100..599");
-	check(sbd_http_reply_head(buf, (size_t)head, &again, &why) == head && again == status,
+	check(sbd_http_reply_head(buf, (size_t)head, &scanned_again, &again, &why) == head &&
+	    again == status,
 	    "the same head without what follows it");
 	if (sbd_http_reply_header(buf, (size_t)head, "X-User", out, sizeof out)) {
 		check(strlen(out) < sizeof out, "the value fits");
