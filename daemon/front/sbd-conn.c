@@ -395,12 +395,13 @@ sbd_conn_pump(struct sbd_conn *c)
 static bool
 check_first_byte(struct sbd_conn *c)
 {
-	unsigned char b;
-	ssize_t n = recv(c->client.fd, &b, 1, MSG_PEEK);
+	int b = sbd_end_tls_first_byte(&c->client);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (b == SBD_END_AGAIN) {
+		sbd_conn_watch(c, &c->client, EPOLLIN);
 		return false;
-	if (n <= 0) {
+	}
+	if (b < 0) {
 		sbd_conn_close(c, SBD_WHY(SBD_CLOSE_LEFT_BEFORE_TLS));
 		return false;
 	}
@@ -542,13 +543,17 @@ sbd_conn_admit_client(struct sbd_conn *c)
 	c->peer_counted = true;
 
 	if (lconf->tls != NULL) {
-		c->client.tls = sbd_tls_session_new(lconf->tls, c->client.fd);
-		if (c->client.tls == NULL) {
+		gnutls_session_t s = sbd_tls_session_new(lconf->tls, c->client.fd);
+
+		if (s == NULL) {
 			sbd_conn_close(c, SBD_WHY(SBD_CLOSE_TLS_SESSION));
 			return;
 		}
+		/* Handshake reads go through the read-ahead: one recv per flight, not two per record. */
+		sbd_end_start_tls(&c->client, s, NULL);
 		c->state = SBD_CONN_HANDSHAKE;
-		sbd_conn_watch(c, &c->client, EPOLLIN);
+		/* The ClientHello is usually there by the time of the accept: no epoll round for it. */
+		handshake(c);
 		return;
 	}
 	start_http(c);

@@ -69,6 +69,25 @@ ahead_release(struct sbd_end *e)
 	e->ahead_at = e->ahead_len = 0;
 }
 
+/* One recv into the read-ahead; the block is let go of again when no bytes came. */
+static ssize_t
+ahead_fill(struct sbd_end *e)
+{
+	if (e->ahead == NULL)
+		e->ahead = block_get();
+	ssize_t r = recv(e->fd, e->ahead, READ_AHEAD, 0);
+	if (r <= 0) {
+		int err = errno;
+
+		ahead_release(e);
+		errno = err;
+		return r;
+	}
+	e->ahead_at = 0;
+	e->ahead_len = (unsigned)r;
+	return r;
+}
+
 /*
  * GnuTLS asks for a record's header, then for its body: two recvs per record
  * with the plain socket functions. Here one recv reads up to READ_AHEAD and
@@ -92,17 +111,12 @@ pull_ahead(gnutls_transport_ptr_t ptr, void *buf, size_t n)
 			gnutls_transport_set_errno(e->tls, EAGAIN);
 			return -1;
 		}
-		if (e->ahead == NULL)
-			e->ahead = block_get();
-		ssize_t r = recv(e->fd, e->ahead, READ_AHEAD, 0);
+		ssize_t r = ahead_fill(e);
 		if (r <= 0) {
 			if (r < 0)
 				gnutls_transport_set_errno(e->tls, errno);
-			ahead_release(e);
 			return r;
 		}
-		e->ahead_at = 0;
-		e->ahead_len = (unsigned)r;
 	}
 	take = n < e->ahead_len ? n : e->ahead_len;
 	memcpy(buf, e->ahead + e->ahead_at, take);
@@ -168,7 +182,8 @@ sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_buf *pr
 {
 	e->tls = session;
 	e->tls_transport = false;
-	sb_buf_move(&e->preread, preread);
+	if (preread != NULL)
+		sb_buf_move(&e->preread, preread);
 	use_own_transport(e);
 }
 
@@ -187,6 +202,24 @@ plain_error(struct sbd_end *e)
 	    errno == EPIPE ? "broken pipe" :
 	    errno == ETIMEDOUT ? "timed out" : "socket error";
 	return SBD_END_ERROR;
+}
+
+int
+sbd_end_tls_first_byte(struct sbd_end *e)
+{
+	if (e->preread.len > 0)
+		return *(const unsigned char *)sb_buf_head(&e->preread);
+	if (e->ahead_len == 0) {
+		ssize_t r = ahead_fill(e);
+
+		if (r == 0) {
+			e->read_eof = true;
+			return SBD_END_ERROR;
+		}
+		if (r < 0)
+			return (int)plain_error(e);
+	}
+	return (unsigned char)e->ahead[e->ahead_at];
 }
 
 /* Bytes GnuTLS can have without a recv: read ahead, or decrypted and not yet taken. */

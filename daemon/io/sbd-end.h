@@ -43,10 +43,17 @@ void sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls);
 bool sbd_end_is_open(const struct sbd_end *e);
 
 /*
- * Starts TLS on a plain end (RFC 2817): session reads the bytes of preread
- * (moved in) before the socket's, for a ClientHello that came early.
+ * Starts TLS on a plain end: session reads through the end's read-ahead, and
+ * first the bytes of preread (moved in; NULL for none), for a ClientHello that
+ * came before TLS started (RFC 2817).
  */
 void sbd_end_start_tls(struct sbd_end *e, gnutls_session_t session, struct sb_buf *preread);
+/*
+ * TLS, before the handshake: the first byte the session will read (0 to 255),
+ * left in place; one recv fills the read-ahead. SBD_END_AGAIN, or SBD_END_ERROR
+ * at EOF (read_eof set) or on an error.
+ */
+int sbd_end_tls_first_byte(struct sbd_end *e);
 
 /*
  * > 0 bytes, 0 EOF, SBD_END_AGAIN, SBD_END_ERROR. TLS reads on while records are at hand

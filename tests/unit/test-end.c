@@ -1,4 +1,4 @@
-/* test-end.c - sbd-end over TLS: reads that gather records, batched writes, EOF after data */
+/* test-end.c - sbd-end over TLS: the first byte, reads that gather records, batched writes, EOF */
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -158,18 +158,63 @@ pair_start(struct pair *p, enum script script)
 	g_assert_cmpint(gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK), ==, 0);
 	g_assert_cmpint(gnutls_priority_set_direct(s, "NORMAL", NULL), ==, 0);
 	g_assert_cmpint(gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, server_cred), ==, 0);
-	gnutls_transport_set_int(s, p->sv[0]);
+	/* As the front does: the first byte looked at, the handshake through the read-ahead. */
+	sbd_end_init(&p->end, p->sv[0], NULL);
+	sbd_end_start_tls(&p->end, s, NULL);
 	p->client.fd = p->sv[1];
 	p->client.script = script;
 	g_mutex_init(&p->client.lock);
 	g_cond_init(&p->client.cond);
 	p->thread = g_thread_new("tls-client", client_run, &p->client);
+	while ((rc = sbd_end_tls_first_byte(&p->end)) == SBD_END_AGAIN)
+		wait_fd(p->sv[0], POLLIN);
+	g_assert_cmpint(rc, ==, 0x16);
 	while ((rc = gnutls_handshake(s)) == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
 		wait_fd(p->sv[0], gnutls_record_get_direction(s) ? POLLOUT : POLLIN);
 	g_assert_cmpint(rc, ==, 0);
-	/* As the front does: the handshake ran on GnuTLS's own socket functions. */
-	sbd_end_init(&p->end, p->sv[0], s);
 	p->end.tls_established = true;
+}
+
+/* An end with a session of its own, before the handshake, over a fresh socketpair. */
+static void
+fresh_end(struct sbd_end *e, int sv[2])
+{
+	gnutls_session_t s;
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	g_assert_cmpint(fcntl(sv[0], F_SETFL, O_NONBLOCK), ==, 0);
+	g_assert_cmpint(gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK), ==, 0);
+	sbd_end_init(e, sv[0], NULL);
+	sbd_end_start_tls(e, s, NULL);
+}
+
+/*
+ * The first byte: AGAIN while none came (no block held), then the byte, left
+ * in place for the handshake; EOF before any byte is an error with read_eof.
+ */
+static void
+test_first_byte(void)
+{
+	struct sbd_end e;
+	int sv[2];
+
+	fresh_end(&e, sv);
+	g_assert_cmpint(sbd_end_tls_first_byte(&e), ==, SBD_END_AGAIN);
+	g_assert_null(e.ahead);
+	g_assert_cmpint(write(sv[1], "\x16\x03\x01", 3), ==, 3);
+	g_assert_cmpint(sbd_end_tls_first_byte(&e), ==, 0x16);
+	g_assert_cmpint(sbd_end_tls_first_byte(&e), ==, 0x16);
+	g_assert_cmpuint(e.ahead_len, ==, 3);
+	g_assert_true(sbd_end_has_pending(&e));
+	sbd_end_close(&e);
+	close(sv[1]);
+
+	fresh_end(&e, sv);
+	close(sv[1]);
+	g_assert_cmpint(sbd_end_tls_first_byte(&e), ==, SBD_END_ERROR);
+	g_assert_true(e.read_eof);
+	g_assert_null(e.ahead);
+	sbd_end_close(&e);
 }
 
 static void
@@ -307,6 +352,7 @@ main(int argc, char **argv)
 	g_assert_cmpint(gnutls_certificate_set_x509_key_file2(server_cred, cert, key,
 	    GNUTLS_X509_FMT_PEM, NULL, 0), >=, 0);
 
+	g_test_add_func("/end/first-byte", test_first_byte);
 	g_test_add_func("/end/read-gathers-records", test_read_gathers_records);
 	g_test_add_func("/end/read-exact", test_read_exact);
 	g_test_add_func("/end/write-again-then-exact", test_write_again_then_exact);
