@@ -400,6 +400,14 @@ def row(label, figures, unit, lower_better=False, extra=None):
         extra + ', median; ' if extra else '', ', '.join(fmt % f for f in figures)))
 
 
+def teardown(ctx):
+    """Stops what ctx started; keeps its temp dir (and says why) if anything went wrong."""
+    problems = ctx.teardown()
+    ctx.remove_tmp(keep=bool(problems))
+    for p in problems:
+        print('problem: %s' % p, file=sys.stderr)
+
+
 def load_average():
     return '%.2f %.2f %.2f' % os.getloadavg()
 
@@ -523,10 +531,7 @@ def main():
             memory(client, ctx, cert, args)
             print('  (load average %s after the memory runs)' % load_average())
     finally:
-        problems = ctx.teardown()
-        ctx.remove_tmp(keep=bool(problems))
-        for p in problems:
-            print('problem: %s' % p, file=sys.stderr)
+        teardown(ctx)
 
 
 if __name__ == '__main__':
