@@ -193,6 +193,9 @@ release_pong(struct sbd_ws *ws)
 static void
 parse_input(struct sbd_ws *ws, uint64_t *up)
 {
+	/* Room for every payload of these bytes at once, rather than a regrowth per frame. */
+	if (ws->in.len > 0 && can_parse(ws))
+		sb_buf_reserve(&ws->to_backend, ws->in.len);
 	while (ws->in.len > 0 && can_parse(ws)) {
 		struct sbd_ws_event ev;
 		size_t n = sbd_ws_parse(&ws->parser, (uint8_t *)sb_buf_head(&ws->in), ws->in.len,
@@ -241,6 +244,8 @@ parse_input(struct sbd_ws *ws, uint64_t *up)
 	}
 	if (ws->close_received)
 		sb_buf_free(&ws->in);
+	if (ws->to_backend.len == 0)
+		sb_buf_free(&ws->to_backend); /* control frames only: no storage held idle */
 }
 
 static bool
@@ -310,7 +315,12 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 	struct sbd_ws *ws = t->mode;
 
 	while (client_wants_read(ws) && *budget < RUN_BUDGET) {
-		ssize_t r = sbd_end_read(t->client, sb_buf_reserve(&ws->in, CHUNK), CHUNK);
+		/*
+		 * The few bytes of a frame header cut by the last read and this read
+		 * share one CHUNK of storage, rather than making it grow (and copy).
+		 */
+		size_t want = ws->in.len < CHUNK / 2 ? CHUNK - ws->in.len : CHUNK;
+		ssize_t r = sbd_end_read(t->client, sb_buf_reserve(&ws->in, want), want);
 
 		if (r == SBD_END_AGAIN) {
 			/* An idle connection holds no read buffer (a third of its memory). */
