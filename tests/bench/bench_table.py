@@ -411,10 +411,7 @@ def main():
         report(results, args, counts)
         print('\n(load average %s at the end)' % bc.load_average())
     finally:
-        problems = ctx.teardown()
-        ctx.remove_tmp(keep=bool(problems))
-        for p in problems:
-            print('problem: %s' % p, file=sys.stderr)
+        bc.teardown(ctx)
 
 
 def cpu_model():

@@ -18,18 +18,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def build_client(out):
-    exe = os.path.join(out, 'bench-client')
-    flags = subprocess.run(['pkg-config', '--cflags', '--libs', 'gnutls'], check=True,
-        capture_output=True, text=True).stdout.split()
-    subprocess.run([os.environ.get('CC', 'cc'), '-O2', '-std=gnu17', '-D_GNU_SOURCE', '-o', exe,
-        os.path.join(HERE, 'bench-client.c'), '-pthread'] + flags, check=True)
-    return exe
+import bench_compare as bc  # noqa: E402
 
 
 def cpu_ticks(pid):
@@ -44,11 +35,23 @@ def upgraded(ctl):
 
 
 def load(client, port, seconds, conns):
+    """bench-client --load upgrades against port; its figures ({'per_s': ...})."""
     r = subprocess.run([client, '--port', str(port), '--tls', '--sni', 'localhost', '--load',
         'upgrades', '--conns', str(conns), '--warmup', '0', '--seconds', str(seconds),
         '--size', '64'], capture_output=True, text=True, timeout=seconds + 120)
     if r.returncode != 0:
         raise RuntimeError('bench-client: %s' % r.stderr.strip())
+    return {k: float(v) for k, v in (kv.split('=') for kv in r.stdout.split()[1:])}
+
+
+def load_args(doc, seconds):
+    """The options of an upgrade load: --build, --seconds, --conns, --threads."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument('--build', help='build dir (default: build/)')
+    ap.add_argument('--seconds', type=float, default=seconds, help='load per measurement')
+    ap.add_argument('--conns', type=int, default=4, help='connections at once')
+    ap.add_argument('--threads', type=int, default=1, help="the daemon's worker threads")
+    return ap
 
 
 def measure_cpu(ctx, client, d, port, args):
@@ -130,11 +133,7 @@ def measure_callgrind(ctx, client, port_of, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--build', help='build dir (default: build/)')
-    ap.add_argument('--seconds', type=float, default=10, help='load per measurement')
-    ap.add_argument('--conns', type=int, default=4, help='connections at once')
-    ap.add_argument('--threads', type=int, default=1, help="the daemon's worker threads")
+    ap = load_args(__doc__, 10)
     ap.add_argument('--what', default='cpu,syscalls',
         help='any of cpu, syscalls, callgrind (comma-separated)')
     args = ap.parse_args()
@@ -144,7 +143,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix='sb-upgrade-cost-')
     ctx = h.Context('upgrade-cost')
     try:
-        client = os.environ.get('BENCH_CLIENT') or build_client(tmp)
+        client = os.environ.get('BENCH_CLIENT') or bc.compile_client(tmp)
         echo_port = h.free_port()
         echo = h.Process([client, '--echo-server', str(echo_port)], ctx.path('echo.log'))
         ctx.on_cleanup(echo.stop)
@@ -174,11 +173,9 @@ def main():
         if 'callgrind' in what:
             measure_callgrind(ctx, client, start, args)
     finally:
-        problems = ctx.teardown()
-        ctx.remove_tmp(keep=bool(problems))
         shutil.rmtree(tmp, ignore_errors=True)
-        for p in problems:
-            print('problem: %s' % p, file=sys.stderr)
+        bc.teardown(ctx)
 
 
-main()
+if __name__ == '__main__':
+    main()
