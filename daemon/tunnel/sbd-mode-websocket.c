@@ -308,6 +308,40 @@ queue_text(struct sbd_ws *ws, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/*
+ * Backend bytes are read straight into to_client, behind room for the binary
+ * frame's header: FRAME_READ_MAX keeps that header at 4 bytes at most.
+ */
+#define FRAME_HEADER_ROOM 4
+#define FRAME_READ_MAX    65535
+
+/* Where the next read goes, and how much it may take (*want). */
+static uint8_t *
+frame_slot(struct sb_buf *q, size_t *want)
+{
+	size_t room = q->cap - q->start - q->len;
+
+	/* The storage that is left, unless too little is: then room to grow into. */
+	*want = (room >= FRAME_HEADER_ROOM + 4096 ? room : CHUNK) - FRAME_HEADER_ROOM;
+	if (*want > FRAME_READ_MAX)
+		*want = FRAME_READ_MAX;
+	return (uint8_t *)sb_buf_reserve(q, FRAME_HEADER_ROOM + *want) + FRAME_HEADER_ROOM;
+}
+
+/* Puts the header before the len bytes read at frame_slot's place; the frame joins q. */
+static void
+frame_commit(struct sb_buf *q, size_t len)
+{
+	uint8_t *slot = (uint8_t *)q->data + q->start + q->len;
+	uint8_t hdr[SBD_WS_HEADER_MAX];
+	size_t n = sbd_ws_frame_header(hdr, SBD_WS_OP_BINARY, true, len);
+
+	if (n < FRAME_HEADER_ROOM) /* a payload under 126 bytes: a 2-byte header */
+		memmove(slot + n, slot + FRAME_HEADER_ROOM, len);
+	memcpy(slot, hdr, n);
+	sb_buf_commit(q, n + len);
+}
+
 /* One round both ways; a reason once the connection is over. */
 static struct sbd_why
 pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
@@ -355,8 +389,15 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 	}
 
 	while (backend_wants_read(ws) && *budget < RUN_BUDGET) {
-		ssize_t r = sbd_end_read(&t->backend, scratch, sizeof scratch);
+		uint8_t *at = scratch;
+		size_t want = sizeof scratch;
 
+		if (!ws->text)
+			at = frame_slot(&ws->to_client, &want);
+		ssize_t r = sbd_end_read(&t->backend, at, want);
+
+		if (r <= 0 && ws->to_client.len == 0)
+			sb_buf_free(&ws->to_client); /* an idle connection holds no storage */
 		if (r == SBD_END_AGAIN)
 			break;
 		if (r == SBD_END_ERROR) {
@@ -379,7 +420,8 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 			if (queue_text(ws, scratch, (size_t)r) < 0)
 				break;
 		} else {
-			queue_frame(ws, SBD_WS_OP_BINARY, scratch, (size_t)r);
+			frame_commit(&ws->to_client, (size_t)r);
+			bump(&ws->messages_down);
 		}
 		*down += (uint64_t)r;
 		*budget += (uint64_t)r;
