@@ -136,9 +136,16 @@ sbd_backend_connect(struct sbd_loop *loop, const struct sockaddr *addr, socklen_
 	}
 	now->fd = s;
 	at_once = connect(s, addr, addrlen) == 0;
+	/*
+	 * A connect in progress is asked again at once: to a backend on this host
+	 * it is done by now (0), and the 101 need not wait a loop round for
+	 * EPOLLOUT; EALREADY while it goes on, a refusal as its error.
+	 */
+	if (!at_once && errno == EINPROGRESS)
+		at_once = connect(s, addr, addrlen) == 0 || errno == EISCONN;
 	if (at_once && tls == NULL)
 		return NULL;
-	if (!at_once && errno != EINPROGRESS) {
+	if (!at_once && errno != EINPROGRESS && errno != EALREADY) {
 		link_fail(now, errno, NULL);
 		return NULL;
 	}

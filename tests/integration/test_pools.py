@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Backend pools: balancing by weight and by connections, failover before the 101, a 502
-only when no server answers, servers set by hand, state kept across a reload, UNIX
+only when no server answers, a connect that hangs until its deadline, servers set by hand, state kept across a reload, UNIX
 socket and host-name servers, backends.list, switchboardctl backends, metrics."""
 
 import json
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -168,6 +169,36 @@ def _(t):
     d.wait_log(r'route pool: no backend server answered: 127\.0\.0\.1:%d \(Connection refused\), '
         r'127\.0\.0\.1:%d' % (dead1, dead2))
     conn.close()
+    d.stop()
+
+
+@suite.case('a server whose connect hangs: 502 at connect_timeout_ms, not before')
+def _(t):
+    # A listener whose accept queue is full drops the next SYN: the daemon's connect is still
+    # going when it asks again at once, and waits for EPOLLOUT until its deadline.
+    full = socket.socket()
+    t.on_cleanup(full.close)
+    full.bind(('127.0.0.1', 0))
+    full.listen(0)
+    queued = []
+    t.on_cleanup(lambda: [q.close() for q in queued])
+    for _ in range(2):  # a backlog of 0 queues one; the second hangs already
+        q = socket.socket()
+        q.setblocking(False)
+        queued.append(q)
+        q.connect_ex(full.getsockname())
+    port = h.free_port()
+    hang = '127.0.0.1:%d' % full.getsockname()[1]
+    d = t.daemon(h.policy([h.plain_listener('plain', port)], [h.route('pool', hang, path='/p')],
+        limits={'connect_timeout_ms': 300}))
+    conn = t.connect(port)
+    t0 = time.monotonic()
+    resp = h.upgrade(conn, path='/p')
+    h.check_eq(resp.status, 502, 'status when the connect does not finish')
+    h.check(time.monotonic() - t0 >= 0.3, 'the answer waited for the deadline')
+    rows = {r['address']: r for r in backends(t, d)}
+    h.check('timed out' in (rows[hang]['last_error'] or ''),
+        'the server failed by its deadline: %r' % rows[hang])
     d.stop()
 
 
