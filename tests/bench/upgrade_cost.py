@@ -23,11 +23,16 @@ import harness as h  # noqa: E402
 import bench_compare as bc  # noqa: E402
 
 
-def cpu_ticks(pid):
-    """utime + stime of every thread of pid, in clock ticks."""
+def cpu_split(pid):
+    """(utime, stime) of every thread of pid, in clock ticks."""
     with open('/proc/%d/stat' % pid) as f:
         fields = f.read().rsplit(')', 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]), int(fields[12])
+
+
+def cpu_ticks(pid):
+    """utime + stime of every thread of pid, in clock ticks."""
+    return sum(cpu_split(pid))
 
 
 def upgraded(ctl):
