@@ -589,6 +589,9 @@ class Daemon:
         listener port accepts. (Connections racing the start-up itself are the
         subject of a test of their own, not of every test.)
         """
+        # A daemon started again in the same folder appends to the same log:
+        # only a 'ready' line written after this start counts.
+        begun = self.log_size()
         self._log = open(self.log_path, 'ab')
         self.proc = subprocess.Popen(self.launcher + self.argv(), stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -596,7 +599,7 @@ class Daemon:
         self.ctx.on_cleanup(self._log.close)
         timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
-        while not re.search(r'switchboardd \S+ ready', self.log_text()):
+        while not re.search(r'switchboardd \S+ ready', self.log_text(since=begun)):
             if self.proc.poll() is not None:
                 raise Fail('daemon exited with %d during start-up' % self.proc.returncode)
             if time.monotonic() > deadline:
@@ -627,9 +630,11 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def log_text(self):
+    def log_text(self, since=0):
+        """The log as text; since: from that byte offset on (a log_size())."""
         try:
             with open(self.log_path, 'rb') as f:
+                f.seek(since)
                 return f.read().decode(errors='replace')
         except FileNotFoundError:
             return ''
@@ -645,7 +650,7 @@ class Daemon:
         rx = re.compile(pattern)
 
         def found():
-            return rx.search(self.log_text().encode()[since:].decode(errors='replace'))
+            return rx.search(self.log_text(since=since))
         return wait_for(found, timeout, 'daemon log line /%s/' % pattern)
 
     def wait_exit(self, timeout):
