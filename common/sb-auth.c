@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sb-alloc.h"
+#include "sb-json.h"
 
 static const char *const auth_keys[] = {
 	"from", "tokens", "basic", "jwt", "client_cert", "request", "realm", NULL,
@@ -368,23 +369,6 @@ sb_auth_realm(const struct sb_auth *a)
 	return a->realm != NULL ? a->realm : SB_AUTH_DEFAULT_REALM;
 }
 
-static void
-add_str(json_object *o, const char *key, const char *value)
-{
-	if (value != NULL)
-		json_object_object_add(o, key, json_object_new_string(value));
-}
-
-static json_object *
-strings_to_json(char *const *items, size_t n)
-{
-	json_object *arr = json_object_new_array_ext((int)n);
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_new_string(items[i]));
-	return arr;
-}
-
 json_object *
 sb_auth_to_json(const struct sb_auth *a)
 {
@@ -401,15 +385,15 @@ sb_auth_to_json(const struct sb_auth *a)
 		}
 		json_object_object_add(o, "from", arr);
 	}
-	add_str(o, "tokens", a->tokens);
-	add_str(o, "basic", a->basic);
+	sb_json_add_string(o, "tokens", a->tokens);
+	sb_json_add_string(o, "basic", a->basic);
 	if (a->jwt != NULL) {
 		json_object *j = json_object_new_object();
 
-		add_str(j, "keys", a->jwt->keys);
-		add_str(j, "issuer", a->jwt->issuer);
-		add_str(j, "audience", a->jwt->audience);
-		add_str(j, "identity_claim", a->jwt->identity_claim);
+		sb_json_add_string(j, "keys", a->jwt->keys);
+		sb_json_add_string(j, "issuer", a->jwt->issuer);
+		sb_json_add_string(j, "audience", a->jwt->audience);
+		sb_json_add_string(j, "identity_claim", a->jwt->identity_claim);
 		if (a->jwt->leeway_s != SB_AUTH_DEFAULT_LEEWAY_S)
 			json_object_object_add(j, "leeway_s",
 			    json_object_new_int64(a->jwt->leeway_s));
@@ -419,27 +403,27 @@ sb_auth_to_json(const struct sb_auth *a)
 		json_object *c = json_object_new_object();
 
 		if (a->client_cert->subjects != NULL)
-			json_object_object_add(c, "subjects", strings_to_json(
+			json_object_object_add(c, "subjects", sb_json_strings(
 			    a->client_cert->subjects, a->client_cert->n_subjects));
 		if (a->client_cert->sans != NULL)
-			json_object_object_add(c, "sans", strings_to_json(a->client_cert->sans,
+			json_object_object_add(c, "sans", sb_json_strings(a->client_cert->sans,
 			    a->client_cert->n_sans));
 		json_object_object_add(o, "client_cert", c);
 	}
 	if (a->request != NULL) {
 		json_object *r = json_object_new_object();
 
-		add_str(r, "url", a->request->url);
+		sb_json_add_string(r, "url", a->request->url);
 		if (a->request->timeout_ms != SB_AUTH_REQUEST_TIMEOUT_MS)
 			json_object_object_add(r, "timeout_ms",
 			    json_object_new_int64(a->request->timeout_ms));
 		if (a->request->cache_s != SB_AUTH_REQUEST_CACHE_S)
 			json_object_object_add(r, "cache_s",
 			    json_object_new_int64(a->request->cache_s));
-		add_str(r, "identity_header", a->request->identity_header);
+		sb_json_add_string(r, "identity_header", a->request->identity_header);
 		json_object_object_add(o, "request", r);
 	}
-	add_str(o, "realm", a->realm);
+	sb_json_add_string(o, "realm", a->realm);
 	return o;
 }
 

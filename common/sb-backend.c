@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "sb-alloc.h"
+#include "sb-json.h"
 
 static const char *const backend_keys[] = {
 	"servers", "balance", "health", "tls", "resolve_s", "token_map", NULL,
@@ -323,31 +324,17 @@ server_to_json(const struct sb_server *s, bool as_object)
 	return o;
 }
 
-static void
-add_str(json_object *o, const char *key, const char *value)
-{
-	if (value != NULL)
-		json_object_object_add(o, key, json_object_new_string(value));
-}
-
-static void
-add_uint(json_object *o, const char *key, unsigned value, unsigned def)
-{
-	if (value != def)
-		json_object_object_add(o, key, json_object_new_int64(value));
-}
-
 static json_object *
 health_to_json(const struct sb_health *h)
 {
 	json_object *o = json_object_new_object();
 
-	add_uint(o, "interval_s", h->interval_s, SB_HEALTH_DEFAULT_INTERVAL_S);
-	add_uint(o, "timeout_ms", h->timeout_ms, SB_HEALTH_DEFAULT_TIMEOUT_MS);
-	add_uint(o, "rise", h->rise, SB_HEALTH_DEFAULT_RISE);
-	add_uint(o, "fall", h->fall, SB_HEALTH_DEFAULT_FALL);
-	add_str(o, "send", h->send);
-	add_str(o, "expect", h->expect);
+	sb_json_add_int(o, "interval_s", h->interval_s, SB_HEALTH_DEFAULT_INTERVAL_S);
+	sb_json_add_int(o, "timeout_ms", h->timeout_ms, SB_HEALTH_DEFAULT_TIMEOUT_MS);
+	sb_json_add_int(o, "rise", h->rise, SB_HEALTH_DEFAULT_RISE);
+	sb_json_add_int(o, "fall", h->fall, SB_HEALTH_DEFAULT_FALL);
+	sb_json_add_string(o, "send", h->send);
+	sb_json_add_string(o, "expect", h->expect);
 	return o;
 }
 
@@ -358,10 +345,10 @@ tls_to_json(const struct sb_backend_tls *t)
 
 	if (!t->verify)
 		json_object_object_add(o, "verify", json_object_new_boolean(false));
-	add_str(o, "ca", t->ca);
-	add_str(o, "sni", t->sni);
-	add_str(o, "cert", t->cert);
-	add_str(o, "key", t->key);
+	sb_json_add_string(o, "ca", t->ca);
+	sb_json_add_string(o, "sni", t->sni);
+	sb_json_add_string(o, "cert", t->cert);
+	sb_json_add_string(o, "key", t->key);
 	return o;
 }
 
@@ -381,7 +368,7 @@ sb_backend_to_json(const struct sb_backend *b)
 	o = json_object_new_object();
 	if (b->token_map != NULL) {
 		json_object_put(servers);
-		add_str(o, "token_map", b->token_map);
+		sb_json_add_string(o, "token_map", b->token_map);
 		if (b->tls != NULL)
 			json_object_object_add(o, "tls", tls_to_json(b->tls));
 		return o;
@@ -394,7 +381,7 @@ sb_backend_to_json(const struct sb_backend *b)
 		json_object_object_add(o, "health", health_to_json(b->health));
 	if (b->tls != NULL)
 		json_object_object_add(o, "tls", tls_to_json(b->tls));
-	add_uint(o, "resolve_s", b->resolve_s, SB_DEFAULT_RESOLVE_S);
+	sb_json_add_int(o, "resolve_s", b->resolve_s, SB_DEFAULT_RESOLVE_S);
 	return o;
 }
 

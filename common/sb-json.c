@@ -402,3 +402,27 @@ sb_json_check_keys(struct sb_json_ctx *ctx, json_object *obj, const char *const 
 	}
 	return errors;
 }
+
+void
+sb_json_add_string(json_object *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_object_add(obj, key, json_object_new_string(value));
+}
+
+void
+sb_json_add_int(json_object *obj, const char *key, int64_t value, int64_t dflt)
+{
+	if (value != dflt)
+		json_object_object_add(obj, key, json_object_new_int64(value));
+}
+
+json_object *
+sb_json_strings(char *const *items, size_t n)
+{
+	json_object *arr = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(items[i]));
+	return arr;
+}

@@ -117,3 +117,9 @@ json_object *sb_json_parse(const char *text, size_t len, struct sb_errors *errs)
  * "{}" when empty, a final newline. free() it.
  */
 char *sb_json_to_pretty(json_object *v);
+
+/* Writing: a member only when it says something (value not NULL, not the default). */
+void sb_json_add_string(json_object *obj, const char *key, const char *value);
+void sb_json_add_int(json_object *obj, const char *key, int64_t value, int64_t dflt);
+/* A JSON array of the n strings. */
+json_object *sb_json_strings(char *const *items, size_t n);

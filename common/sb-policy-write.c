@@ -16,39 +16,14 @@
 #include "sb-json.h"
 #include "sb-policy-private.h"
 
-static void
-add_string(json_object *obj, const char *key, const char *value)
-{
-	if (value != NULL)
-		json_object_object_add(obj, key, json_object_new_string(value));
-}
-
-/* Adds value unless it is the default. */
-static void
-add_int(json_object *obj, const char *key, int64_t value, int64_t dflt)
-{
-	if (value != dflt)
-		json_object_object_add(obj, key, json_object_new_int64(value));
-}
-
-static json_object *
-strings_to_json(char *const *items, size_t n)
-{
-	json_object *arr = json_object_new_array_ext((int)n);
-
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_new_string(items[i]));
-	return arr;
-}
-
 static json_object *
 pair_to_json(const struct sb_cert_pair *pair)
 {
 	json_object *o = json_object_new_object();
 
-	add_string(o, "cert", pair->cert);
-	add_string(o, "key", pair->key);
-	add_string(o, "ocsp", pair->ocsp);
+	sb_json_add_string(o, "cert", pair->cert);
+	sb_json_add_string(o, "key", pair->key);
+	sb_json_add_string(o, "ocsp", pair->ocsp);
 	return o;
 }
 
@@ -64,20 +39,20 @@ listener_tls_to_json(const struct sb_listener_tls *tls)
 			json_object *sni = json_object_new_object();
 
 			json_object_object_add(sni, "names",
-			    strings_to_json(tls->sni[i].names, tls->sni[i].n_names));
-			add_string(sni, "cert", tls->sni[i].pair.cert);
-			add_string(sni, "key", tls->sni[i].pair.key);
-			add_string(sni, "ocsp", tls->sni[i].pair.ocsp);
+			    sb_json_strings(tls->sni[i].names, tls->sni[i].n_names));
+			sb_json_add_string(sni, "cert", tls->sni[i].pair.cert);
+			sb_json_add_string(sni, "key", tls->sni[i].pair.key);
+			sb_json_add_string(sni, "ocsp", tls->sni[i].pair.ocsp);
 			json_object_array_add(arr, sni);
 		}
 		json_object_object_add(o, "sni", arr);
 	}
 	if (tls->client_auth != SB_CLIENT_AUTH_NONE)
-		add_string(o, "client_auth", sb_client_auth_names[tls->client_auth]);
-	add_string(o, "client_ca", tls->client_ca);
+		sb_json_add_string(o, "client_auth", sb_client_auth_names[tls->client_auth]);
+	sb_json_add_string(o, "client_ca", tls->client_ca);
 	if (tls->min_version != NULL && strcmp(tls->min_version, "1.2") != 0)
-		add_string(o, "min_version", tls->min_version);
-	add_string(o, "priority", tls->priority);
+		sb_json_add_string(o, "min_version", tls->min_version);
+	sb_json_add_string(o, "priority", tls->priority);
 	return o;
 }
 
@@ -100,8 +75,8 @@ listener_to_json(const struct sb_listener *l)
 {
 	json_object *o = json_object_new_object();
 
-	add_string(o, "name", l->name);
-	add_string(o, "bind", l->bind);
+	sb_json_add_string(o, "name", l->name);
+	sb_json_add_string(o, "bind", l->bind);
 	if (l->tls != NULL)
 		json_object_object_add(o, "tls", listener_tls_to_json(l->tls));
 	if (l->has_proxy_from) {
@@ -113,7 +88,7 @@ listener_to_json(const struct sb_listener *l)
 	} else if (l->proxy_protocol) {
 		json_object_object_add(o, "proxy_protocol", json_object_new_boolean(true));
 	}
-	add_int(o, "max_connections", l->max_connections, 0);
+	sb_json_add_int(o, "max_connections", l->max_connections, 0);
 	return o;
 }
 
@@ -124,14 +99,14 @@ match_to_json(const struct sb_match *m, enum sb_mode mode)
 	bool implied = m->upgrade != NULL && (mode == SB_MODE_WEBSOCKET || mode == SB_MODE_H2C) &&
 	    strcmp(m->upgrade, sb_mode_name(mode)) == 0;
 
-	add_string(o, "host", m->host);
-	add_string(o, "path", m->path);
+	sb_json_add_string(o, "host", m->host);
+	sb_json_add_string(o, "path", m->path);
 	/* "websocket" and "h2c" are implied by the mode of the same name */
 	if (!implied)
-		add_string(o, "upgrade", m->upgrade);
+		sb_json_add_string(o, "upgrade", m->upgrade);
 	if (m->n_subprotocols > 0)
 		json_object_object_add(o, "subprotocols",
-		    strings_to_json(m->subprotocols, m->n_subprotocols));
+		    sb_json_strings(m->subprotocols, m->n_subprotocols));
 	return o;
 }
 
@@ -141,30 +116,30 @@ route_to_json(const struct sb_route *r)
 	json_object *o = json_object_new_object();
 	json_object *match = match_to_json(&r->match, r->mode);
 
-	add_string(o, "name", r->name);
+	sb_json_add_string(o, "name", r->name);
 	if (r->n_listeners > 0)
 		json_object_object_add(o, "listeners",
-		    strings_to_json(r->listeners, r->n_listeners));
+		    sb_json_strings(r->listeners, r->n_listeners));
 	if (json_object_object_length(match) > 0)
 		json_object_object_add(o, "match", match);
 	else
 		json_object_put(match);
-	add_string(o, "mode", sb_mode_name(r->mode));
+	sb_json_add_string(o, "mode", sb_mode_name(r->mode));
 	json_object_object_add(o, "backend", sb_backend_to_json(&r->backend));
 	if (r->tls != NULL)
 		json_object_object_add(o, "tls", pair_to_json(r->tls));
 	if (r->has_allow)
 		json_object_object_add(o, "allow", cidrs_to_json(r->allow, r->n_allow));
 	if (r->has_origins)
-		json_object_object_add(o, "origins", strings_to_json(r->origins, r->n_origins));
-	add_int(o, "max_connections", r->max_connections, 0);
-	add_int(o, "idle_timeout_s", r->idle_timeout_s, SB_DEFAULT_IDLE_TIMEOUT_S);
+		json_object_object_add(o, "origins", sb_json_strings(r->origins, r->n_origins));
+	sb_json_add_int(o, "max_connections", r->max_connections, 0);
+	sb_json_add_int(o, "idle_timeout_s", r->idle_timeout_s, SB_DEFAULT_IDLE_TIMEOUT_S);
 	if (r->proxy_protocol != SB_PROXY_NONE)
-		add_string(o, "proxy_protocol", sb_proxy_names[r->proxy_protocol]);
+		sb_json_add_string(o, "proxy_protocol", sb_proxy_names[r->proxy_protocol]);
 	if (r->on_policy_change != SB_ON_CHANGE_UNSET)
-		add_string(o, "on_policy_change", sb_on_change_names[r->on_policy_change]);
-	add_int(o, "ping_interval_s", r->ping_interval_s, 0);
-	add_int(o, "max_message_bytes", (int64_t)r->max_message_bytes, 0);
+		sb_json_add_string(o, "on_policy_change", sb_on_change_names[r->on_policy_change]);
+	sb_json_add_int(o, "ping_interval_s", r->ping_interval_s, 0);
+	sb_json_add_int(o, "max_message_bytes", (int64_t)r->max_message_bytes, 0);
 	if (r->text_messages)
 		json_object_object_add(o, "text_messages", json_object_new_boolean(true));
 	if (r->auth != NULL)
@@ -179,14 +154,14 @@ control_to_json(const struct sb_control *c)
 {
 	json_object *o = json_object_new_object();
 
-	add_string(o, "socket", c->socket);
+	sb_json_add_string(o, "socket", c->socket);
 	if (c->mode != SB_DEFAULT_CONTROL_MODE) {
 		char mode[16];
 
 		snprintf(mode, sizeof mode, "%04o", c->mode & 07777);
-		add_string(o, "mode", mode);
+		sb_json_add_string(o, "mode", mode);
 	}
-	add_string(o, "group", c->group);
+	sb_json_add_string(o, "group", c->group);
 	if (c->has_allow_uids) {
 		json_object *arr = json_object_new_array_ext((int)c->n_allow_uids);
 
@@ -202,12 +177,12 @@ limits_to_json(const struct sb_limits *l)
 {
 	json_object *o = json_object_new_object();
 
-	add_int(o, "max_connections", l->max_connections, SB_DEFAULT_MAX_CONNECTIONS);
-	add_int(o, "max_per_ip", l->max_per_ip, SB_DEFAULT_MAX_PER_IP);
-	add_int(o, "ipv6_prefix", l->ipv6_prefix, SB_DEFAULT_IPV6_PREFIX);
-	add_int(o, "handshake_timeout_s", l->handshake_timeout_s, SB_DEFAULT_HANDSHAKE_TIMEOUT_S);
-	add_int(o, "connect_timeout_ms", l->connect_timeout_ms, SB_DEFAULT_CONNECT_TIMEOUT_MS);
-	add_int(o, "drain_timeout_s", l->drain_timeout_s, SB_DEFAULT_DRAIN_TIMEOUT_S);
+	sb_json_add_int(o, "max_connections", l->max_connections, SB_DEFAULT_MAX_CONNECTIONS);
+	sb_json_add_int(o, "max_per_ip", l->max_per_ip, SB_DEFAULT_MAX_PER_IP);
+	sb_json_add_int(o, "ipv6_prefix", l->ipv6_prefix, SB_DEFAULT_IPV6_PREFIX);
+	sb_json_add_int(o, "handshake_timeout_s", l->handshake_timeout_s, SB_DEFAULT_HANDSHAKE_TIMEOUT_S);
+	sb_json_add_int(o, "connect_timeout_ms", l->connect_timeout_ms, SB_DEFAULT_CONNECT_TIMEOUT_MS);
+	sb_json_add_int(o, "drain_timeout_s", l->drain_timeout_s, SB_DEFAULT_DRAIN_TIMEOUT_S);
 	return o;
 }
 
@@ -227,7 +202,7 @@ sb_policy_to_json(const struct sb_policy *policy)
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array_ext((int)policy->n_listeners);
 
-	add_string(o, "$schema", policy->schema); /* first, where editors look */
+	sb_json_add_string(o, "$schema", policy->schema); /* first, where editors look */
 	json_object_object_add(o, "version", json_object_new_int(policy->version));
 	for (size_t i = 0; i < policy->n_listeners; i++)
 		json_object_array_add(arr, listener_to_json(&policy->listeners[i]));
@@ -241,9 +216,9 @@ sb_policy_to_json(const struct sb_policy *policy)
 	add_unless_empty(o, "control", control_to_json(&policy->control));
 	add_unless_empty(o, "limits", limits_to_json(&policy->limits));
 	if (policy->on_policy_change == SB_ON_CHANGE_CLOSE)
-		add_string(o, "on_policy_change", "close");
-	add_string(o, "metrics", policy->metrics);
-	add_string(o, "access_log", policy->access_log);
+		sb_json_add_string(o, "on_policy_change", "close");
+	sb_json_add_string(o, "metrics", policy->metrics);
+	sb_json_add_string(o, "access_log", policy->access_log);
 	return o;
 }
 
