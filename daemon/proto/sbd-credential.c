@@ -1,5 +1,6 @@
 /* sbd-credential.c - a credential out of a request's headers or target */
 #include "sbd-credential.h"
+#include "sbd-http-list.h"
 #include "sbd-hex.h"
 
 #include <stdlib.h>
@@ -7,12 +8,6 @@
 #include <strings.h>
 
 #include "sb-alloc.h"
-
-static bool
-is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 static void
 wipe_free(char *s)
@@ -104,15 +99,15 @@ sbd_cred_from_authorization(const char *value, struct sbd_credential *out)
 	out->source = SB_CRED_HEADER;
 	if (value == NULL)
 		return;
-	while (is_ows(*p))
+	while (sbd_is_ows(*p))
 		p++;
 	len = strlen(p);
-	while (len > 0 && is_ows(p[len - 1]))
+	while (len > 0 && sbd_is_ows(p[len - 1]))
 		len--;
 	if (len > 7 && strncasecmp(p, "Bearer ", 7) == 0) {
 		p += 7;
 		len -= 7;
-		while (len > 0 && is_ows(*p)) {
+		while (len > 0 && sbd_is_ows(*p)) {
 			p++;
 			len--;
 		}
@@ -130,7 +125,7 @@ sbd_cred_from_authorization(const char *value, struct sbd_credential *out)
 
 		p += 6;
 		len -= 6;
-		while (len > 0 && is_ows(*p)) {
+		while (len > 0 && sbd_is_ows(*p)) {
 			p++;
 			len--;
 		}
@@ -156,14 +151,14 @@ sbd_cred_cookie(const char *cookies, const char *name)
 	const char *p = cookies;
 
 	while (p != NULL && *p != '\0') {
-		while (is_ows(*p) || *p == ';' || *p == ',')
+		while (sbd_is_ows(*p) || *p == ';' || *p == ',')
 			p++;
 		const char *end = p + strcspn(p, ";,");
 		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
 			const char *v = p + nlen + 1;
 			size_t vlen = (size_t)(end - v);
 
-			while (vlen > 0 && is_ows(v[vlen - 1]))
+			while (vlen > 0 && sbd_is_ows(v[vlen - 1]))
 				vlen--;
 			if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
 				v++;
@@ -180,20 +175,12 @@ char *
 sbd_cred_subprotocol(const char *offered)
 {
 	const size_t plen = strlen(SBD_SUBPROTOCOL_BEARER);
-	const char *p = offered;
+	const char *p = offered, *elem;
+	size_t len;
 
-	while (p != NULL && *p != '\0') {
-		while (is_ows(*p) || *p == ',')
-			p++;
-		const char *start = p;
-		while (*p != '\0' && *p != ',')
-			p++;
-		const char *end = p;
-		while (end > start && is_ows(end[-1]))
-			end--;
-		if ((size_t)(end - start) > plen &&
-		    strncasecmp(start, SBD_SUBPROTOCOL_BEARER, plen) == 0)
-			return dup_checked(start + plen, (size_t)(end - start) - plen);
+	while (p != NULL && sbd_list_next(&p, &elem, &len)) {
+		if (len > plen && strncasecmp(elem, SBD_SUBPROTOCOL_BEARER, plen) == 0)
+			return dup_checked(elem + plen, len - plen);
 	}
 	return NULL;
 }
@@ -311,9 +298,9 @@ filter_list(const char *list, const char *seps, const char *joiner,
 		size_t len = strcspn(p, seps);
 		const char *s = p, *e = p + len;
 
-		while (s < e && is_ows(*s))
+		while (s < e && sbd_is_ows(*s))
 			s++;
-		while (e > s && is_ows(e[-1]))
+		while (e > s && sbd_is_ows(e[-1]))
 			e--;
 		if (e > s && keep(arg, s, (size_t)(e - s))) {
 			if (n > 0) {

@@ -1,5 +1,6 @@
 /* sbd-upgrade.c - token lists of Connection and Upgrade headers, Host matching */
 #include "sbd-upgrade.h"
+#include "sbd-http-list.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,12 +24,6 @@ is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static bool
-is_ows(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 enum sbd_tokens_result
 sbd_tokens_parse(const char *header, struct sbd_token_list *out)
 {
@@ -38,7 +33,7 @@ sbd_tokens_parse(const char *header, struct sbd_token_list *out)
 	if (header == NULL)
 		return SBD_TOKENS_EMPTY;
 	for (;;) {
-		while (is_ows(*p) || *p == ',')
+		while (sbd_is_ows(*p) || *p == ',')
 			p++;
 		if (*p == '\0')
 			break;
@@ -53,7 +48,7 @@ sbd_tokens_parse(const char *header, struct sbd_token_list *out)
 		size_t len = (size_t)(p - start);
 		if (len == 0 || start[len - 1] == '/')
 			return SBD_TOKENS_INVALID;
-		while (is_ows(*p))
+		while (sbd_is_ows(*p))
 			p++;
 		if (*p != ',' && *p != '\0')
 			return SBD_TOKENS_INVALID;
@@ -89,21 +84,13 @@ sbd_tokens_result_text(enum sbd_tokens_result r)
 bool
 sbd_header_has_token(const char *header, const char *token)
 {
-	size_t tlen = strlen(token);
-	const char *p = header;
+	size_t tlen = strlen(token), len;
+	const char *p = header, *elem;
 
 	if (header == NULL)
 		return false;
-	while (*p != '\0') {
-		while (is_ows((unsigned char)*p) || *p == ',')
-			p++;
-		const char *start = p;
-		while (*p != '\0' && *p != ',')
-			p++;
-		const char *end = p;
-		while (end > start && is_ows((unsigned char)end[-1]))
-			end--;
-		if ((size_t)(end - start) == tlen && strncasecmp(start, token, tlen) == 0)
+	while (sbd_list_next(&p, &elem, &len)) {
+		if (len == tlen && strncasecmp(elem, token, tlen) == 0)
 			return true;
 	}
 	return false;

@@ -1,5 +1,6 @@
 /* sbd-ws-handshake.c - the RFC 6455 opening handshake */
 #include "sbd-ws-handshake.h"
+#include "sbd-http-list.h"
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -10,22 +11,16 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static bool
-is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* The value without surrounding spaces and tabs: its start, and its length in *len. */
 static const char *
 trim(const char *s, size_t *len)
 {
 	size_t n;
 
-	while (is_ows(*s))
+	while (sbd_is_ows(*s))
 		s++;
 	n = strlen(s);
-	while (n > 0 && is_ows(s[n - 1]))
+	while (n > 0 && sbd_is_ows(s[n - 1]))
 		n--;
 	*len = n;
 	return s;
@@ -167,26 +162,17 @@ const char *
 sbd_ws_choose_subprotocol(const char *offered, char *const *allowed, size_t n_allowed,
     bool *refuse)
 {
-	const char *p = offered;
+	const char *p = offered, *elem;
+	size_t len;
 
 	*refuse = false;
 	if (n_allowed == 0)
 		return NULL;
-	while (p != NULL && *p != '\0') {
-		while (is_ows(*p) || *p == ',')
-			p++;
-		const char *start = p;
-		while (*p != '\0' && *p != ',')
-			p++;
-		const char *end = p;
-		while (end > start && is_ows(end[-1]))
-			end--;
-		if (end > start) {
-			const char *found = find_allowed(start, (size_t)(end - start), allowed,
-			    n_allowed);
-			if (found != NULL)
-				return found;
-		}
+	while (p != NULL && sbd_list_next(&p, &elem, &len)) {
+		const char *found = find_allowed(elem, len, allowed, n_allowed);
+
+		if (found != NULL)
+			return found;
 	}
 	*refuse = true;
 	return NULL;
