@@ -26,6 +26,7 @@
 #include "sbd-authfile.h"
 #include "sbd-credential.h"
 #include "sbd-jwt.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,15 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* base64url of "fuzzing-key-of-at-least-16-bytes", the seeds' signing key */
 #define JWKS "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":" \
 	"\"ZnV6emluZy1rZXktb2YtYXQtbGVhc3QtMTYtYnl0ZXM\"}]}"
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool
 valid_secret(const char *s)

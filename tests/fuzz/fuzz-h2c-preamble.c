@@ -31,6 +31,7 @@
 #include "hpack-decode.h"
 #include "sb-buf.h"
 #include "sbd-h2c.h"
+#include "fuzz-check.h"
 
 #define HEADERS_MAX 32
 
@@ -41,15 +42,6 @@ static const char *const names[] = {
 	"Transfer-Encoding", "Host", "TE", "te", ":path", ":x", "", "X-A", "x-a", "Accept",
 	"Content-Length", "Trailer", "X-Named", "CONNECTION", "upgrade, x-a", " x-a",
 };
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool
 is_ows(char c)

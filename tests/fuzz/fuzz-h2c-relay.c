@@ -18,19 +18,11 @@
 
 #include "sb-buf.h"
 #include "sbd-h2c.h"
+#include "fuzz-check.h"
 
 #define BYTEWISE_MAX 4096
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 struct run {
 	struct sbd_h2c_ack_filter f;

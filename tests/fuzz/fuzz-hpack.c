@@ -16,17 +16,9 @@
 #include "hpack-decode.h"
 #include "sb-buf.h"
 #include "sbd-hpack.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 struct expect {
 	const char *name;

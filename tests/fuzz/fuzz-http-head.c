@@ -20,17 +20,9 @@
 #include <string.h>
 
 #include "sbd-http-head.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 /* The whole head at once: where it ends and its flaw. */
 static size_t

@@ -19,20 +19,12 @@
 #include <string.h>
 
 #include "sbd-proxy-proto.h"
+#include "fuzz-check.h"
 
 #define PROXY_IN_MAX 4096 /* as in front/sbd-proxy-in.c */
 #define SHORT_BYTES  8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static void
 check_same_header(const struct sbd_proxy_header *a, const struct sbd_proxy_header *b)

@@ -18,17 +18,9 @@
 #include <string.h>
 
 #include "sbd-proxy-proto.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static enum sbd_proxy_result
 parse_copy(const uint8_t *data, size_t len, struct sbd_proxy_header *h, size_t *consumed)

@@ -22,17 +22,9 @@
 #include <strings.h>
 
 #include "sbctl-http.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static enum sbctl_head_parse
 parse_copy(const uint8_t *data, size_t len, struct sbctl_head *h)

@@ -21,17 +21,9 @@
 
 #include "sbd-authfile.h"
 #include "sbd-http-reply.h"
+#include "fuzz-check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static void
 fuzz_map(const char *text, size_t len)

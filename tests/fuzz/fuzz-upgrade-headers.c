@@ -19,6 +19,7 @@
 #include "sb-policy.h"
 #include "sbd-route.h"
 #include "sbd-upgrade.h"
+#include "fuzz-check.h"
 
 #define INPUT_MAX 4096
 #define N_FIELDS  5
@@ -50,15 +51,6 @@ static const char *const client_addrs[4] = {
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static const struct sb_policy *
 fixed_policy(void)

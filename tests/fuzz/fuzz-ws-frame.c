@@ -18,19 +18,11 @@
 
 #include "sb-buf.h"
 #include "sbd-ws-frame.h"
+#include "fuzz-check.h"
 
 #define BYTEWISE_MAX 2048
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 /* Events, with the data runs of a message joined; data cut short by an error is dropped. */
 struct transcript {

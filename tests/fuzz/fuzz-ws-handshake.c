@@ -21,21 +21,13 @@
 #include <string.h>
 
 #include "sbd-ws-handshake.h"
+#include "fuzz-check.h"
 
 #define ALLOWED_MAX 8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "invariant broken: %s\n", what);
-		abort();
-	}
-}
 
 static bool
 is_ows(char c)
