@@ -14,6 +14,7 @@
 #include "sbd-daemon.h"
 #include "sbd-loop.h"
 #include "sbd-config.h"
+#include "sbd-conn.h"
 #include "sbd-events.h"
 #include "sbd-registry.h"
 
@@ -74,6 +75,21 @@ u64(uint64_t v)
 	return json_object_new_int64((int64_t)v);
 }
 
+/* [{"connections": N}, ...]: what each worker loop holds, in the order of their threads. */
+static json_object *
+status_workers(struct sbd_ctx *ctx)
+{
+	json_object *ws = json_object_new_array();
+
+	for (unsigned i = 0; i < ctx->n_loops; i++) {
+		json_object *w = json_object_new_object();
+
+		json_object_object_add(w, "connections", u64(sbd_conn_loop_load(ctx->loops[i])));
+		json_object_array_add(ws, w);
+	}
+	return ws;
+}
+
 static char *
 m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 {
@@ -110,6 +126,7 @@ m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 	json_object_object_add(counters, SB_FIELD_BYTES_DOWN,
 	    u64(atomic_load(&d->ctx.counters.bytes_down)));
 	json_object_object_add(r, SB_FIELD_COUNTERS, counters);
+	json_object_object_add(r, "workers", status_workers(&d->ctx));
 	line = sb_rpc_result(id, r);
 	json_object_put(r);
 	sbd_config_unref(c);

@@ -12,6 +12,7 @@
 #include "sb-buf.h"
 #include "sb-log.h"
 #include "sbd-config.h"
+#include "sbd-conn.h"
 #include "sbd-ctx.h"
 #include "sbd-inherit.h"
 #include "sbd-pool.h"
@@ -61,6 +62,16 @@ route_total(void *arg, const char *name, const struct sbd_route_stats *s)
 {
 	add(arg, "switchboard_route_upgrades_total{route=\"%s\"} %llu\n", name,
 	    (unsigned long long)atomic_load(&s->total));
+}
+
+static void
+worker_metrics(struct sbd_ctx *ctx, struct sb_buf *b)
+{
+	add(b, "# HELP switchboard_worker_connections Client connections each worker thread holds.\n"
+	    "# TYPE switchboard_worker_connections gauge\n");
+	for (unsigned i = 0; i < ctx->n_loops; i++)
+		add(b, "switchboard_worker_connections{worker=\"%u\"} %u\n", i,
+		    sbd_conn_loop_load(ctx->loops[i]));
 }
 
 /* Label values are policy names ([A-Za-z0-9._-]), so they need no escaping. */
@@ -232,6 +243,7 @@ sbd_metrics_render(struct sbd_ctx *ctx)
 	metric(&b, "policy_revision", "gauge", "Revision of the running policy.", c->revision);
 	metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.",
 	    (sbd_now_ms() - ctx->started_ms) / 1000);
+	worker_metrics(ctx, &b);
 	route_metrics(ctx, &b);
 	backend_metrics(ctx, &b);
 	auth_metrics(ctx, &b);

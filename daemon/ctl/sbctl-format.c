@@ -369,6 +369,25 @@ print_count(FILE *out, json_object *counters, const char *label, const char *key
 		fprintf(out, "  %s %" PRId64, label, v);
 }
 
+/* "workers:  3 | 2" - the connections each worker thread holds. */
+static void
+print_workers(FILE *out, json_object *st)
+{
+	json_object *ws = NULL;
+	int64_t n;
+
+	if (!json_object_object_get_ex(st, "workers", &ws) || !json_object_is_type(ws, json_type_array) ||
+	    json_object_array_length(ws) == 0)
+		return;
+	fputs("workers: ", out);
+	for (size_t i = 0; i < json_object_array_length(ws); i++) {
+		if (!sbctl_json_int(json_object_array_get_idx(ws, i), "connections", &n))
+			n = 0;
+		fprintf(out, "%s%" PRId64, i > 0 ? " | " : " ", n);
+	}
+	fputs(" connections\n", out);
+}
+
 void
 sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 {
@@ -425,6 +444,7 @@ sbctl_print_status(FILE *out, json_object *st, const struct sbctl_view *view)
 		sbctl_format_bytes_of(counters, SB_FIELD_BYTES_DOWN, down);
 		fprintf(out, "\ntraffic:  up %s  down %s\n", up, down);
 	}
+	print_workers(out, st);
 }
 
 /* key=value, the value quoted when it holds anything but plain characters. */

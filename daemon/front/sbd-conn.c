@@ -2,6 +2,7 @@
 #include "sbd-conn-private.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ unref_task(void *arg)
 struct loop_conns {
 	struct sbd_conn *head;
 	struct sbd_http *http; /* the loop's MHD: its connections' requests */
+	atomic_uint load;      /* see sbd_conn_loop_load(); any thread */
+	bool closed;           /* sbd_conn_close_all() ran: no connection starts */
 };
 
 static struct sbd_conn **
@@ -92,6 +95,30 @@ void
 sbd_conn_loop_init(struct sbd_loop *loop)
 {
 	sbd_loop_set_data(loop, sb_xcalloc(1, sizeof(struct loop_conns)));
+}
+
+unsigned
+sbd_conn_loop_load(const struct sbd_loop *loop)
+{
+	const struct loop_conns *lc = sbd_loop_data(loop);
+
+	return atomic_load_explicit(&lc->load, memory_order_relaxed);
+}
+
+void
+sbd_conn_loop_take(struct sbd_loop *loop)
+{
+	struct loop_conns *lc = sbd_loop_data(loop);
+
+	atomic_fetch_add_explicit(&lc->load, 1, memory_order_relaxed);
+}
+
+static void
+loop_let_go(struct sbd_loop *loop)
+{
+	struct loop_conns *lc = sbd_loop_data(loop);
+
+	atomic_fetch_sub_explicit(&lc->load, 1, memory_order_relaxed);
 }
 
 int
@@ -237,6 +264,7 @@ sbd_conn_close(struct sbd_conn *c, struct sbd_why why)
 		sbd_peers_release(ctx->peers, (struct sockaddr *)&c->info.addr,
 		    c->per_ip_v6_prefix);
 	atomic_fetch_sub(&ctx->counters.active, 1);
+	loop_let_go(c->loop);
 	c->state = SBD_CONN_CLOSED;
 	list_remove(c);
 	sbd_loop_defer(c->loop, unref_task, c);
@@ -480,9 +508,19 @@ void
 sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
     int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct sbd_conn *c = sb_xcalloc(1, sizeof *c);
-	struct sbd_config *cfg = sbd_ctx_config(ctx);
+	struct loop_conns *lc = sbd_loop_data(loop);
+	struct sbd_conn *c;
+	struct sbd_config *cfg;
 
+	if (lc->closed) {
+		/* handed over while the loop shut down: nothing here would close it */
+		close(fd);
+		sbd_listener_conf_unref(lconf);
+		loop_let_go(loop);
+		return;
+	}
+	c = sb_xcalloc(1, sizeof *c);
+	cfg = sbd_ctx_config(ctx);
 	atomic_init(&c->refs, 1); /* the loop's */
 	c->info.id = atomic_fetch_add(&ctx->next_conn_id, 1) + 1;
 	memcpy(&c->info.addr, addr, addrlen);
@@ -634,6 +672,7 @@ sbd_conn_close_all(struct sbd_loop *loop)
 
 	if (lc == NULL)
 		return;
+	lc->closed = true;
 	while (lc->head != NULL)
 		sbd_conn_close(lc->head, SBD_WHY(SBD_CLOSE_SHUTDOWN));
 	/* Every admission was told: MHD has no request left waiting for one. */

@@ -26,9 +26,17 @@ struct sbd_conn_info {
 	uint64_t accepted_ms; /* monotonic */
 };
 
-/* Loop thread. Takes ownership of fd. */
+/*
+ * Loop thread. Takes ownership of fd and of lconf's reference. The connection
+ * counts in the loop's load from the sbd_conn_loop_take() that chose the loop
+ * until it closes; on a loop already shut down it is closed at once.
+ */
 void sbd_conn_start(struct sbd_ctx *ctx, struct sbd_loop *loop, struct sbd_listener_conf *lconf,
     int fd, const struct sockaddr *addr, socklen_t addrlen);
+/* Any thread: the connections loop holds, and those given to it and not yet started. */
+unsigned sbd_conn_loop_load(const struct sbd_loop *loop);
+/* Any thread: one more for loop's load, for a connection about to start on it. */
+void sbd_conn_loop_take(struct sbd_loop *loop);
 struct sbd_conn *sbd_conn_ref(struct sbd_conn *c);
 void sbd_conn_unref(struct sbd_conn *c);
 /* Any thread. */

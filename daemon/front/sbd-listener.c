@@ -15,12 +15,12 @@
 #include "sb-log.h"
 #include "sbd-accept.h"
 #include "sbd-config.h"
-#include "sbd-conn.h"
 #include "sbd-ctx.h"
 #include "sbd-events.h"
 #include "sbd-inherit.h"
 #include "sbd-loop.h"
 #include "sbd-refusal.h"
+#include "sbd-spread.h"
 #include "sbd-stats.h"
 #include "sbd-tls.h"
 
@@ -227,7 +227,7 @@ on_acceptable(struct sbd_watch *w, unsigned events)
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-		sbd_conn_start(ctx, w->loop, conf, fd, (struct sockaddr *)&ss, len);
+		sbd_spread_start(ctx, w->loop, conf, fd, (struct sockaddr *)&ss, len);
 	}
 }
 

@@ -270,7 +270,8 @@ test_status(void)
 	    "\"listeners\":[{\"name\":\"public\",\"bind\":\"0.0.0.0:8443\",\"tls\":true},"
 	    "{\"name\":\"plain\",\"bind\":\"127.0.0.1:8080\",\"tls\":false}],"
 	    "\"counters\":{\"accepted\":120,\"upgraded\":100,\"rejected\":20,\"active\":3,"
-	    "\"bytes_up\":2048,\"bytes_down\":0}}");
+	    "\"bytes_up\":2048,\"bytes_down\":0},"
+	    "\"workers\":[{\"connections\":3},{\"connections\":0}]}");
 	json_object *bare = parse("{\"version\":\"0.2.0\",\"policy_file\":null}");
 	struct sbctl_view view = { 100, true, 0 };
 	char *text;
@@ -286,7 +287,8 @@ test_status(void)
 	    "plain     127.0.0.1:8080  no\n"
 	    "\n"
 	    "connections:  accepted 120  upgraded 100  rejected 20  active 3\n"
-	    "traffic:  up 2.0KiB  down 0B\n");
+	    "traffic:  up 2.0KiB  down 0B\n"
+	    "workers:  3 | 0 connections\n");
 	free(text);
 
 	CAPTURE(text, sbctl_print_status(out, bare, &view));
