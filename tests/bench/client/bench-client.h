@@ -32,6 +32,11 @@ struct options {
 	bool ws;
 	bool nagle;
 	const char *priority;
+	/*
+	 * echo load: connection i opens i x stagger_ms after the start, one at a time
+	 * on an idle server, and none echoes before the last is open
+	 */
+	unsigned stagger_ms;
 };
 
 struct tunnel {

@@ -13,9 +13,13 @@
 /* --load: the part after the warm-up is measured; every thread stops at the same time. */
 static double measure_from, measure_to;
 
+/* --stagger: the echo threads wait here until every connection is open. */
+static pthread_barrier_t all_open;
+
 struct worker {
 	pthread_t thread;
 	const struct options *o;
+	unsigned index;
 	uint64_t bytes;      /* echo: payload back during the measured part */
 	uint64_t done;       /* upgrades: completed during the measured part */
 	double *samples;     /* rtt: seconds */
@@ -46,7 +50,7 @@ echo_worker(void *arg)
 {
 	struct worker *w = arg;
 	const struct options *o = w->o;
-	struct tunnel t = open_tunnel(o);
+	struct tunnel t;
 	struct ws_reader rd = { 0 };
 	unsigned char *in = malloc(CHUNK);
 	size_t frame_len = 0;
@@ -58,6 +62,11 @@ echo_worker(void *arg)
 
 	if (in == NULL)
 		die("out of memory");
+	if (o->stagger_ms > 0)
+		usleep(w->index * o->stagger_ms * 1000u);
+	t = open_tunnel(o);
+	if (o->stagger_ms > 0)
+		pthread_barrier_wait(&all_open);
 	set_nonblocking(t.fd, true);
 	for (;;) {
 		double now = now_s();
@@ -235,10 +244,16 @@ run_load(const struct options *o)
 	struct worker *ws = calloc(o->conns, sizeof *ws);
 	if (ws == NULL)
 		die("out of memory");
-	measure_from = now_s() + o->warmup;
+	if (o->stagger_ms > 0) {
+		/* the warm-up starts once the last connection is open */
+		if (fn != echo_worker || pthread_barrier_init(&all_open, NULL, o->conns) != 0)
+			die("--stagger: for --load echo only");
+	}
+	measure_from = now_s() + o->conns * o->stagger_ms / 1000.0 + o->warmup;
 	measure_to = measure_from + o->seconds;
 	for (unsigned i = 0; i < o->conns; i++) {
 		ws[i].o = o;
+		ws[i].index = i;
 		if (pthread_create(&ws[i].thread, NULL, fn, &ws[i]) != 0)
 			die("pthread_create failed");
 	}
@@ -272,4 +287,6 @@ run_load(const struct options *o)
 	for (unsigned i = 0; i < o->conns; i++)
 		free(ws[i].samples);
 	free(ws);
+	if (o->stagger_ms > 0)
+		pthread_barrier_destroy(&all_open);
 }

@@ -32,7 +32,8 @@ usage(void)
 	    "usage: bench-client --port P [--host 127.0.0.1] [--tls | --starttls] [--sni NAME] [--raw]\n"
 	    "                    [--path /echo] [--token bench] [--ws] [--nagle] [--priority P]\n"
 	    "                    (--bytes N | --idle N | --load echo|rtt|upgrades|latency\n"
-	    "                     [--conns N] [--seconds S] [--warmup S] [--size BYTES])\n"
+	    "                     [--conns N] [--seconds S] [--warmup S] [--size BYTES]\n"
+	    "                     [--stagger MS])\n"
 	    "       bench-client --echo-server PORT | --upgrade-echo-server PORT\n");
 	exit(1);
 }
@@ -61,6 +62,7 @@ main(int argc, char **argv)
 		{ "ws", no_argument, NULL, 'w' },
 		{ "nagle", no_argument, NULL, 'n' },
 		{ "priority", required_argument, NULL, 'R' },
+		{ "stagger", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .host = "127.0.0.1", .path = "/echo", .token = "bench", .conns = 1,
@@ -125,6 +127,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			o.nagle = true;
+			break;
+		case 'g':
+			o.stagger_ms = (unsigned)atoi(optarg);
 			break;
 		case 'R':
 			o.priority = optarg;
