@@ -2,6 +2,8 @@
 #include "sbd-backend.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,16 @@ sbd_backend_connect(struct sbd_loop *loop, const struct sockaddr *addr, socklen_
 		return NULL;
 	}
 	now->fd = s;
+	if (addr->sa_family == AF_INET || addr->sa_family == AF_INET6) {
+		/*
+		 * As on the client side: a tunnel forwards what it read at once, in
+		 * one write, and a small message (a keystroke over SSH or VNC) must
+		 * not wait for the backend's delayed ACK of the one before.
+		 */
+		int one = 1;
+
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	at_once = connect(s, addr, addrlen) == 0;
 	/*
 	 * A connect in progress is asked again at once: to a backend on this host
