@@ -215,6 +215,14 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 			}
 		}
 		sb_buf_append(&f->buf, scratch + off, (size_t)r - off);
+		/*
+		 * A short read drained the source: reading again now would only
+		 * return EAGAIN, a system call for nothing on every message of a
+		 * chatty tunnel. Its watch is level-triggered and says when more
+		 * comes; an end no longer watched (hup) reads on to its EOF.
+		 */
+		if ((size_t)r < sizeof scratch && !f->src->hup && !sbd_end_has_pending(f->src))
+			return SBD_FLOW_BLOCKED;
 	}
 }
 
