@@ -116,14 +116,21 @@ def proc_status(pid, field):
     raise RuntimeError('no %s for pid %d' % (field, pid))
 
 
-def tree_cpu_s(root):
-    """User plus system CPU seconds used so far by root and its descendants, every thread."""
-    ticks = 0
+def tree_cpu_split_s(root):
+    """(user, system) CPU seconds used so far by root and its descendants, every thread."""
+    user = system = 0
     for p in tree_pids(root):
         with open('/proc/%d/stat' % p) as f:
             fields = f.read().rsplit(')', 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf('SC_CLK_TCK')
+        user += int(fields[11])
+        system += int(fields[12])
+    hz = os.sysconf('SC_CLK_TCK')
+    return user / hz, system / hz
+
+
+def tree_cpu_s(root):
+    """User plus system CPU seconds used so far by root and its descendants, every thread."""
+    return sum(tree_cpu_split_s(root))
 
 
 def tree_rss_kib(root):

@@ -7,7 +7,8 @@ The servers, the backends, the certificate, the pinning and the rows are bench_t
 (TLS 1.3, one suite, HAProxy and nginx with 64 KiB buffers by default). Per run the client
 (bench-client --load echo) warms up, then for --seconds the server's CPU time (utime + stime
 of every thread of every process, /proc/PID/stat) is read at both ends and divided by the
-bytes echoed one way in that time (the client's MB/s): milliseconds of server CPU per GiB.
+bytes echoed one way in that time (the client's MB/s): milliseconds of server CPU per GiB,
+in all and split into user and system time.
 Other load on the machine moves MB/s a lot and this figure little. With --what syscalls a
 second pass runs under `strace -c -f` (which slows everything, so its CPU is not used) and
 divides the server's system calls by the MiB echoed one way, the busiest ones named.
@@ -63,10 +64,12 @@ def echo_run(client, server, args, during):
 
 
 def cpu_during(args):
+    """(user, system) CPU seconds the server used over --seconds."""
     def during(server):
-        c0 = bc.tree_cpu_s(server.pid)
+        u0, s0 = bc.tree_cpu_split_s(server.pid)
         time.sleep(args.seconds)
-        return bc.tree_cpu_s(server.pid) - c0
+        u1, s1 = bc.tree_cpu_split_s(server.pid)
+        return u1 - u0, s1 - s0
     return during
 
 
@@ -142,7 +145,8 @@ def main():
             for s in bc.rotated(servers, run):
                 for args.row in rows:
                     used, nbytes = echo_run(client, s, args, cpu_during(args))
-                    cpu.setdefault((args.row, s.label), []).append(used * 1e3 / (nbytes / GIB))
+                    cpu.setdefault((args.row, s.label), []).append(
+                        tuple(t * 1e3 / (nbytes / GIB) for t in (sum(used),) + used))
         if 'syscalls' in what:
             for s in servers:
                 for args.row in rows:
@@ -159,8 +163,12 @@ def main():
         for r in rows:
             title = bt.ROWS[r][0].replace(' (MB/s)', '')
             if cpu:
+                med = {lb: [statistics.median(run[i] for run in cpu[(r, lb)]) for i in range(3)]
+                    for lb in labels}
                 print('| %s: server CPU ms, median of %d | %s |' % (title, args.runs,
-                    ' | '.join('%.0f' % statistics.median(cpu[(r, lb)]) for lb in labels)))
+                    ' | '.join('%.0f' % med[lb][0] for lb in labels)))
+                print('| … of which user / system | %s |' % ' | '.join(
+                    '%.0f / %.0f' % (med[lb][1], med[lb][2]) for lb in labels))
             if sys_calls:
                 print('| … system calls per MiB | %s |' % ' | '.join('%.1f' % sum(
                     sys_calls[(r, lb)].values()) for lb in labels))
