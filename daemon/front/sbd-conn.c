@@ -488,11 +488,11 @@ static void
 on_io(struct sbd_watch *w, unsigned events)
 {
 	struct sbd_conn *c = w->arg;
+	struct sbd_end *e = (struct sbd_end *)((char *)w - offsetof(struct sbd_end, watch));
 
+	e->ready = events;
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(w->events & EPOLLIN)) {
 		/* Reported whatever we asked for: stop watching, read it out when a flow runs. */
-		struct sbd_end *e = (struct sbd_end *)((char *)w - offsetof(struct sbd_end, watch));
-
 		sbd_loop_watch_del(w);
 		e->hup = true;
 	}

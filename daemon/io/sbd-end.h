@@ -25,6 +25,7 @@ struct sbd_end {
 	bool tls_transport;    /* our pull and push serve the session (set at its first use) */
 	bool tls_batch;        /* records being encrypted go to out, not to the socket */
 	bool no_recv;          /* reading on: the pull serves what it holds, without a recv */
+	unsigned ready;        /* the epoll events last reported for this end, for its owner */
 	int tls_deferred;      /* a record_recv result met after bytes were read: the next read's */
 	const char *error;     /* static text of the last SBD_END_ERROR */
 	struct sb_buf preread; /* bytes read off the socket before TLS started: TLS reads them first */

@@ -195,8 +195,22 @@ struct sbd_why
 sbd_tunnel_pump_flows(struct sbd_tunnel *t)
 {
 	uint64_t up_moved = 0, down_moved = 0;
-	enum sbd_flow_result up = sbd_flow_run(&t->up, &up_moved);
-	enum sbd_flow_result down = sbd_flow_run(&t->down, &down_moved);
+	/*
+	 * Both flows run; the one whose source epoll just reported goes first, so
+	 * that a backend's answer is not kept waiting behind a read of the client
+	 * that finds nothing.
+	 */
+	bool down_first = (t->backend.ready & EPOLLIN) && !(t->client->ready & EPOLLIN);
+	enum sbd_flow_result up, down;
+
+	if (down_first) {
+		down = sbd_flow_run(&t->down, &down_moved);
+		up = sbd_flow_run(&t->up, &up_moved);
+	} else {
+		up = sbd_flow_run(&t->up, &up_moved);
+		down = sbd_flow_run(&t->down, &down_moved);
+	}
+	t->client->ready = t->backend.ready = 0;
 
 	sbd_tunnel_count(t, up_moved, down_moved);
 	if (t->first_eof == SBD_CLOSE_NONE && (t->up.src_eof || t->down.src_eof)) {
