@@ -90,6 +90,9 @@ enum sb_control_error {
 #define SB_FIELD_UPGRADED "upgraded"
 #define SB_FIELD_REJECTED "rejected"
 #define SB_FIELD_ACTIVE "active"
+/* a count of live connections: status counters and workers[] (each worker loop), identity sums */
+#define SB_FIELD_CONNECTIONS "connections"
+#define SB_FIELD_WORKERS "workers"
 #define SB_FIELD_POLICY "policy"
 #define SB_FIELD_REVISION "revision"
 #define SB_FIELD_PERSIST "persist"

@@ -84,7 +84,7 @@ status_workers(struct sbd_ctx *ctx)
 	for (unsigned i = 0; i < ctx->n_loops; i++) {
 		json_object *w = json_object_new_object();
 
-		json_object_object_add(w, "connections", u64(sbd_conn_loop_load(ctx->loops[i])));
+		json_object_object_add(w, SB_FIELD_CONNECTIONS, u64(sbd_conn_loop_load(ctx->loops[i])));
 		json_object_array_add(ws, w);
 	}
 	return ws;
@@ -121,12 +121,12 @@ m_status(struct sbd_control_client *cl, json_object *id, json_object *params)
 	json_object_object_add(counters, SB_FIELD_UPGRADED, u64(atomic_load(&d->ctx.counters.upgraded)));
 	json_object_object_add(counters, SB_FIELD_REJECTED, u64(atomic_load(&d->ctx.counters.rejected)));
 	json_object_object_add(counters, SB_FIELD_ACTIVE, u64(atomic_load(&d->ctx.counters.tunnels)));
-	json_object_object_add(counters, "connections", u64(atomic_load(&d->ctx.counters.active)));
+	json_object_object_add(counters, SB_FIELD_CONNECTIONS, u64(atomic_load(&d->ctx.counters.active)));
 	json_object_object_add(counters, SB_FIELD_BYTES_UP, u64(atomic_load(&d->ctx.counters.bytes_up)));
 	json_object_object_add(counters, SB_FIELD_BYTES_DOWN,
 	    u64(atomic_load(&d->ctx.counters.bytes_down)));
 	json_object_object_add(r, SB_FIELD_COUNTERS, counters);
-	json_object_object_add(r, "workers", status_workers(&d->ctx));
+	json_object_object_add(r, SB_FIELD_WORKERS, status_workers(&d->ctx));
 	line = sb_rpc_result(id, r);
 	json_object_put(r);
 	sbd_config_unref(c);

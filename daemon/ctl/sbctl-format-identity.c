@@ -6,9 +6,6 @@
 #include "sb-control.h"
 #include "sbctl-format.h"
 
-/* how many live connections an identity has, in the summary */
-#define FIELD_CONNECTIONS "connections"
-
 static void
 add_int(json_object *entry, const char *key, int64_t n)
 {
@@ -54,7 +51,7 @@ sbctl_connections_by_identity(json_object *list)
 			json_object_object_add(entry, SB_FIELD_IDENTITY, NULL);
 			json_object_array_add(out, entry);
 		}
-		add_int(entry, FIELD_CONNECTIONS, 1);
+		add_int(entry, SB_FIELD_CONNECTIONS, 1);
 		add_int(entry, SB_FIELD_BYTES_UP, sbctl_json_int(c, SB_FIELD_BYTES_UP, &bytes) ?
 		    bytes : 0);
 		add_int(entry, SB_FIELD_BYTES_DOWN, sbctl_json_int(c, SB_FIELD_BYTES_DOWN, &bytes) ?
@@ -82,7 +79,7 @@ sbctl_print_identities(FILE *out, json_object *by, const struct sbctl_view *view
 		char count[24] = "-", up[SBCTL_BYTES_MAX], down[SBCTL_BYTES_MAX];
 		int64_t v;
 
-		if (sbctl_json_int(e, FIELD_CONNECTIONS, &v))
+		if (sbctl_json_int(e, SB_FIELD_CONNECTIONS, &v))
 			snprintf(count, sizeof count, "%" PRId64, v);
 		sbctl_format_bytes_of(e, SB_FIELD_BYTES_UP, up);
 		sbctl_format_bytes_of(e, SB_FIELD_BYTES_DOWN, down);

@@ -376,12 +376,12 @@ print_workers(FILE *out, json_object *st)
 	json_object *ws = NULL;
 	int64_t n;
 
-	if (!json_object_object_get_ex(st, "workers", &ws) || !json_object_is_type(ws, json_type_array) ||
+	if (!json_object_object_get_ex(st, SB_FIELD_WORKERS, &ws) || !json_object_is_type(ws, json_type_array) ||
 	    json_object_array_length(ws) == 0)
 		return;
 	fputs("workers: ", out);
 	for (size_t i = 0; i < json_object_array_length(ws); i++) {
-		if (!sbctl_json_int(json_object_array_get_idx(ws, i), "connections", &n))
+		if (!sbctl_json_int(json_object_array_get_idx(ws, i), SB_FIELD_CONNECTIONS, &n))
 			n = 0;
 		fprintf(out, "%s%" PRId64, i > 0 ? " | " : " ", n);
 	}
