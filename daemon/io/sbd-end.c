@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 #define READ_AHEAD     65536
 /* Plaintext encrypted per sbd_end_write, its records handed to the socket in one send. */
 #define WRITE_BATCH    65536
+/* sbd_end_write_goal asks the socket its MSS again after this many calls: it grows early on. */
+#define MSS_REASK      256
 
 void
 sbd_end_init(struct sbd_end *e, int fd, gnutls_session_t tls)
@@ -346,8 +350,7 @@ sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 	}
 	if (n == 0)
 		return 0;
-	if (n > WRITE_BATCH)
-		n = WRITE_BATCH;
+	n = sbd_end_write_goal(e, n < WRITE_BATCH ? n : WRITE_BATCH);
 
 	size_t done = 0;
 	ssize_t w = 0;
@@ -372,6 +375,43 @@ sbd_end_write(struct sbd_end *e, const void *buf, size_t n)
 		return SBD_END_AGAIN;
 	}
 	return rc < 0 ? rc : (ssize_t)done;
+}
+
+/*
+ * The kernel cuts a send into segments of up to 64 KiB, whole MSS each but the
+ * last. A 64 KiB write of plaintext comes out as 64 KiB and 88 bytes of TLS
+ * records, and on loopback (MSS 65,483) that was one full segment and one of
+ * 141 bytes: a second segment, ACK and wake-up for a few bytes, on every write.
+ * A write that fits whole segments costs both kernels half the packets.
+ */
+size_t
+sbd_end_write_goal(struct sbd_end *e, size_t most)
+{
+	if (e->mss_age == 0) {
+		int mss = 0;
+		socklen_t len = sizeof mss;
+
+		if (getsockopt(e->fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) < 0 || mss <= 0)
+			mss = 0;
+		e->mss = (unsigned)mss;
+	}
+	if (++e->mss_age >= MSS_REASK)
+		e->mss_age = 0;
+	if (e->mss == 0)
+		return most;
+
+	size_t wire = WRITE_BATCH / e->mss * e->mss;
+	if (wire == 0)
+		wire = e->mss;
+	if (e->tls != NULL) {
+		size_t over = gnutls_record_overhead_size(e->tls);
+		size_t record = gnutls_record_get_max_size(e->tls);
+		size_t full = wire / (record + over);
+		size_t rest = wire - full * (record + over);
+
+		wire = full * record + (rest > over ? rest - over : 0);
+	}
+	return wire > 0 && wire < most ? wire : most;
 }
 
 int

@@ -36,6 +36,8 @@ struct sbd_end {
 	 */
 	char *ahead;
 	unsigned ahead_at, ahead_len;
+	unsigned mss;          /* the socket's TCP_MAXSEG as last asked; 0: not TCP */
+	unsigned mss_age;      /* sbd_end_write_goal calls since it was asked (0: ask now) */
 	struct sb_buf out;     /* TLS: records encrypted, not yet taken by the socket */
 	struct sbd_watch watch;
 };
@@ -63,9 +65,15 @@ int sbd_end_tls_first_byte(struct sbd_end *e);
 ssize_t sbd_end_read(struct sbd_end *e, void *buf, size_t n);
 /*
  * > 0 bytes, SBD_END_AGAIN, SBD_END_ERROR. For TLS, after AGAIN call again with the same n.
- * TLS encrypts up to 64 KiB of buf into records and hands them to the socket in one send.
+ * TLS encrypts up to 64 KiB of buf into records, as many bytes as fill whole TCP segments
+ * (sbd_end_write_goal), and hands them to the socket in one send.
  */
 ssize_t sbd_end_write(struct sbd_end *e, const void *buf, size_t n);
+/*
+ * At most most: the bytes to hand one sbd_end_write so that what reaches the wire
+ * (records and all, for TLS) fills whole TCP segments of e's socket.
+ */
+size_t sbd_end_write_goal(struct sbd_end *e, size_t most);
 /* Half-close: close_notify then FIN for TLS, FIN for plain. 0, SBD_END_AGAIN or SBD_END_ERROR. */
 int sbd_end_shutdown_write(struct sbd_end *e);
 /* TLS records already decrypted and waiting: read again without waiting for epoll. */

@@ -55,9 +55,9 @@ sbd_flow_wants_write(const struct sbd_flow *f)
  * source runs dry, so idle tunnels hold no pipe.
  */
 static void
-maybe_start_splice(struct sbd_flow *f, size_t last_read)
+maybe_start_splice(struct sbd_flow *f, size_t last_read, size_t asked)
 {
-	if (last_read < CHUNK || f->no_splice || f->filter != NULL || f->pipe[0] >= 0 ||
+	if (last_read < asked || f->no_splice || f->filter != NULL || f->pipe[0] >= 0 ||
 	    f->src->tls != NULL || f->dst->tls != NULL)
 		return;
 	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -93,7 +93,8 @@ static ssize_t
 pipe_fill(struct sbd_flow *f)
 {
 	for (;;) {
-		ssize_t n = splice(f->src->fd, NULL, f->pipe[1], NULL, CHUNK,
+		ssize_t n = splice(f->src->fd, NULL, f->pipe[1], NULL,
+		    sbd_end_write_goal(f->dst, CHUNK),
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 
 		if (n < 0 && errno == EINTR)
@@ -177,7 +178,10 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 			continue;
 		}
 
-		ssize_t r = sbd_end_read(f->src, scratch, sizeof scratch);
+		/* What fills whole segments on dst's socket: see sbd_end_write_goal. */
+		size_t want = f->filter != NULL ? sizeof scratch :
+		    sbd_end_write_goal(f->dst, sizeof scratch);
+		ssize_t r = sbd_end_read(f->src, scratch, want);
 		if (r == 0) {
 			f->src_eof = true;
 			continue;
@@ -197,7 +201,7 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 				f->filter = NULL;
 			continue;
 		}
-		maybe_start_splice(f, (size_t)r);
+		maybe_start_splice(f, (size_t)r, want);
 
 		size_t off = 0;
 		if (f->buf.len == 0 && f->dst->tls_write_pending == 0) {
@@ -221,7 +225,7 @@ sbd_flow_run(struct sbd_flow *f, uint64_t *moved)
 		 * chatty tunnel. Its watch is level-triggered and says when more
 		 * comes; an end no longer watched (hup) reads on to its EOF.
 		 */
-		if ((size_t)r < sizeof scratch && !f->src->hup && !sbd_end_has_pending(f->src))
+		if ((size_t)r < want && !f->src->hup && !sbd_end_has_pending(f->src))
 			return SBD_FLOW_BLOCKED;
 	}
 }

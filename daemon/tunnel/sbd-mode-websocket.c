@@ -392,8 +392,13 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 		uint8_t *at = scratch;
 		size_t want = sizeof scratch;
 
-		if (!ws->text)
+		if (!ws->text) {
 			at = frame_slot(&ws->to_client, &want);
+			/* A frame, header and all, that fills whole segments to the client. */
+			size_t fit = sbd_end_write_goal(t->client, want + FRAME_HEADER_ROOM);
+			if (fit > FRAME_HEADER_ROOM && fit - FRAME_HEADER_ROOM < want)
+				want = fit - FRAME_HEADER_ROOM;
+		}
 		ssize_t r = sbd_end_read(&t->backend, at, want);
 
 		if (r <= 0 && ws->to_client.len == 0)

@@ -1,8 +1,14 @@
-/* test-end.c - sbd-end over TLS: the first byte, reads that gather records, batched writes, EOF */
+/*
+ * test-end.c - sbd-end over TLS: the first byte, reads that gather records, batched writes
+ * that fill whole TCP segments, EOF
+ */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_data_segs_out */
+#include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,15 +151,40 @@ wait_fd(int fd, short events)
 	g_assert_cmpint(poll(&p, 1, 10000), ==, 1);
 }
 
-/* A server end over a socketpair, its handshake done, and the client running script. */
+/* A connected pair of TCP sockets over loopback, as a socketpair would give. */
 static void
-pair_start(struct pair *p, enum script script)
+tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(l, >=, 0);
+	g_assert_cmpint(bind(l, (struct sockaddr *)&a, sizeof a), ==, 0);
+	g_assert_cmpint(listen(l, 1), ==, 0);
+	g_assert_cmpint(getsockname(l, (struct sockaddr *)&a, &len), ==, 0);
+	sv[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(connect(sv[1], (struct sockaddr *)&a, sizeof a), ==, 0);
+	sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	g_assert_cmpint(sv[0], >=, 0);
+	close(l);
+}
+
+/*
+ * A server end over a socketpair (TCP over loopback with tcp), its handshake done,
+ * and the client running script.
+ */
+static void
+pair_start_on(struct pair *p, enum script script, gboolean tcp)
 {
 	gnutls_session_t s;
 	int rc;
 
 	memset(p, 0, sizeof *p);
-	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->sv), ==, 0);
+	if (tcp)
+		tcp_pair(p->sv);
+	else
+		g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p->sv), ==, 0);
 	g_assert_cmpint(fcntl(p->sv[0], F_SETFL, O_NONBLOCK), ==, 0);
 	g_assert_cmpint(gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NONBLOCK), ==, 0);
 	g_assert_cmpint(gnutls_priority_set_direct(s, "NORMAL", NULL), ==, 0);
@@ -173,6 +204,12 @@ pair_start(struct pair *p, enum script script)
 		wait_fd(p->sv[0], gnutls_record_get_direction(s) ? POLLOUT : POLLIN);
 	g_assert_cmpint(rc, ==, 0);
 	p->end.tls_established = true;
+}
+
+static void
+pair_start(struct pair *p, enum script script)
+{
+	pair_start_on(p, script, FALSE);
 }
 
 /* An end with a session of its own, before the handshake, over a fresh socketpair. */
@@ -222,6 +259,19 @@ pair_finish(struct pair *p)
 {
 	g_thread_join(p->thread);
 	sbd_end_close(&p->end); /* closes sv[0] and frees the session */
+	close(p->sv[1]);
+	g_mutex_clear(&p->client.lock);
+	g_cond_clear(&p->client.cond);
+}
+
+/* A READ_BIG_LATE client that has everything: it read BIG bytes, all right. */
+static void
+client_read_all(struct pair *p)
+{
+	g_thread_join(p->thread);
+	p->thread = NULL;
+	g_assert_cmpuint(p->client.read, ==, BIG);
+	sbd_end_close(&p->end);
 	close(p->sv[1]);
 	g_mutex_clear(&p->client.lock);
 	g_cond_clear(&p->client.cond);
@@ -325,12 +375,107 @@ test_write_again_then_exact(void)
 	}
 	g_assert_true(blocked);
 	g_assert_cmpuint(p.end.out.len, ==, 0);
-	g_thread_join(p.thread);
-	p.thread = NULL;
-	g_assert_cmpuint(p.client.read, ==, BIG);
-	sbd_end_close(&p.end);
-	close(p.sv[1]);
+	client_read_all(&p);
 	g_free(buf);
+}
+
+static unsigned
+tcp_mss(int fd)
+{
+	int mss = 0;
+	socklen_t len = sizeof mss;
+
+	g_assert_cmpint(getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len), ==, 0);
+	g_assert_cmpint(mss, >, 0);
+	return (unsigned)mss;
+}
+
+/* Data segments fd has sent so far, once everything written is sent and acknowledged. */
+static guint32
+segments_out(int fd)
+{
+	struct tcp_info ti;
+
+	for (int i = 0; i < 1000; i++) {
+		socklen_t len = sizeof ti;
+
+		g_assert_cmpint(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), ==, 0);
+		if (ti.tcpi_notsent_bytes == 0 && ti.tcpi_unacked == 0)
+			return ti.tcpi_data_segs_out;
+		g_usleep(10000);
+	}
+	g_error("the socket never sent all it was given");
+}
+
+/* The bytes of records that carry n bytes of plaintext. */
+static size_t
+wire_size(gnutls_session_t s, size_t n)
+{
+	size_t record = gnutls_record_get_max_size(s);
+
+	return n + (n + record - 1) / record * gnutls_record_overhead_size(s);
+}
+
+/*
+ * A 64 KiB write to a TLS end over TCP takes what makes whole segments: on
+ * loopback (MSS 65,483) 64 KiB of plaintext was 65,624 bytes of records, one
+ * full segment and one of 141 bytes. A plain TCP end's goal is whole segments
+ * too; an end that is not TCP has no goal.
+ */
+static void
+test_write_fills_segments(void)
+{
+	struct pair p;
+	unsigned char *buf = g_malloc(BIG);
+	size_t sent = 0;
+
+	for (guint64 i = 0; i < BIG; i++)
+		buf[i] = pattern(i);
+	pair_start_on(&p, READ_BIG_LATE, TRUE);
+	client_signal(&p.client, &p.client.go);
+	for (int k = 0; k < 2; k++) {
+		unsigned mss = tcp_mss(p.sv[0]);
+		size_t whole = 65536 / mss * mss;
+		guint32 before = segments_out(p.sv[0]);
+		ssize_t w;
+
+		g_assert_cmpuint(whole, >, 0);
+		while ((w = sbd_end_write(&p.end, buf + sent, 65536)) == SBD_END_AGAIN)
+			wait_fd(p.end.fd, POLLOUT);
+		g_assert_cmpint(w, >, 0);
+		g_assert_cmpuint(wire_size(p.end.tls, (size_t)w), <=, whole);
+		g_assert_cmpuint(wire_size(p.end.tls, (size_t)w), >, whole - mss);
+		if (wire_size(p.end.tls, (size_t)w) == whole)
+			g_assert_cmpuint(segments_out(p.sv[0]) - before, ==, whole / mss);
+		sent += (size_t)w;
+	}
+	while (sent < BIG) {
+		ssize_t w = sbd_end_write(&p.end, buf + sent, BIG - sent);
+
+		if (w == SBD_END_AGAIN)
+			wait_fd(p.end.fd, POLLOUT);
+		else {
+			g_assert_cmpint(w, >, 0);
+			sent += (size_t)w;
+		}
+	}
+	client_read_all(&p);
+	g_free(buf);
+
+	struct sbd_end e;
+	int sv[2];
+	tcp_pair(sv);
+	sbd_end_init(&e, sv[0], NULL);
+	unsigned mss = tcp_mss(sv[0]);
+	g_assert_cmpuint(sbd_end_write_goal(&e, 65536), ==, 65536 / mss * mss);
+	g_assert_cmpuint(sbd_end_write_goal(&e, 1000), ==, MIN(1000, 65536 / mss * mss));
+	sbd_end_close(&e);
+	close(sv[1]);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	sbd_end_init(&e, sv[0], NULL);
+	g_assert_cmpuint(sbd_end_write_goal(&e, 65536), ==, 65536);
+	sbd_end_close(&e);
+	close(sv[1]);
 }
 
 int
@@ -356,6 +501,7 @@ main(int argc, char **argv)
 	g_test_add_func("/end/read-gathers-records", test_read_gathers_records);
 	g_test_add_func("/end/read-exact", test_read_exact);
 	g_test_add_func("/end/write-again-then-exact", test_write_again_then_exact);
+	g_test_add_func("/end/write-fills-segments", test_write_fills_segments);
 	rc = g_test_run();
 
 	gnutls_certificate_free_credentials(server_cred);
