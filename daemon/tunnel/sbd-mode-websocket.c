@@ -342,27 +342,11 @@ frame_commit(struct sb_buf *q, size_t len)
 	sb_buf_commit(q, n + len);
 }
 
-/* The backend's queue, as far as it takes it now; a write error fails the connection. */
-static void
-flush_backend(struct sbd_tunnel *t, struct sbd_ws *ws)
-{
-	if (flush_queue(&t->backend, &ws->to_backend) == SBD_END_ERROR) {
-		sb_buf_free(&ws->to_backend);
-		fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", t->backend.error);
-	}
-}
-
-/*
- * One round both ways; a reason once the connection is over. What each read
- * yields is written on at once, as a tunnel's flow does: a queue only holds
- * what the other side did not take, rather than growing (and being copied)
- * up to its cap on every round of a stream.
- */
+/* One round both ways; a reason once the connection is over. */
 static struct sbd_why
 pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 {
 	struct sbd_ws *ws = t->mode;
-	int rc = 0;
 
 	while (client_wants_read(ws) && *budget < RUN_BUDGET) {
 		/*
@@ -390,13 +374,19 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 		sb_buf_commit(&ws->in, (size_t)r);
 		*budget += (uint64_t)r;
 		parse_input(ws, up);
-		flush_backend(t, ws);
 	}
 	parse_input(ws, up);
-	flush_backend(t, ws);
-	if (ws->close_received && ws->to_backend.len == 0 && !ws->backend_shut &&
-	    sbd_end_shutdown_write(&t->backend) != SBD_END_AGAIN)
-		ws->backend_shut = true;
+
+	if (flush_queue(&t->backend, &ws->to_backend) == SBD_END_ERROR) {
+		sb_buf_free(&ws->to_backend);
+		fail(ws, SBD_WS_CLOSE_INTERNAL, "backend error", t->backend.error);
+	}
+	if (ws->close_received && ws->to_backend.len == 0 && !ws->backend_shut) {
+		int rc = sbd_end_shutdown_write(&t->backend);
+
+		if (rc != SBD_END_AGAIN)
+			ws->backend_shut = true;
+	}
 
 	while (backend_wants_read(ws) && *budget < RUN_BUDGET) {
 		uint8_t *at = scratch;
@@ -440,12 +430,9 @@ pump_once(struct sbd_tunnel *t, uint64_t *up, uint64_t *down, uint64_t *budget)
 		}
 		*down += (uint64_t)r;
 		*budget += (uint64_t)r;
-		if ((rc = flush_queue(t->client, &ws->to_client)) == SBD_END_ERROR)
-			break;
 	}
 
-	if (rc != SBD_END_ERROR)
-		rc = flush_queue(t->client, &ws->to_client);
+	int rc = flush_queue(t->client, &ws->to_client);
 	if (rc == 0 && ws->pong_pending) {
 		release_pong(ws);
 		rc = flush_queue(t->client, &ws->to_client);
