@@ -356,40 +356,55 @@ def latency_client(spec):
         statistics.median(req), p99(req)))
 
 
-def main():
-    if len(sys.argv) == 3 and sys.argv[1] == '--latency-client':
-        latency_client(sys.argv[2])
-        return
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def comparison_parser(doc, servers):
+    """The arguments of every side-by-side script: the build, runs, seconds, warm-up, the
+    cipher and --servers (default servers)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument('--build', help='the build dir with daemon/switchboardd (default: build)')
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--seconds', type=float, default=5)
     ap.add_argument('--warmup', type=float, default=2)
-    ap.add_argument('--latency-conns', type=int, default=50,
-        help='connections, one at a time, per latency figure')
     ap.add_argument('--cipher', default='TLS_AES_128_GCM_SHA256', choices=sorted(bc.SUITES))
-    ap.add_argument('--only', default='tls1,tls16,ws16,upgrades,rtt,latency,memory')
-    ap.add_argument('--mem-counts', default='2000,10000')
-    ap.add_argument('--mem-runs', type=int, default=3)
-    ap.add_argument('--servers', default=','.join(SERVERS))
-    args = ap.parse_args()
-    args.only = set(args.only.split(','))
-    args.mem_counts = [int(c) for c in args.mem_counts.split(',')]
-    args.servers = [s for s in args.servers.split(',')]
-    if SB not in args.servers or any(s not in SERVERS for s in args.servers):
-        sys.exit('bench_table.py: --servers: switchboardd and any of %s' % ', '.join(SERVERS))
+    ap.add_argument('--servers', default=servers)
+    return ap
+
+
+def comparison_setup(args, script):
+    """After parsing: --servers as a list (each checked), the build to run, descriptors raised
+    and SIGTERM an exit that still stops the servers and backends (each in a session of its
+    own)."""
+    args.servers = args.servers.split(',')
+    if any(s not in SERVERS for s in args.servers):
+        sys.exit('%s: --servers: any of %s' % (script, ', '.join(SERVERS)))
     args.proxy_buffer, args.conns = 0, 1000
     if args.build:
         os.environ['SB_BUILD_ROOT'] = os.path.abspath(args.build)
+    bc.raise_fd_limit()
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == '--latency-client':
+        latency_client(sys.argv[2])
+        return
+    ap = comparison_parser(__doc__, ','.join(SERVERS))
+    ap.add_argument('--latency-conns', type=int, default=50,
+        help='connections, one at a time, per latency figure')
+    ap.add_argument('--only', default='tls1,tls16,ws16,upgrades,rtt,latency,memory')
+    ap.add_argument('--mem-counts', default='2000,10000')
+    ap.add_argument('--mem-runs', type=int, default=3)
+    args = ap.parse_args()
+    args.only = set(args.only.split(','))
+    args.mem_counts = [int(c) for c in args.mem_counts.split(',')]
+    comparison_setup(args, 'bench_table.py')
+    if SB not in args.servers:
+        sys.exit('bench_table.py: --servers: switchboardd and any of %s' % ', '.join(SERVERS))
     for tool in ('haproxy', 'nginx', 'taskset'):
         if shutil.which(tool) is None:
             sys.exit('bench_table.py: %s not found (Debian: apt-get install haproxy nginx-light '
                 'libnginx-mod-stream util-linux)' % tool)
     if os.cpu_count() < 2:
         sys.exit('bench_table.py: needs two CPUs (the server on one, the load on the other)')
-    bc.raise_fd_limit()
-    # A plain kill still stops the servers and backends (each in a session of its own).
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
 
     ctx = h.Context('table')
     results, counts = {}, []

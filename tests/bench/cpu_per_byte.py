@@ -18,7 +18,6 @@ divides the server's system calls by the MiB echoed one way, the busiest ones na
       [--what cpu,syscalls]
 """
 
-import argparse
 import os
 import re
 import signal
@@ -96,31 +95,18 @@ def strace_during(args, ctx):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--build', help='the build dir with daemon/switchboardd (default: build)')
-    ap.add_argument('--runs', type=int, default=3)
-    ap.add_argument('--seconds', type=float, default=5)
-    ap.add_argument('--warmup', type=float, default=2)
-    ap.add_argument('--cipher', default='TLS_AES_128_GCM_SHA256', choices=sorted(bc.SUITES))
+    ap = bt.comparison_parser(__doc__, 'switchboardd,haproxy-64k,nginx-64k')
     ap.add_argument('--only', default='tls1,tls16,ws16')
-    ap.add_argument('--servers', default='switchboardd,haproxy-64k,nginx-64k')
     ap.add_argument('--what', default='cpu,syscalls', help='cpu, syscalls or both')
     args = ap.parse_args()
     rows = args.only.split(',')
     what = args.what.split(',')
-    args.servers = args.servers.split(',')
     if any(r not in bt.ROWS or bt.ROWS[r][1] != 'echo' for r in rows):
         sys.exit('cpu_per_byte.py: --only: any of %s' % ', '.join(
             r for r in bt.ROWS if bt.ROWS[r][1] == 'echo'))
-    if any(s not in bt.SERVERS for s in args.servers) or any(w not in ('cpu', 'syscalls')
-            for w in what):
-        sys.exit('cpu_per_byte.py: --servers: any of %s; --what: cpu, syscalls'
-            % ', '.join(bt.SERVERS))
-    args.proxy_buffer, args.conns = 0, 1000
-    if args.build:
-        os.environ['SB_BUILD_ROOT'] = os.path.abspath(args.build)
-    bc.raise_fd_limit()
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+    if any(w not in ('cpu', 'syscalls') for w in what):
+        sys.exit('cpu_per_byte.py: --what: cpu, syscalls')
+    bt.comparison_setup(args, 'cpu_per_byte.py')
 
     ctx = h.Context('cpu-per-byte')
     cpu, sys_calls = {}, {}

@@ -19,12 +19,9 @@ of a server that had gone to sleep, say) shows here and nowhere else.
       [--conns 16] [--servers switchboardd,haproxy-64k,nginx-64k]
 """
 
-import argparse
 import os
-import signal
 import statistics
 import subprocess
-import sys
 import time
 
 import bench_compare as bc
@@ -54,7 +51,7 @@ def sample(pids):
 
 def rtt_run(client, server, echo_pid, args):
     """One run: (p50, p99, {who: (user us, system us, sleeps) per round trip}, load core %)."""
-    argv = bt.client_argv(server, False) + ['--load', 'rtt', '--conns', str(args.conns),
+    argv = bt.client_argv(server, False) + ['--load', 'rtt', '--conns', str(args.tunnels),
         '--size', str(SIZE), '--seconds', str(args.seconds + 1), '--warmup', str(args.warmup)]
     proc = subprocess.Popen(bt.on_load_cpu([client] + argv), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
@@ -76,23 +73,10 @@ def rtt_run(client, server, echo_pid, args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--build', help='the build dir with daemon/switchboardd (default: build)')
-    ap.add_argument('--runs', type=int, default=3)
-    ap.add_argument('--seconds', type=float, default=5)
-    ap.add_argument('--warmup', type=float, default=2)
-    ap.add_argument('--conns', type=int, default=16)
-    ap.add_argument('--cipher', default='TLS_AES_128_GCM_SHA256', choices=sorted(bc.SUITES))
-    ap.add_argument('--servers', default='switchboardd,haproxy-64k,nginx-64k')
+    ap = bt.comparison_parser(__doc__, 'switchboardd,haproxy-64k,nginx-64k')
+    ap.add_argument('--conns', dest='tunnels', type=int, default=16, help='TLS tunnels at once')
     args = ap.parse_args()
-    args.servers = args.servers.split(',')
-    if any(s not in bt.SERVERS for s in args.servers):
-        sys.exit('rtt_cost.py: --servers: any of %s' % ', '.join(bt.SERVERS))
-    args.proxy_buffer = 0
-    if args.build:
-        os.environ['SB_BUILD_ROOT'] = os.path.abspath(args.build)
-    bc.raise_fd_limit()
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
+    bt.comparison_setup(args, 'rtt_cost.py')
 
     ctx = h.Context('rtt-cost')
     runs = {}
@@ -110,7 +94,7 @@ def main():
             s.check_suite()
         print('\n'.join(bc.versions()))
         print('TLS 1.3 %s; %d connections of %d B round trips; server on CPU %d, client and '
-            'echo on CPU %d; load average %s' % (args.cipher, args.conns, SIZE, bt.PROXY_CPU,
+            'echo on CPU %d; load average %s' % (args.cipher, args.tunnels, SIZE, bt.PROXY_CPU,
             bt.LOAD_CPU, bc.load_average()), flush=True)
         for run in range(args.runs):
             for s in bc.rotated(servers, run):
